@@ -1,0 +1,1 @@
+"""The FastAPI service: thin routers over the domain modules."""

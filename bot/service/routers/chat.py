@@ -1,0 +1,62 @@
+"""Web chat: the page residents use, and a relay to Rasa's REST channel.
+
+The page talks only to this service (same origin, no CORS); the service
+forwards each message to Rasa's /webhooks/rest/webhook. Keeping the relay
+here lets operator replies from the case desk join the same conversation.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field, field_validator
+
+from bot.text import MAX_MESSAGE_CHARS, clean_message
+
+router = APIRouter(tags=["web chat"])
+
+_PAGE = (Path(__file__).resolve().parent.parent / "static" / "chat.html").read_text(encoding="utf-8")
+
+RASA_DOWN_REPLY = (
+    "抱歉，助手暂时连不上，请稍后再试。"
+    "着急的话请拨打 12345 政务服务便民热线或 12349 民政服务热线；"
+    "遇到危险请立即拨打 110、120 或 119。"
+)
+
+
+class ChatIn(BaseModel):
+    sender: str = Field(min_length=1, max_length=64, description="Conversation id kept by the page")
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        v = clean_message(v)
+        if not v:
+            raise ValueError("消息不能为空")
+        return v
+
+
+class ChatOut(BaseModel):
+    messages: list[dict]
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def chat_page() -> str:
+    return _PAGE
+
+
+@router.post("/v1/chat", response_model=ChatOut, summary="Send a resident's message to the assistant")
+async def chat(body: ChatIn, request: Request) -> ChatOut:
+    cfg = request.app.state.settings
+    url = f"http://{cfg.host}:{cfg.rasa_port}/webhooks/rest/webhook"
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            r = await client.post(url, json={"sender": body.sender, "message": body.message})
+            r.raise_for_status()
+            messages = r.json()
+    except (httpx.HTTPError, ValueError):
+        messages = [{"recipient_id": body.sender, "text": RASA_DOWN_REPLY}]
+    return ChatOut(messages=messages)

@@ -1,0 +1,19 @@
+"""Cleaning residents' free text before it reaches NLU, search or storage."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Longer messages are refused with a clear error rather than truncated silently.
+MAX_MESSAGE_CHARS = 2000
+
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\ufeff]")
+_SPACES = re.compile(r"[ \t\u3000]+")
+
+
+def clean_message(text: str) -> str:
+    """NFKC (full-width digits and letters to half-width), no control chars, folded spaces."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return text.strip()
