@@ -1,0 +1,1 @@
+"""rasa-sdk custom actions: thin adapters between Rasa and the service API."""

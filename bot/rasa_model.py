@@ -1,0 +1,81 @@
+"""Trains the Rasa model only when its inputs change.
+
+The model is cached outside the work tree (so a fresh clone on the same
+machine reuses it), keyed on a hash of everything that shapes it: the
+pipeline config, the domain, the training data, the jieba user dictionary
+and the Rasa environment's lock file.
+Usage: `python -m bot.rasa_model [--force]` prints the model path.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT
+
+MODEL_INPUTS = ("config.yml", "domain", "data", "policy_kb/vocab/jieba", "requirements/rasa.lock")
+RASA_VENV = Path(os.environ.get("JZ_RASA_VENV", PROJECT_ROOT / ".venv-rasa"))
+CACHE_DIR = Path(
+    os.environ.get("JZ_MODEL_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jiuzhu-assistant" / "models"
+)
+
+
+def rasa_bin() -> Path:
+    return RASA_VENV / "bin" / "rasa"
+
+
+def rasa_env() -> dict[str, str]:
+    """Environment for Rasa processes: quiet TensorFlow, SQLAlchemy 1.4 warnings off."""
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    return env
+
+
+def inputs_hash(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    for name in MODEL_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            if not f.exists():
+                continue
+            digest.update(str(f.relative_to(root)).encode())
+            digest.update(b"\0")
+            digest.update(f.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def ensure_model(force: bool = False, root: Path = PROJECT_ROOT) -> Path:
+    """Path of a trained model for the current inputs, training it if needed."""
+    key = inputs_hash(root)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    cached = CACHE_DIR / f"{key}.tar.gz"
+    if cached.exists() and not force:
+        return cached
+    with tempfile.TemporaryDirectory(prefix="rasa-train-") as out:
+        cmd = [
+            str(rasa_bin()), "train",
+            "--config", "config.yml", "--domain", "domain", "--data", "data",
+            "--out", out, "--fixed-model-name", key, "--augmentation", "0",
+        ]
+        print(f"training the Rasa model ({key}); this takes a few minutes…", flush=True)
+        subprocess.run(cmd, cwd=root, env=rasa_env(), check=True)
+        produced = Path(out) / f"{key}.tar.gz"
+        tmp = cached.with_suffix(".partial")
+        shutil.move(produced, tmp)
+        tmp.rename(cached)  # atomic: a half-written model is never picked up
+    return cached
+
+
+if __name__ == "__main__":
+    print(ensure_model(force="--force" in sys.argv[1:]))

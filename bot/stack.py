@@ -1,0 +1,222 @@
+"""Starts and stops the whole assistant: Rasa server, action server and service.
+
+Used by `make run` (python -m bot.stack) and by the end-to-end tests, so the
+way the processes are wired together lives in exactly one place.
+Rasa reads endpoint.yml, whose ${JZ_RASA_*} variables are filled in here.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.rasa_model import ensure_model, rasa_bin, rasa_env
+
+APP_PYTHON = Path(sys.executable)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Process:
+    name: str
+    cmd: list[str]
+    health_url: str
+    env: dict[str, str]
+    log_path: Path
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        # Own process group, so stopping also stops whatever the process spawned.
+        self.popen = subprocess.Popen(
+            self.cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(self.health_url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, timeout: float = 15) -> None:
+        if not self.alive():
+            return
+        assert self.popen is not None
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait()
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    model: Path | None = None
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.rasa_port}"
+
+    @property
+    def service_url(self) -> str:
+        return self.settings.resolved_service_url()
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.action_port}"
+
+    def _env(self) -> dict[str, str]:
+        cfg = self.settings
+        env = dict(os.environ)
+        env.update({
+            "JZ_DATA_DIR": str(cfg.data_dir),
+            "JZ_HOST": cfg.host,
+            "JZ_RASA_PORT": str(cfg.rasa_port),
+            "JZ_ACTION_PORT": str(cfg.action_port),
+            "JZ_SERVICE_PORT": str(cfg.service_port),
+            "JZ_SERVICE_URL": self.service_url,
+            "JZ_DATABASE_URL": cfg.resolved_database_url(),
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def _rasa_env(self) -> dict[str, str]:
+        cfg = self.settings
+        env = rasa_env() | self._env()
+        tracker = cfg.tracker_store_url or f"sqlite:///{cfg.data_dir / 'rasa_tracker.db'}"
+        env["JZ_RASA_TRACKER_URL"] = tracker
+        env["JZ_RASA_TRACKER_DIALECT"] = tracker.split(":", 1)[0].split("+", 1)[0]
+        env["JZ_RASA_ACTION_URL"] = f"{self.action_url}/webhook"
+        if cfg.lock_store_url:  # redis://host:port/db
+            u = httpx.URL(cfg.lock_store_url)
+            env.update({
+                "JZ_RASA_LOCK_STORE": "redis", "JZ_RASA_REDIS_HOST": u.host,
+                "JZ_RASA_REDIS_PORT": str(u.port or 6379),
+                "JZ_RASA_REDIS_DB": (u.path.strip("/") or "0"),
+            })
+        else:
+            env.update({"JZ_RASA_LOCK_STORE": "in_memory", "JZ_RASA_REDIS_HOST": "",
+                        "JZ_RASA_REDIS_PORT": "0", "JZ_RASA_REDIS_DB": "0"})
+        return env
+
+    def build(self) -> None:
+        cfg = self.settings
+        logs = cfg.data_dir / "logs"
+        self.model = self.model or ensure_model()
+        self.processes = {
+            "service": Process(
+                "service",
+                [str(APP_PYTHON), "-m", "uvicorn", "bot.service.app:create_app", "--factory",
+                 "--host", cfg.host, "--port", str(cfg.service_port), "--no-access-log"],
+                f"{self.service_url}/healthz", self._env(), logs / "service.log"),
+            "actions": Process(
+                "actions",
+                [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
+                 "--port", str(cfg.action_port)],
+                f"{self.action_url}/health", self._env(), logs / "actions.log"),
+            "rasa": Process(
+                "rasa",
+                [str(rasa_bin()), "run", "--model", str(self.model), "--endpoints", "endpoint.yml",
+                 "--credentials", "credentials.yml", "--interface", cfg.host,
+                 "--port", str(cfg.rasa_port)],
+                f"{self.rasa_url}/", self._rasa_env(), logs / "rasa.log"),
+        }
+
+    def start(self, timeout: float = 240) -> None:
+        if not self.processes:
+            self.build()
+        for p in self.processes.values():
+            p.start()
+        deadline = time.monotonic() + timeout
+        waiting = list(self.processes.values())
+        while waiting:
+            for p in list(waiting):
+                if not p.alive():
+                    self.stop()
+                    raise RuntimeError(f"{p.name} exited during start-up:\n{p.tail()}")
+                if p.healthy():
+                    waiting.remove(p)
+            if time.monotonic() > deadline:
+                names = ", ".join(p.name for p in waiting)
+                self.stop()
+                raise RuntimeError(f"not healthy after {timeout:.0f}s: {names}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for name in ("rasa", "actions", "service"):
+            if name in self.processes:
+                self.processes[name].stop()
+
+
+def main() -> int:
+    from bot.config import settings
+
+    stack = Stack(settings())
+    print("preparing the Rasa model…", flush=True)
+    stack.build()
+    print(f"model: {stack.model}\nstarting the service, the action server and Rasa…", flush=True)
+    started = time.monotonic()
+    stack.start()
+    print(
+        f"\n社会救助助手 is running ({time.monotonic() - started:.0f}s to start):\n"
+        f"  web chat        {stack.service_url}/\n"
+        f"  service API     {stack.service_url}/docs\n"
+        f"  Rasa REST       {stack.rasa_url}/webhooks/rest/webhook\n"
+        f"  action server   {stack.action_url}/health\n"
+        f"  logs            {stack.settings.data_dir / 'logs'}\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    stopping = False
+
+    def _stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            dead = [p.name for p in stack.processes.values() if not p.alive()]
+            if dead:
+                print(f"stopped unexpectedly: {', '.join(dead)}; see the logs above", file=sys.stderr)
+                for name in dead:
+                    print(stack.processes[name].tail(), file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    finally:
+        print("\nstopping…", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
