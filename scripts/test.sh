@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Every test, in the order that fails fastest: data checks, NLU/dialogue
+# validation, model (cached), Rasa conversation tests, then pytest (unit,
+# end-to-end with the real processes, PostgreSQL, Redis and browser tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+RASA=.venv-rasa/bin/rasa
+export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore
+
+echo "== knowledge base: rebuild and compare with the committed provisions"
+$PY -m bot.kb.build --check
+
+echo "== rasa data validate"
+$RASA data validate --domain domain --data data --config config.yml --fail-on-warnings
+
+echo "== Rasa model (trained only when its inputs changed)"
+model=$($PY -m bot.rasa_model | tail -n 1)
+echo "model: $model"
+
+echo "== Rasa conversation tests"
+rm -rf results/rasa && mkdir -p results
+$RASA test core --model "$model" --stories tests/conversations \
+  --fail-on-prediction-errors --out results/rasa --no-plot >results/rasa-test.log 2>&1 \
+  || { tail -n 60 results/rasa-test.log; cat results/rasa/failed_test_stories.yml 2>/dev/null; exit 1; }
+grep -E "Correct:|Accuracy|Finished evaluation" results/rasa-test.log | tail -n 5 || true
+
+echo "== pytest"
+$PY -m pytest -q -p no:cacheprovider "$@"
