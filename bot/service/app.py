@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from bot.config import Settings, settings as default_settings
 from bot.db import Database
-from bot.service.routers import chat, health, kb, screen
+from bot.service.routers import cases, chat, console, health, kb, screen
 
 
 def create_app(cfg: Settings | None = None) -> FastAPI:
@@ -44,6 +44,8 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     app.include_router(kb.router)
     app.include_router(screen.router)
     app.include_router(chat.router)
+    app.include_router(cases.router)
+    app.include_router(console.router)
     return app
 
 

@@ -1,0 +1,87 @@
+"""Case desk administration from the command line.
+
+    python -m bot.cases.admin create-user alice --role operator --name 张丽 [--password-stdin]
+    python -m bot.cases.admin set-password alice [--password-stdin]
+    python -m bot.cases.admin list-users
+    python -m bot.cases.admin escalate-overdue
+
+Uses the service database (JZ_DATABASE_URL, else SQLite in JZ_DATA_DIR).
+Without --password-stdin the password is asked for twice on the terminal;
+the JZ_NEW_PASSWORD variable also works (for scripts such as `make run`).
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from bot.cases.desk import SYSTEM, CaseDesk
+from bot.cases.model import CaseError, Role
+from bot.cases.users import create_user, find_user, set_password
+from bot.config import settings
+from bot.db import Database
+
+
+def _password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if os.environ.get("JZ_NEW_PASSWORD"):
+        return os.environ["JZ_NEW_PASSWORD"]
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再输一次：") != first:
+        raise CaseError("两次输入的密码不一致")
+    return first
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.cases.admin", description="热线工单管理")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("create-user", help="create a desk user")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.add_argument("--name", default="", help="display name (Chinese)")
+    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("--if-missing", action="store_true", help="do nothing if the user exists")
+    p = sub.add_parser("set-password", help="change a password (signs the user out everywhere)")
+    p.add_argument("username")
+    p.add_argument("--password-stdin", action="store_true")
+    sub.add_parser("list-users")
+    sub.add_parser("escalate-overdue", help="raise the priority of overdue cases (for cron)")
+    args = parser.parse_args(argv)
+
+    db = Database(settings().resolved_database_url())
+    db.create_all()
+    try:
+        if args.cmd == "create-user":
+            with db.session() as s:
+                if args.if_missing and find_user(s, args.username):
+                    print(f"用户 {args.username} 已存在，跳过")
+                    return 0
+                user = create_user(s, args.username, _password(args), args.role, args.name)
+                s.commit()
+                print(f"已创建用户 {user.username}（{user.role}）")
+        elif args.cmd == "set-password":
+            with db.session() as s:
+                set_password(s, args.username, _password(args))
+                s.commit()
+                print(f"已修改 {args.username} 的密码")
+        elif args.cmd == "list-users":
+            from sqlalchemy import select
+
+            from bot.cases.store import User
+
+            with db.session() as s:
+                for u in s.scalars(select(User).order_by(User.id)):
+                    print(f"{u.username}\t{u.role}\t{u.display_name}\t{'启用' if u.active else '停用'}")
+        elif args.cmd == "escalate-overdue":
+            done = CaseDesk(db).escalate_overdue(SYSTEM)
+            print(f"已升级 {len(done)} 张超时工单" + (f"：{', '.join(done)}" if done else ""))
+    except CaseError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

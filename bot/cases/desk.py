@@ -1,0 +1,648 @@
+"""The case desk: creating cases, queues, the workflow, replies and the audit log.
+
+Plain Python over a SQLAlchemy session; routers and the CLI call these
+functions with an `Actor`. Every change writes an audit event in the same
+transaction as the change itself.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time as _time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.cases.model import (
+    ACTIVE_STATUSES, CHANNEL_LABELS, DEFAULT_PRIORITY, OPEN_STATUSES, PRIORITY_LABELS,
+    PRIORITY_RANK, QUEUE_STATUSES, RESIDENT_STATUS_LABELS, SATISFACTION_LABELS, STATUS_LABELS,
+    TYPE_LABELS, CaseError, CaseType, Channel, Conflict, Hotline, NotAllowed, NotFound, Priority,
+    Role, Satisfaction, Status, check_transition, escalated_priority,
+)
+from bot.cases.routing import route_for
+from bot.cases.sla import SlaRules, is_overdue, load_rules, utcnow
+from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, User
+from bot.db import Database
+from bot.places import normalize_place
+from bot.privacy import mask_contact, mask_text
+
+QUEUES = ("unassigned", "mine", "urgent", "overdue", "followup", "all")
+QUEUE_LABELS = {
+    "unassigned": "待领取", "mine": "我的工单", "urgent": "急难", "overdue": "已超时",
+    "followup": "待回访", "all": "全部",
+}
+EMERGENCY_NUMBERS = "遇到危险请立即拨打 110（报警）、120（急救）或 119（火警）。"
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a desk user, the bot (service token) or the system (CLI, scheduler)."""
+
+    name: str                 # "user:alice", "bot", "system"
+    role: str | None = None   # a Role for users
+    user_id: int | None = None
+    display_name: str = ""
+
+    @classmethod
+    def user(cls, user: User) -> "Actor":
+        return cls(f"user:{user.username}", user.role, user.id, user.display_name or user.username)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in (Role.supervisor, Role.admin) or self.name == "system"
+
+
+BOT = Actor("bot", None, None, "智能助手")
+SYSTEM = Actor("system", None, None, "系统")
+
+
+@dataclass
+class NewCase:
+    type: str
+    channel: str = Channel.web
+    sender_id: str | None = None
+    jurisdiction: str | None = None
+    priority: str | None = None
+    title: str = ""
+    summary: str = ""
+    transcript: list[dict] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    programs: list[str] = field(default_factory=list)
+    eligibility: dict | None = None
+    contact: dict = field(default_factory=dict)
+
+
+class CaseDesk:
+    def __init__(self, db: Database, rules: SlaRules | None = None, clock=utcnow):
+        self.db = db
+        self.rules = rules or load_rules()
+        self.clock = clock
+        self._lookup_failures: dict[str, list[float]] = {}
+        self._lookup_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ sessions
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write transaction. On SQLite it takes the write lock up front
+        (BEGIN IMMEDIATE) so concurrent writers queue instead of failing."""
+        with self.db.session() as s:
+            if self.db.is_sqlite:
+                s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield s
+                s.commit()
+            except StaleDataError as exc:
+                s.rollback()
+                raise Conflict("工单刚被其他人修改，请刷新后再试") from exc
+            except Exception:
+                s.rollback()
+                raise
+
+    def _read(self):
+        return self.db.session()
+
+    # ------------------------------------------------------------------ helpers
+    def _audit(self, s: Session, case: Case, actor: Actor, action: str, **detail) -> None:
+        s.add(CaseEvent(case_id=case.id, at=self.clock(), actor=actor.name, action=action, detail=detail))
+
+    @staticmethod
+    def _get(s: Session, number: str) -> Case:
+        case = s.scalar(select(Case).where(Case.number == number))
+        if case is None:
+            raise NotFound(f"没有找到工单 {number}")
+        return case
+
+    @staticmethod
+    def _require_handler(case: Case, actor: Actor) -> None:
+        """Only the assignee (or a supervisor) works on a case."""
+        if actor.is_supervisor:
+            return
+        if actor.role == Role.operator and case.assignee_id == actor.user_id:
+            return
+        raise NotAllowed("这张工单不在您名下，请先领取或请班长分派")
+
+    def _set_status(self, s: Session, case: Case, target: Status, actor: Actor, **detail) -> None:
+        old = case.status
+        check_transition(old, target)
+        now = self.clock()
+        case.status = target
+        case.updated_at = now
+        if target == Status.resolved:
+            case.resolved_at = now
+            case.followup_due_at = self.rules.followup_due(now)
+        elif target == Status.closed:
+            case.closed_at = now
+        elif target == Status.reopened:
+            case.assignee_id = None
+            case.assigned_at = None
+            case.resolved_at = None
+            case.closed_at = None
+            case.due_at = self.rules.due_at(case.type, case.priority, now)
+        elif target == Status.new:
+            case.assignee_id = None
+            case.assigned_at = None
+        self._audit(s, case, actor, "status", old=old, new=str(target), **detail)
+
+    # ------------------------------------------------------------------ create
+    def create_case(self, data: NewCase, actor: Actor, idempotency_key: str | None = None) -> tuple[dict, bool]:
+        """Creates a case and commits it before returning; (view, created).
+
+        With an idempotency key, a retry returns the case created the first
+        time (created=False) instead of a duplicate.
+        """
+        case_type = CaseType(data.type)
+        channel = Channel(data.channel)
+        jurisdiction = normalize_place(data.jurisdiction) if data.jurisdiction else "全国"
+        priority = Priority(data.priority) if data.priority else DEFAULT_PRIORITY[case_type]
+        if case_type == CaseType.urgent:
+            priority = Priority.urgent
+        if actor.role == Role.volunteer and case_type not in (CaseType.discovery, CaseType.urgent):
+            raise NotAllowed("志愿者只能上报主动发现或急难线索")
+        key = (idempotency_key or "").strip() or None
+        if key is not None:
+            existing = self._by_key(key, actor)
+            if existing is not None:
+                return existing, False
+        route = route_for(jurisdiction)
+        try:
+            with self._write() as s:
+                if key is not None:
+                    found = s.scalar(select(Case).where(Case.idempotency_key == key))
+                    if found is not None:
+                        return self._view(s, found, actor, with_check_code=True), False
+                now = self.clock()
+                case = Case(
+                    number=None, check_code=f"{secrets.randbelow(10**6):06d}", idempotency_key=key,
+                    type=case_type, channel=channel, sender_id=data.sender_id, jurisdiction=jurisdiction,
+                    hotline=route.hotline, priority=priority, priority_rank=PRIORITY_RANK[priority],
+                    status=Status.new, title=_clip(data.title, 200) or TYPE_LABELS[case_type],
+                    summary=_clip(data.summary, MAX_TEXT), transcript=_clean_transcript(data.transcript),
+                    questions=[_clip(q, 500) for q in data.questions if q and q.strip()][:20],
+                    programs=list(data.programs)[:20], eligibility=data.eligibility,
+                    contact=_clean_contact(data.contact), created_by=actor.name, escalated=False,
+                    created_at=now, updated_at=now, due_at=self.rules.due_at(case_type, priority, now),
+                    resolution="", followup_note="",
+                )
+                s.add(case)
+                s.flush()
+                local = self.rules.to_local(now)
+                case.number = f"GD{local:%Y%m%d}{case.id:06d}"
+                self._audit(
+                    s, case, actor, "created", type=str(case_type), channel=str(channel),
+                    priority=str(priority), jurisdiction=jurisdiction, hotline=str(route.hotline),
+                    route_place=route.matched_place, idempotency_key=key,
+                )
+                s.flush()
+                view = self._view(s, case, actor, with_check_code=True)
+        except IntegrityError:
+            # Two requests with the same key raced (PostgreSQL): the other one won.
+            existing = self._by_key(key, actor) if key else None
+            if existing is None:
+                raise
+            return existing, False
+        return view, True
+
+    def _by_key(self, key: str, actor: Actor) -> dict | None:
+        with self._read() as s:
+            found = s.scalar(select(Case).where(Case.idempotency_key == key))
+            return self._view(s, found, actor, with_check_code=True) if found else None
+
+    # ------------------------------------------------------------------ read
+    def get(self, number: str, viewer: Actor) -> dict:
+        with self._read() as s:
+            return self._view(s, self._get(s, number), viewer, full=True)
+
+    def case_record(self, number: str) -> Case:
+        with self._read() as s:
+            return self._get(s, number)
+
+    def _queue_filter(self, queue: str, viewer: Actor, now: datetime):
+        if queue == "unassigned":
+            return and_(Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None))
+        if queue == "mine":
+            return and_(Case.assignee_id == viewer.user_id,
+                        Case.status.in_(list(ACTIVE_STATUSES | {Status.resolved})))
+        if queue == "urgent":
+            return and_(Case.priority == Priority.urgent, Case.status.in_(list(ACTIVE_STATUSES)))
+        if queue == "overdue":
+            return and_(Case.status.in_(list(OPEN_STATUSES)), Case.due_at < now)
+        if queue == "followup":
+            return and_(Case.status == Status.resolved, Case.followup_at.is_(None))
+        if queue == "all":
+            return Case.id.is_not(None)
+        raise CaseError(f"没有这个队列：{queue}")
+
+    def list_queue(self, queue: str, viewer: Actor, limit: int = 100) -> list[dict]:
+        now = self.clock()
+        with self._read() as s:
+            q = select(Case).where(self._queue_filter(queue, viewer, now))
+            if queue == "all":
+                q = q.order_by(Case.created_at.desc())
+            else:
+                q = q.order_by(Case.priority_rank, Case.created_at, Case.id)
+            return [self._view(s, c, viewer) for c in s.scalars(q.limit(limit))]
+
+    def list_reported(self, reporter: Actor, limit: int = 50) -> list[dict]:
+        """Cases the actor reported (a volunteer's own reports), newest first."""
+        with self._read() as s:
+            q = select(Case).where(Case.created_by == reporter.name).order_by(Case.created_at.desc())
+            return [self._view(s, c, reporter) for c in s.scalars(q.limit(limit))]
+
+    def counts(self, viewer: Actor) -> dict[str, int]:
+        now = self.clock()
+        out = {}
+        with self._read() as s:
+            for queue in QUEUES:
+                if queue == "all":
+                    continue
+                out[queue] = s.scalar(select(func.count(Case.id)).where(self._queue_filter(queue, viewer, now)))
+        return out
+
+    def audit_log(self, number: str) -> list[dict]:
+        with self._read() as s:
+            case = self._get(s, number)
+            events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
+            return [
+                {"id": e.id, "at": _iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+                for e in events
+            ]
+
+    def lookup(self, number: str, check_code: str) -> dict:
+        """What a resident may know about their case, given the number and check code."""
+        number = (number or "").strip().upper()
+        with self._lookup_lock:
+            now = _time.monotonic()
+            recent = [t for t in self._lookup_failures.get(number, []) if now - t < 900]
+            self._lookup_failures[number] = recent
+            if len(recent) >= 5:
+                raise NotAllowed("查询次数过多，请 15 分钟后再试，或拨打热线查询")
+        with self._read() as s:
+            case = s.scalar(select(Case).where(Case.number == number))
+            ok = case is not None and secrets.compare_digest(case.check_code, (check_code or "").strip())
+            if not ok:
+                with self._lookup_lock:
+                    self._lookup_failures.setdefault(number, []).append(_time.monotonic())
+                raise NotFound("工单号或查询码不正确")
+            return {
+                "number": case.number,
+                "type": case.type,
+                "type_label": TYPE_LABELS[CaseType(case.type)],
+                "status": case.status,
+                "status_label": RESIDENT_STATUS_LABELS[Status(case.status)],
+                "hotline": case.hotline,
+                "created_at": _iso(case.created_at),
+                "updated_at": _iso(case.updated_at),
+                "due_at": _iso(case.due_at),
+                "resolution": case.resolution if case.status in (Status.resolved, Status.closed) else "",
+            }
+
+    # ------------------------------------------------------------------ queue operations
+    def claim_next(self, actor: Actor) -> dict | None:
+        """Gives the actor the most urgent, then oldest, unclaimed case; None if the queue is empty.
+
+        One UPDATE picks and takes the case. On PostgreSQL the pick is
+        `FOR UPDATE SKIP LOCKED`, so concurrent claimers skip each other's row;
+        on SQLite the write lock (BEGIN IMMEDIATE) serializes claimers and the
+        `status/assignee` condition is re-checked by the UPDATE itself.
+        """
+        if actor.role not in (Role.operator, Role.supervisor):
+            raise NotAllowed("只有话务员和班长可以领取工单")
+        for _attempt in range(5):
+            now = self.clock()
+            with self._write() as s:
+                pick = (
+                    select(Case.id)
+                    .where(Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None))
+                    .order_by(Case.priority_rank, Case.created_at, Case.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                    .scalar_subquery()
+                )
+                row = s.execute(
+                    update(Case)
+                    .where(Case.id == pick, Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None))
+                    .values(status=Status.assigned, assignee_id=actor.user_id, assigned_at=now,
+                            updated_at=now, version=Case.version + 1)
+                    .returning(Case.id)
+                    .execution_options(synchronize_session=False)
+                ).first()
+                if row is None:
+                    empty = s.scalar(
+                        select(func.count(Case.id)).where(
+                            Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None))
+                    ) == 0
+                    if empty:
+                        return None
+                    continue  # someone else took the candidate between pick and update; try again
+                case = s.get(Case, row[0], populate_existing=True)
+                s.add(CaseEvent(case_id=case.id, at=now, actor=actor.name, action="claimed",
+                                detail={"assignee": actor.name}))
+                s.flush()
+                return self._view(s, case, actor, full=True)
+        raise Conflict("领取的人太多，请再试一次")
+
+    def assign(self, number: str, username: str, actor: Actor) -> dict:
+        if not actor.is_supervisor:
+            raise NotAllowed("只有班长可以分派工单")
+        with self._write() as s:
+            case = self._get(s, number)
+            user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
+            if user is None or user.role not in (Role.operator, Role.supervisor):
+                raise CaseError(f"不能分派给 {username}：没有这个话务员")
+            old = s.get(User, case.assignee_id).username if case.assignee_id else None
+            if case.status in (Status.new, Status.reopened):
+                self._set_status(s, case, Status.assigned, actor, reason="分派")
+            elif Status(case.status) not in ACTIVE_STATUSES:
+                raise CaseError(f"“{STATUS_LABELS[Status(case.status)]}”的工单不能再分派")
+            now = self.clock()
+            case.assignee_id = user.id
+            case.assigned_at = now
+            case.updated_at = now
+            self._audit(s, case, actor, "assigned", old=old, new=user.username)
+            s.flush()
+            return self._view(s, case, actor, full=True)
+
+    def transfer(self, number: str, actor: Actor, hotline: str | None = None,
+                 department: str | None = None, reason: str = "") -> dict:
+        """Hands the case over: to the other hotline (12345 <-> 12349) or to a department."""
+        if not (hotline or department):
+            raise CaseError("请写明转给哪条热线或哪个部门")
+        with self._write() as s:
+            case = self._get(s, number)
+            self._require_handler(case, actor)
+            target = (f"{Hotline(hotline)}热线" if hotline else "") + (department or "").strip()
+            old_hotline = case.hotline
+            self._set_status(s, case, Status.transferred, actor, reason=_clip(reason, 500))
+            if hotline:
+                case.hotline = Hotline(hotline)
+            case.transferred_to = _clip(target, 80)
+            self._audit(s, case, actor, "transferred", to=case.transferred_to,
+                        old_hotline=old_hotline, new_hotline=case.hotline, reason=_clip(reason, 500))
+            s.flush()
+            return self._view(s, case, actor, full=True)
+
+    def change_status(self, number: str, target: str, actor: Actor, reason: str = "",
+                      resolution: str = "") -> dict:
+        target = Status(target)
+        if target in (Status.assigned, Status.transferred):
+            raise CaseError("领取、分派和转办请用对应的操作")
+        with self._write() as s:
+            case = self._get(s, number)
+            if target == Status.reopened:
+                was_handler = case.assignee_id is not None and case.assignee_id == actor.user_id
+                if not (actor.is_supervisor or was_handler or actor.role == Role.operator):
+                    raise NotAllowed("没有权限重新打开工单")
+            elif target == Status.closed and case.status == Status.new:
+                if not actor.is_supervisor:
+                    raise NotAllowed("未处理的工单只能由班长关闭")
+            else:
+                self._require_handler(case, actor)
+            if target == Status.resolved and not (resolution or "").strip():
+                raise CaseError("办结前请写明办理结果")
+            self._set_status(s, case, target, actor, reason=_clip(reason, 500))
+            if resolution:
+                case.resolution = _clip(resolution, MAX_TEXT)
+            s.flush()
+            return self._view(s, case, actor, full=True)
+
+    def add_note(self, number: str, text: str, actor: Actor) -> dict:
+        text = _clip(text, MAX_TEXT)
+        if not text:
+            raise CaseError("备注不能为空")
+        with self._write() as s:
+            case = self._get(s, number)
+            note = CaseNote(case_id=case.id, at=self.clock(), author=actor.name, text=text)
+            s.add(note)
+            s.flush()
+            case.updated_at = note.at
+            self._audit(s, case, actor, "note", note_id=note.id, length=len(text))
+            return {"id": note.id, "at": _iso(note.at), "author": note.author, "text": note.text}
+
+    def reply(self, number: str, text: str, actor: Actor) -> dict:
+        """Queues a reply to the resident in the case's channel and adds it to the transcript."""
+        text = _clip(text, MAX_TEXT)
+        if not text:
+            raise CaseError("回复不能为空")
+        with self._write() as s:
+            case = self._get(s, number)
+            self._require_handler(case, actor)
+            if case.status in (Status.closed, Status.transferred):
+                raise CaseError("工单已归档或已转办，不能再回复")
+            now = self.clock()
+            reply = CaseReply(case_id=case.id, channel=case.channel, sender_id=case.sender_id,
+                              author=actor.name, text=text, created_at=now)
+            s.add(reply)
+            s.flush()
+            case.transcript = list(case.transcript or []) + [
+                {"role": "operator", "text": text, "at": _iso(now), "author": actor.display_name}
+            ]
+            if case.first_response_at is None:
+                case.first_response_at = now
+            if case.status == Status.assigned:
+                self._set_status(s, case, Status.in_progress, actor, reason="已回复群众")
+            case.updated_at = now
+            self._audit(s, case, actor, "reply", reply_id=reply.id, channel=case.channel,
+                        deliverable=bool(case.sender_id), length=len(text))
+            return {"id": reply.id, "case": case.number, "channel": reply.channel,
+                    "sender_id": reply.sender_id, "created_at": _iso(now), "delivered": False}
+
+    def record_followup(self, number: str, satisfaction: str, note: str, actor: Actor) -> dict:
+        """回访: the resident's satisfaction after resolution."""
+        satisfaction = Satisfaction(satisfaction)
+        with self._write() as s:
+            case = self._get(s, number)
+            if actor.role == Role.operator and not (case.assignee_id == actor.user_id):
+                if case.assignee_id is not None:
+                    raise NotAllowed("回访由办理人或班长进行")
+            if case.status not in (Status.resolved, Status.closed):
+                raise CaseError("工单办结后才能回访")
+            now = self.clock()
+            case.followup_at = now
+            case.satisfaction = satisfaction
+            case.followup_note = _clip(note, MAX_TEXT)
+            case.updated_at = now
+            self._audit(s, case, actor, "followup", satisfaction=str(satisfaction))
+            s.flush()
+            return self._view(s, case, actor, full=True)
+
+    def escalate_overdue(self, actor: Actor) -> list[str]:
+        """Raises the priority of overdue open cases once and flags them for the supervisor."""
+        if not actor.is_supervisor:
+            raise NotAllowed("只有班长可以升级超时工单")
+        now = self.clock()
+        done = []
+        with self._write() as s:
+            cases = s.scalars(
+                select(Case).where(Case.status.in_(list(OPEN_STATUSES)), Case.due_at < now,
+                                   Case.escalated.is_(False))
+            ).all()
+            for case in cases:
+                old = case.priority
+                new = escalated_priority(old)
+                case.priority = new
+                case.priority_rank = PRIORITY_RANK[new]
+                case.escalated = True
+                case.escalated_at = now
+                case.updated_at = now
+                self._audit(s, case, actor, "escalated", old_priority=old, new_priority=str(new),
+                            due_at=_iso(case.due_at))
+                done.append(case.number)
+        return done
+
+    # ------------------------------------------------------------------ outbox
+    def pending_replies(self, sender_id: str, channel: str | None = None) -> list[dict]:
+        with self._read() as s:
+            q = select(CaseReply, Case.number).join(Case, Case.id == CaseReply.case_id).where(
+                CaseReply.sender_id == sender_id, CaseReply.delivered_at.is_(None))
+            if channel:
+                q = q.where(CaseReply.channel == channel)
+            return [_reply_dict(r, number) for r, number in s.execute(q.order_by(CaseReply.id))]
+
+    def mark_delivered(self, reply_ids: list[int], sender_id: str | None = None) -> list[int]:
+        """Marks replies delivered; returns the ids this call marked (each id only once, ever)."""
+        marked = []
+        with self._write() as s:
+            now = self.clock()
+            for rid in reply_ids:
+                cond = [CaseReply.id == rid, CaseReply.delivered_at.is_(None)]
+                if sender_id is not None:
+                    cond.append(CaseReply.sender_id == sender_id)
+                res = s.execute(update(CaseReply).where(*cond).values(delivered_at=now))
+                if res.rowcount == 1:
+                    marked.append(rid)
+                    case_id = s.scalar(select(CaseReply.case_id).where(CaseReply.id == rid))
+                    s.add(CaseEvent(case_id=case_id, at=now, actor="bot", action="reply_delivered",
+                                    detail={"reply_id": rid}))
+        return marked
+
+    def consume_replies(self, sender_id: str, channel: str | None = None) -> list[dict]:
+        """Pending replies for a conversation, marked delivered in the same call.
+
+        Concurrent consumers never both receive the same reply.
+        """
+        pending = self.pending_replies(sender_id, channel)
+        if not pending:
+            return []
+        marked = set(self.mark_delivered([r["id"] for r in pending], sender_id))
+        out = []
+        for r in pending:
+            if r["id"] in marked:
+                r["delivered"] = True
+                out.append(r)
+        return out
+
+    # ------------------------------------------------------------------ views
+    def _view(self, s: Session, case: Case, viewer: Actor, full: bool = False,
+              with_check_code: bool = False) -> dict:
+        now = self.clock()
+        sees = sees_contact(case, viewer)
+        assignee = s.get(User, case.assignee_id) if case.assignee_id else None
+        view = {
+            "number": case.number,
+            "type": case.type, "type_label": TYPE_LABELS[CaseType(case.type)],
+            "channel": case.channel, "channel_label": CHANNEL_LABELS[Channel(case.channel)],
+            "sender_id": case.sender_id,
+            "jurisdiction": case.jurisdiction, "hotline": case.hotline,
+            "priority": case.priority, "priority_label": PRIORITY_LABELS[Priority(case.priority)],
+            "status": case.status, "status_label": STATUS_LABELS[Status(case.status)],
+            "title": case.title if sees else mask_text(case.title),
+            "assignee": assignee.username if assignee else None,
+            "assignee_name": (assignee.display_name or assignee.username) if assignee else None,
+            "created_at": _iso(case.created_at), "updated_at": _iso(case.updated_at),
+            "due_at": _iso(case.due_at),
+            "overdue": is_overdue(case.status, case.due_at, now),
+            "seconds_left": int((case.due_at - now).total_seconds()) if case.due_at else None,
+            "sla": self.rules.limit_for(case.type, case.priority).describe(),
+            "escalated": case.escalated,
+            "transferred_to": case.transferred_to,
+            "contact_masked": not sees,
+            "version": case.version,
+        }
+        if with_check_code:
+            view["check_code"] = case.check_code
+            view["acknowledgement"] = acknowledgement(case)
+        if full:
+            text = (lambda t: t) if sees else mask_text
+            view.update({
+                "summary": text(case.summary),
+                "transcript": [dict(m, text=text(m.get("text", ""))) for m in (case.transcript or [])],
+                "questions": [text(q) for q in case.questions or []],
+                "programs": case.programs or [],
+                "eligibility": case.eligibility,
+                "contact": case.contact if sees else mask_contact(case.contact),
+                "resolution": case.resolution,
+                "assigned_at": _iso(case.assigned_at), "first_response_at": _iso(case.first_response_at),
+                "resolved_at": _iso(case.resolved_at), "closed_at": _iso(case.closed_at),
+                "followup": {
+                    "due_at": _iso(case.followup_due_at), "at": _iso(case.followup_at),
+                    "satisfaction": case.satisfaction,
+                    "satisfaction_label": SATISFACTION_LABELS[Satisfaction(case.satisfaction)]
+                    if case.satisfaction else None,
+                    "note": case.followup_note,
+                },
+                "notes": [
+                    {"id": n.id, "at": _iso(n.at), "author": n.author, "text": text(n.text)}
+                    for n in s.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id))
+                ],
+                "replies": [
+                    _reply_dict(r, case.number)
+                    for r in s.scalars(select(CaseReply).where(CaseReply.case_id == case.id).order_by(CaseReply.id))
+                ],
+            })
+            if not sees:
+                for r in view["replies"]:
+                    r["text"] = mask_text(r["text"])
+        return view
+
+
+def sees_contact(case: Case, viewer: Actor) -> bool:
+    """Full personal data only for supervisors and the operator handling the case."""
+    if viewer.role == Role.supervisor:
+        return True
+    return viewer.role == Role.operator and viewer.user_id is not None and case.assignee_id == viewer.user_id
+
+
+def acknowledgement(case: Case) -> str:
+    """What the bot tells the resident once the case is stored."""
+    hotline = "12345 政务服务便民热线" if case.hotline == Hotline.h12345 else "12349 民政服务热线"
+    if case.type == CaseType.urgent:
+        head = "您的急难求助已登记，工作人员会尽快联系您。"
+    else:
+        head = "您的诉求已登记，工作人员会在办理时限内答复您。"
+    return (f"{head}工单号 {case.number}，查询码 {case.check_code}，请记好。"
+            f"也可以拨打 {hotline} 查询。{EMERGENCY_NUMBERS}")
+
+
+def _reply_dict(r: CaseReply, number: str) -> dict:
+    return {"id": r.id, "case": number, "channel": r.channel, "sender_id": r.sender_id,
+            "text": r.text, "created_at": _iso(r.created_at), "delivered": r.delivered_at is not None}
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.replace(tzinfo=timezone.utc).isoformat() if dt else None
+
+
+def _clip(text: str | None, n: int) -> str:
+    return (text or "").strip()[:n]
+
+
+def _clean_transcript(turns: list[dict]) -> list[dict]:
+    out = []
+    for t in (turns or [])[-200:]:
+        role = str(t.get("role", "resident"))
+        if role not in ("resident", "bot", "operator"):
+            role = "resident" if role in ("user", "person") else "bot"
+        out.append({"role": role, "text": _clip(str(t.get("text", "")), MAX_TEXT), "at": t.get("at")})
+    return out
+
+
+def _clean_contact(contact: dict) -> dict:
+    allowed = ("name", "phone", "phone2", "id_number", "address", "preferred_time")
+    return {k: _clip(str(v), 200) for k, v in (contact or {}).items() if k in allowed and v}

@@ -1,0 +1,164 @@
+"""SQLAlchemy tables of the case desk: cases, their audit log, notes, the
+reply outbox and the desk's users. Registered on bot.db.Base through
+bot/storage_models.py.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON, Boolean, DateTime, DDL, ForeignKey, Index, Integer, String, Text, event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot.db import Base
+
+
+class User(Base):
+    __tablename__ = "desk_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped when the password changes or sessions are revoked; sessions carry it.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Human case number, e.g. GD20250521000012; given to the resident with the check code.
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    check_code: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+
+    type: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    # Conversation id in the channel (Rasa sender id); replies go back to it.
+    sender_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32))
+    hotline: Mapped[str] = mapped_column(String(8))
+    priority: Mapped[str] = mapped_column(String(16))
+    priority_rank: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(24))
+
+    title: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    transcript: Mapped[list] = mapped_column(JSON, default=list)
+    questions: Mapped[list] = mapped_column(JSON, default=list)
+    programs: Mapped[list] = mapped_column(JSON, default=list)
+    eligibility: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    contact: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("desk_users.id"), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    transferred_to: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+    # 回访 (satisfaction follow-up)
+    followup_due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    followup_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    satisfaction: Mapped[str | None] = mapped_column(String(24), nullable=True)
+    followup_note: Mapped[str] = mapped_column(Text, default="")
+
+    # Optimistic locking: a write based on a stale read fails instead of overwriting.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_cases_queue", "status", "assignee_id", "priority_rank", "created_at"),
+        Index("ix_cases_due", "status", "due_at"),
+    )
+
+
+class CaseEvent(Base):
+    """Append-only audit log: who did what to which case, when."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CaseNote(Base):
+    """Internal notes: never shown to the resident."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    author: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class CaseReply(Base):
+    """Operator replies to the resident: the outbox of a conversation.
+
+    A channel adapter (web chat relay now, Telegram later) reads the pending
+    replies of its sender ids and marks them delivered.
+    """
+
+    __tablename__ = "case_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    sender_id: Mapped[str | None] = mapped_column(String(128))
+    author: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (Index("ix_case_replies_pending", "channel", "sender_id", "delivered_at"),)
+
+
+# --- the audit log is append-only: refused by the ORM and by the database ---
+
+@event.listens_for(Session, "before_flush")
+def _audit_is_append_only(session: Session, _ctx, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, CaseEvent):
+            raise PermissionError("case_events is append-only")
+
+
+for _op in ("UPDATE", "DELETE"):
+    event.listen(
+        CaseEvent.__table__, "after_create",
+        DDL(
+            f"CREATE TRIGGER case_events_no_{_op.lower()} BEFORE {_op} ON case_events "
+            "BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END"
+        ).execute_if(dialect="sqlite"),
+    )
+event.listen(
+    CaseEvent.__table__, "after_create",
+    DDL(
+        "CREATE OR REPLACE FUNCTION case_events_append_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'case_events is append-only'; END; $$ LANGUAGE plpgsql"
+    ).execute_if(dialect="postgresql"),
+)
+event.listen(
+    CaseEvent.__table__, "after_create",
+    DDL(
+        "CREATE TRIGGER case_events_append_only BEFORE UPDATE OR DELETE ON case_events "
+        "FOR EACH ROW EXECUTE FUNCTION case_events_append_only()"
+    ).execute_if(dialect="postgresql"),
+)

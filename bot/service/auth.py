@@ -1,0 +1,257 @@
+"""Who is calling: desk users (cookie sessions) and machine callers (bot token).
+
+- Users log in on /console/login; passwords are argon2 hashes (bot/cases/users.py).
+- The session is a cookie signed with itsdangerous, carrying the user id, a
+  random session id and the user's session_version; it expires after
+  SESSION_MAX_AGE seconds and whenever the user's password changes.
+- CSRF: every form POST carries `csrf_token`, and every cookie-authenticated
+  JSON call that changes something carries the `X-CSRF-Token` header; the token
+  is derived from the session id, so another site cannot forge it.
+- Machine callers (the Rasa action server, the channel relays) send
+  `Authorization: Bearer $JZ_BOT_TOKEN`.
+
+Route rules are declared with `require(...)` on each route; tests/cases/test_auth_routes.py
+enumerates the app's routes and checks each one against its rule.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from bot.cases.desk import BOT, Actor
+from bot.cases.model import Role
+from bot.cases.users import get_user
+
+SESSION_COOKIE = "jz_session"
+PRELOGIN_COOKIE = "jz_prelogin"
+SESSION_MAX_AGE = int(os.environ.get("JZ_SESSION_HOURS", "8")) * 3600
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCK_SECONDS = 300
+
+ALL_ROLES = tuple(Role)
+DESK_ROLES = (Role.operator, Role.supervisor, Role.admin)
+HANDLER_ROLES = (Role.operator, Role.supervisor)
+
+
+# ---------------------------------------------------------------- secrets
+
+def secret_key(app) -> str:
+    """JZ_SECRET_KEY, else a random key kept in data_dir/secret_key (created once)."""
+    cached = getattr(app.state, "_session_secret", None)
+    if cached:
+        return cached
+    cfg = app.state.settings
+    key = cfg.secret_key
+    if not key:
+        path = Path(cfg.data_dir) / "secret_key"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass
+        for _ in range(50):  # another process may be writing it right now
+            if path.read_text().strip():
+                break
+            time.sleep(0.01)
+        key = path.read_text().strip()
+    app.state._session_secret = key
+    return key
+
+
+def bot_token(app) -> str:
+    """The machine callers' token: settings.bot_token if the settings have it, else JZ_BOT_TOKEN."""
+    return getattr(app.state.settings, "bot_token", "") or os.environ.get("JZ_BOT_TOKEN", "")
+
+
+def _serializer(app, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key(app), salt=salt)
+
+
+# ---------------------------------------------------------------- principals
+
+@dataclass(frozen=True)
+class Principal:
+    actor: Actor
+    kind: str           # "user" or "bot"
+    session_id: str = ""
+
+    @property
+    def role(self) -> str | None:
+        return self.actor.role
+
+
+def issue_session(app, user) -> str:
+    return _serializer(app, "session").dumps(
+        {"uid": user.id, "sid": secrets.token_urlsafe(16), "v": user.session_version}
+    )
+
+
+def _session_principal(request: Request) -> Principal | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    app = request.app
+    max_age = getattr(app.state, "session_max_age", SESSION_MAX_AGE)
+    try:
+        data = _serializer(app, "session").loads(raw, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    with app.state.db.session() as s:
+        user = get_user(s, int(data.get("uid", 0)))
+        if user is None or not user.active or user.session_version != data.get("v"):
+            return None
+        return Principal(Actor.user(user), "user", str(data.get("sid", "")))
+
+
+def _bot_principal(request: Request) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    expected = bot_token(request.app)
+    given = header[7:].strip()
+    if expected and given and hmac.compare_digest(given.encode(), expected.encode()):
+        return Principal(BOT, "bot")
+    raise HTTPException(status_code=401, detail="服务令牌无效", headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_principal(request: Request) -> Principal | None:
+    cached = getattr(request.state, "principal", "unset")
+    if cached != "unset":
+        return cached
+    principal = _bot_principal(request) or _session_principal(request)
+    request.state.principal = principal
+    return principal
+
+
+# ---------------------------------------------------------------- CSRF
+
+def csrf_token(request: Request, principal: Principal | None = None) -> str:
+    principal = principal or current_principal(request)
+    if principal is None or principal.kind != "user":
+        return ""
+    return _serializer(request.app, "csrf").dumps(principal.session_id)
+
+
+def _csrf_valid(request: Request, principal: Principal, token: str | None) -> bool:
+    if not token:
+        return False
+    try:
+        sid = _serializer(request.app, "csrf").loads(token, max_age=SESSION_MAX_AGE * 2)
+    except BadSignature:
+        return False
+    return hmac.compare_digest(str(sid), principal.session_id)
+
+
+async def check_csrf(request: Request, principal: Principal) -> None:
+    """Cookie sessions must prove the request came from our own page."""
+    if principal.kind != "user" or request.method in SAFE_METHODS:
+        return
+    token = request.headers.get("x-csrf-token")
+    if not token and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()  # cached by Starlette; the route still reads it
+        token = form.get("csrf_token")
+    if not _csrf_valid(request, principal, token):
+        raise HTTPException(status_code=403, detail="页面已过期或请求来源不明，请刷新页面后重试")
+
+
+# Login form CSRF (before there is a session): double-submit with a signed pre-login cookie.
+def prelogin_token(request: Request) -> tuple[str, str]:
+    nonce = request.cookies.get(PRELOGIN_COOKIE) or secrets.token_urlsafe(16)
+    return nonce, _serializer(request.app, "prelogin").dumps(nonce)
+
+
+def prelogin_valid(request: Request, token: str | None) -> bool:
+    nonce = request.cookies.get(PRELOGIN_COOKIE)
+    if not nonce or not token:
+        return False
+    try:
+        value = _serializer(request.app, "prelogin").loads(token, max_age=3600)
+    except BadSignature:
+        return False
+    return hmac.compare_digest(str(value), nonce)
+
+
+# ---------------------------------------------------------------- login throttle
+
+class LoginThrottle:
+    """Refuses a username for a while after repeated wrong passwords (per process)."""
+
+    def __init__(self):
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def locked(self, username: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._failures.get(username, []) if now - t < LOGIN_LOCK_SECONDS]
+            self._failures[username] = recent
+            return len(recent) >= LOGIN_MAX_FAILURES
+
+    def failed(self, username: str) -> None:
+        with self._lock:
+            self._failures.setdefault(username, []).append(time.monotonic())
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(username, None)
+
+
+login_throttle = LoginThrottle()
+
+
+# ---------------------------------------------------------------- route rules
+
+class Rule:
+    """A route's access rule: which user roles, and whether the bot token is accepted."""
+
+    def __init__(self, roles: tuple[str, ...], bot: bool = False, html: bool = False):
+        self.roles = tuple(str(r) for r in roles)
+        self.bot = bot
+        self.html = html
+
+    async def __call__(self, request: Request) -> Principal:
+        principal = current_principal(request)
+        if principal is None:
+            if self.html:
+                target = request.url.path
+                raise HTTPException(status_code=303, detail="请先登录",
+                                    headers={"Location": f"/console/login?next={target}"})
+            raise HTTPException(status_code=401, detail="请先登录", headers={"WWW-Authenticate": "Bearer"})
+        if principal.kind == "bot":
+            if not self.bot:
+                raise HTTPException(status_code=403, detail="服务令牌不能调用这个接口")
+        elif principal.role not in self.roles:
+            raise HTTPException(status_code=403, detail="您的角色没有这个权限")
+        await check_csrf(request, principal)
+        return principal
+
+
+def require(*roles: str, bot: bool = False) -> Rule:
+    """JSON API rule: 401 without credentials, 403 for a wrong role."""
+    return Rule(roles, bot=bot)
+
+
+def require_page(*roles: str) -> Rule:
+    """Console page rule: redirects to the login page without a session, 403 for a wrong role."""
+    return Rule(roles, bot=False, html=True)
+
+
+def principal_rule(route) -> Rule | None:
+    """The Rule guarding a route, if any (used by the route-by-route test)."""
+    for dep in getattr(route, "dependant", None).dependencies if getattr(route, "dependant", None) else []:
+        if isinstance(dep.call, Rule):
+            return dep.call
+    return None

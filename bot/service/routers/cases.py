@@ -1,0 +1,288 @@
+"""Case desk JSON API (工单): creation by the bot, queues, workflow, replies, audit.
+
+Thin: validates input, calls bot.cases.desk.CaseDesk with the caller as Actor,
+and maps domain errors to HTTP codes. Access rules are on every route
+(`require(...)`); the resident's status lookup is the only public route.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from bot.cases.desk import QUEUES, CaseDesk, NewCase
+from bot.cases.model import (
+    CaseError, CaseType, Channel, Conflict, Hotline, IllegalTransition, NotAllowed, NotFound,
+    Priority, Role, Satisfaction, Status,
+)
+from bot.cases.suggest import suggested_answers
+from bot.places import UnknownPlace
+from bot.service.auth import DESK_ROLES, HANDLER_ROLES, Principal, require
+
+router = APIRouter(prefix="/v1", tags=["cases"])
+
+_desk_lock = threading.Lock()
+
+
+def get_desk(request: Request) -> CaseDesk:
+    """One CaseDesk per app, built on first use from app.state.db."""
+    desk = getattr(request.app.state, "case_desk", None)
+    if desk is None:
+        with _desk_lock:
+            desk = getattr(request.app.state, "case_desk", None)
+            if desk is None:
+                desk = CaseDesk(request.app.state.db)
+                request.app.state.case_desk = desk
+    return desk
+
+
+def http_error(exc: Exception) -> HTTPException:
+    if isinstance(exc, NotFound):
+        return HTTPException(404, exc.message)
+    if isinstance(exc, NotAllowed):
+        return HTTPException(403, exc.message)
+    if isinstance(exc, (Conflict, IllegalTransition)):
+        return HTTPException(409, exc.message)
+    if isinstance(exc, UnknownPlace):
+        return HTTPException(422, str(exc))
+    if isinstance(exc, CaseError):
+        return HTTPException(400, exc.message)
+    if isinstance(exc, ValueError):
+        return HTTPException(422, "取值不在允许范围内")
+    raise exc
+
+
+def run(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except (CaseError, UnknownPlace, ValueError) as exc:
+        raise http_error(exc) from exc
+
+
+# ------------------------------------------------------------------ schemas
+
+class Turn(BaseModel):
+    role: Literal["resident", "bot", "operator", "user"] = "resident"
+    text: str = Field(max_length=4000)
+    at: str | None = None
+
+
+class Contact(BaseModel):
+    name: str | None = Field(None, max_length=50)
+    phone: str | None = Field(None, max_length=30)
+    id_number: str | None = Field(None, max_length=30, description="身份证号; masked for roles that don't need it")
+    address: str | None = Field(None, max_length=200)
+    preferred_time: str | None = Field(None, max_length=50)
+
+
+class CaseIn(BaseModel):
+    type: CaseType
+    channel: Channel = Channel.web
+    sender_id: str | None = Field(None, max_length=128, description="Conversation id (Rasa sender id) replies go back to")
+    jurisdiction: str | None = Field(None, max_length=32, description="渠县, 达州市…; decides 12345 or 12349")
+    priority: Priority | None = Field(None, description="Default by type; urgent cases are always urgent")
+    title: str = Field("", max_length=200)
+    summary: str = Field("", max_length=4000, description="Handoff summary written by the bot")
+    transcript: list[Turn] = Field(default_factory=list, max_length=200)
+    questions: list[str] = Field(default_factory=list, max_length=20, description="The resident's questions, for suggested answers")
+    programs: list[str] = Field(default_factory=list, max_length=20)
+    eligibility: dict[str, Any] | None = Field(None, description="The eligibility screen result, as returned by /v1/screen")
+    contact: Contact = Field(default_factory=Contact)
+    idempotency_key: str | None = Field(None, max_length=128, description="Or the Idempotency-Key header")
+
+
+class CaseCreated(BaseModel):
+    number: str
+    check_code: str = Field(description="Given to the resident with the number, for the status lookup")
+    status: str
+    priority: str
+    hotline: str
+    due_at: str
+    acknowledgement: str = Field(description="Chinese text the bot can show the resident (includes emergency numbers)")
+    created: bool
+
+    model_config = {"extra": "allow"}
+
+
+class StatusIn(BaseModel):
+    status: Literal["in_progress", "waiting_resident", "resolved", "closed", "reopened", "new"]
+    reason: str = Field("", max_length=500)
+    resolution: str = Field("", max_length=4000, description="Required when resolving")
+
+
+class AssignIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+
+
+class TransferIn(BaseModel):
+    hotline: Hotline | None = None
+    department: str | None = Field(None, max_length=60)
+    reason: str = Field("", max_length=500)
+
+
+class TextIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class FollowupIn(BaseModel):
+    satisfaction: Satisfaction
+    note: str = Field("", max_length=4000)
+
+
+class LookupIn(BaseModel):
+    number: str = Field(min_length=4, max_length=32)
+    check_code: str = Field(min_length=4, max_length=16)
+
+
+class DeliveredIn(BaseModel):
+    ids: list[int] = Field(max_length=500)
+
+
+# ------------------------------------------------------------------ creation
+
+@router.post(
+    "/cases", status_code=201, response_model=CaseCreated,
+    summary="Create a case (bot token or logged-in user); idempotent with a key",
+    responses={200: {"description": "Replay: a case with this idempotency key already exists"}},
+)
+def create_case(
+    body: CaseIn, response: Response,
+    principal: Principal = Depends(require(*DESK_ROLES, Role.volunteer, bot=True)),
+    desk: CaseDesk = Depends(get_desk),
+    idempotency_key: str | None = Header(None, max_length=128),
+) -> dict:
+    data = NewCase(
+        type=body.type, channel=body.channel, sender_id=body.sender_id, jurisdiction=body.jurisdiction,
+        priority=body.priority, title=body.title, summary=body.summary,
+        transcript=[t.model_dump() for t in body.transcript], questions=body.questions,
+        programs=body.programs, eligibility=body.eligibility,
+        contact=body.contact.model_dump(exclude_none=True),
+    )
+    view, created = run(desk.create_case, data, principal.actor, idempotency_key or body.idempotency_key)
+    if not created:
+        response.status_code = 200
+    return {**view, "created": created}
+
+
+# ------------------------------------------------------------------ queues
+
+@router.get("/cases", summary="List a queue: unassigned, mine, urgent, overdue, followup, all")
+def list_cases(
+    queue: Literal["unassigned", "mine", "urgent", "overdue", "followup", "all"] = "unassigned",
+    limit: int = Query(100, ge=1, le=500),
+    principal: Principal = Depends(require(*DESK_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
+    return {"queue": queue, "cases": run(desk.list_queue, queue, principal.actor, limit)}
+
+
+@router.get("/cases/counts", summary="Live counts of every queue")
+def queue_counts(principal: Principal = Depends(require(*DESK_ROLES)),
+                 desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(desk.counts, principal.actor)
+
+
+@router.post("/cases/claim-next", summary="Take the most urgent, then oldest, unclaimed case")
+def claim_next(principal: Principal = Depends(require(*HANDLER_ROLES)),
+               desk: CaseDesk = Depends(get_desk)) -> dict:
+    case = run(desk.claim_next, principal.actor)
+    return {"case": case, "message": None if case else "暂时没有待领取的工单"}
+
+
+@router.post("/cases/escalate-overdue", summary="Raise the priority of overdue open cases (once each)")
+def escalate_overdue(principal: Principal = Depends(require(Role.supervisor, Role.admin)),
+                     desk: CaseDesk = Depends(get_desk)) -> dict:
+    return {"escalated": run(desk.escalate_overdue, principal.actor)}
+
+
+@router.post("/cases/lookup", summary="Resident's status lookup by case number and check code (public)")
+def lookup(body: LookupIn, desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(desk.lookup, body.number, body.check_code)
+
+
+# ------------------------------------------------------------------ one case
+
+@router.get("/cases/{number}", summary="A case with transcript, summary, screen result, notes and replies")
+def get_case(number: str, principal: Principal = Depends(require(*DESK_ROLES)),
+             desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(desk.get, number, principal.actor)
+
+
+@router.post("/cases/{number}/assign", summary="Assign or reassign to an operator (supervisor)")
+def assign(number: str, body: AssignIn, principal: Principal = Depends(require(Role.supervisor, Role.admin)),
+           desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(desk.assign, number, body.username, principal.actor)
+
+
+@router.post("/cases/{number}/transfer", summary="Transfer to the other hotline or a department")
+def transfer(number: str, body: TransferIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
+             desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(desk.transfer, number, principal.actor, hotline=body.hotline,
+               department=body.department, reason=body.reason)
+
+
+@router.post("/cases/{number}/status", summary="Move the case along the workflow")
+def change_status(number: str, body: StatusIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
+                  desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(desk.change_status, number, Status(body.status), principal.actor,
+               reason=body.reason, resolution=body.resolution)
+
+
+@router.post("/cases/{number}/notes", status_code=201, summary="Add an internal note (never shown to the resident)")
+def add_note(number: str, body: TextIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
+             desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(desk.add_note, number, body.text, principal.actor)
+
+
+@router.post("/cases/{number}/replies", status_code=201, summary="Reply to the resident in their channel")
+def reply(number: str, body: TextIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
+          desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(desk.reply, number, body.text, principal.actor)
+
+
+@router.post("/cases/{number}/followup", summary="Record the satisfaction follow-up (回访)")
+def followup(number: str, body: FollowupIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
+             desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(desk.record_followup, number, body.satisfaction, body.note, principal.actor)
+
+
+@router.get("/cases/{number}/audit", summary="The case's append-only audit log")
+def audit(number: str, principal: Principal = Depends(require(Role.supervisor, Role.admin)),
+          desk: CaseDesk = Depends(get_desk)) -> dict:
+    return {"number": number, "events": run(desk.audit_log, number)}
+
+
+@router.get("/cases/{number}/suggestions", summary="Knowledge-base answers with citations, and reply templates")
+def suggestions(number: str, request: Request, principal: Principal = Depends(require(*HANDLER_ROLES)),
+                desk: CaseDesk = Depends(get_desk)) -> dict:
+    case = run(desk.get, number, principal.actor)
+    return suggested_answers(case, kb=getattr(request.app.state, "kb", None))
+
+
+# ------------------------------------------------------------------ outbox for channel relays
+
+@router.get(
+    "/conversations/{sender_id}/replies", tags=["cases", "web chat"],
+    summary="Operator replies waiting for a conversation (bot token); consume=true marks them delivered",
+)
+def conversation_replies(
+    sender_id: str, consume: bool = False, channel: Channel | None = None,
+    principal: Principal = Depends(require(bot=True)), desk: CaseDesk = Depends(get_desk),
+) -> dict:
+    if consume:
+        replies = run(desk.consume_replies, sender_id, channel)
+    else:
+        replies = run(desk.pending_replies, sender_id, channel)
+    return {"sender_id": sender_id, "replies": replies}
+
+
+@router.post("/conversations/{sender_id}/replies/delivered", tags=["cases", "web chat"],
+             summary="Mark replies delivered after showing them (bot token)")
+def replies_delivered(sender_id: str, body: DeliveredIn, principal: Principal = Depends(require(bot=True)),
+                      desk: CaseDesk = Depends(get_desk)) -> dict:
+    return {"marked": run(desk.mark_delivered, body.ids, sender_id)}
+
+
+QUEUE_NAMES = QUEUES

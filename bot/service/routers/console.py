@@ -1,0 +1,293 @@
+"""Operator console (坐席工作台): server-rendered Chinese pages over the case desk.
+
+Every page needs a login (require_page); every form POST carries a CSRF token
+(checked by the route rule). Actions redirect back with a one-time flash message.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from bot.cases.desk import QUEUE_LABELS, CaseDesk, NewCase
+from bot.cases.model import (
+    PRIORITY_LABELS, ROLE_LABELS, SATISFACTION_LABELS, STATUS_LABELS, TRANSITIONS, CaseError,
+    CaseType, Channel, Role, Status,
+)
+from bot.cases.suggest import suggested_answers
+from bot.cases.users import authenticate
+from bot.places import UnknownPlace, known_places
+from bot.service.auth import (
+    ALL_ROLES, DESK_ROLES, HANDLER_ROLES, PRELOGIN_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE,
+    Principal, csrf_token, issue_session, login_throttle, prelogin_token, prelogin_valid,
+    require_page, secret_key,
+)
+from bot.service.routers.cases import get_desk
+
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+CST = timezone(timedelta(hours=8))
+FLASH_COOKIE = "jz_flash"
+CONSOLE_QUEUES = ("unassigned", "mine", "urgent", "overdue", "followup")
+# Status actions offered on the case page (the workflow decides which apply).
+STATUS_ACTIONS = {
+    Status.in_progress: "开始处理",
+    Status.waiting_resident: "等待群众补充",
+    Status.resolved: "办结",
+    Status.closed: "归档",
+    Status.reopened: "重新打开",
+    Status.new: "退回待领取",
+}
+
+
+def _local(value: str | None, fmt: str = "%m-%d %H:%M") -> str:
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(CST).strftime(fmt)
+
+
+def _pretty(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+templates.env.filters["local"] = _local
+templates.env.filters["pretty"] = _pretty
+
+
+def _flash_serializer(request: Request) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key(request.app), salt="flash")
+
+
+def _redirect(request: Request, url: str, message: str = "", error: bool = False) -> RedirectResponse:
+    resp = RedirectResponse(url, status_code=303)
+    if message:
+        resp.set_cookie(FLASH_COOKIE, _flash_serializer(request).dumps({"m": message, "e": error}),
+                        httponly=True, samesite="lax", path="/console")
+    return resp
+
+
+def _render(request: Request, name: str, principal: Principal | None, **ctx) -> HTMLResponse:
+    flash = None
+    raw = request.cookies.get(FLASH_COOKIE)
+    if raw:
+        try:
+            flash = _flash_serializer(request).loads(raw)
+        except BadSignature:
+            flash = None
+    ctx.update(
+        user=principal.actor if principal else None,
+        role_label=ROLE_LABELS.get(Role(principal.role)) if principal and principal.role else "",
+        csrf=csrf_token(request, principal) if principal else "",
+        flash=flash, queue_labels=QUEUE_LABELS, console_queues=CONSOLE_QUEUES,
+    )
+    resp = templates.TemplateResponse(request, name, ctx)
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Frame-Options"] = "DENY"
+    if raw:
+        resp.delete_cookie(FLASH_COOKIE, path="/console")
+    return resp
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/console") and not target.startswith("//"):
+        return target
+    return "/console"
+
+
+# ------------------------------------------------------------------ login
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/console") -> HTMLResponse:
+    nonce, token = prelogin_token(request)
+    resp = _render(request, "console/login.html", None, login_token=token, next=_safe_next(next), error=None)
+    resp.set_cookie(PRELOGIN_COOKIE, nonce, httponly=True, samesite="strict", path="/console", max_age=3600)
+    return resp
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, username: str = Form(..., max_length=64), password: str = Form(..., max_length=256),
+          login_token: str = Form(""), next: str = Form("/console")):
+    def fail(message: str, status: int) -> HTMLResponse:
+        nonce, token = prelogin_token(request)
+        resp = _render(request, "console/login.html", None, login_token=token, next=_safe_next(next),
+                       error=message, username=username)
+        resp.status_code = status
+        resp.set_cookie(PRELOGIN_COOKIE, nonce, httponly=True, samesite="strict", path="/console", max_age=3600)
+        return resp
+
+    if not prelogin_valid(request, login_token):
+        return fail("页面已过期，请重新登录", 403)
+    if login_throttle.locked(username):
+        return fail("密码错误次数过多，请 5 分钟后再试", 429)
+    with request.app.state.db.session() as s:
+        user = authenticate(s, username, password)
+        if user is not None:
+            s.commit()
+    if user is None:
+        login_throttle.failed(username)
+        return fail("用户名或密码不正确", 401)
+    login_throttle.succeeded(username)
+    resp = RedirectResponse(_safe_next(next) if user.role != Role.volunteer else "/console/report", status_code=303)
+    resp.set_cookie(
+        SESSION_COOKIE, issue_session(request.app, user), max_age=getattr(request.app.state, "session_max_age", SESSION_MAX_AGE),
+        httponly=True, samesite="lax", path="/",
+        secure=request.url.scheme == "https",
+    )
+    resp.delete_cookie(PRELOGIN_COOKIE, path="/console")
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, principal: Principal = Depends(require_page(*ALL_ROLES))):
+    resp = RedirectResponse("/console/login", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+# ------------------------------------------------------------------ queues
+
+@router.get("", response_class=HTMLResponse)
+def queues(request: Request, queue: str = "", principal: Principal = Depends(require_page(*ALL_ROLES)),
+           desk: CaseDesk = Depends(get_desk)):
+    if principal.role == Role.volunteer:
+        return RedirectResponse("/console/report", status_code=303)
+    counts = desk.counts(principal.actor)
+    if queue not in CONSOLE_QUEUES:
+        queue = "mine" if counts.get("mine") else "unassigned"
+    cases = desk.list_queue(queue, principal.actor)
+    return _render(request, "console/queues.html", principal, queue=queue, counts=counts, cases=cases,
+                   can_claim=principal.role in HANDLER_ROLES,
+                   can_escalate=principal.role in (Role.supervisor, Role.admin))
+
+
+@router.post("/claim-next")
+def claim_next(request: Request, principal: Principal = Depends(require_page(*HANDLER_ROLES)),
+               desk: CaseDesk = Depends(get_desk)):
+    try:
+        case = desk.claim_next(principal.actor)
+    except CaseError as exc:
+        return _redirect(request, "/console", exc.message, error=True)
+    if case is None:
+        return _redirect(request, "/console?queue=unassigned", "暂时没有待领取的工单")
+    return _redirect(request, f"/console/cases/{case['number']}", f"已领取工单 {case['number']}")
+
+
+@router.post("/escalate-overdue")
+def escalate(request: Request, principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
+             desk: CaseDesk = Depends(get_desk)):
+    done = desk.escalate_overdue(principal.actor)
+    return _redirect(request, "/console?queue=overdue", f"已升级 {len(done)} 张超时工单")
+
+
+# ------------------------------------------------------------------ case page
+
+@router.get("/cases/{number}", response_class=HTMLResponse)
+def case_page(number: str, request: Request, principal: Principal = Depends(require_page(*DESK_ROLES)),
+              desk: CaseDesk = Depends(get_desk)):
+    try:
+        case = desk.get(number, principal.actor)
+    except CaseError as exc:
+        return _redirect(request, "/console", exc.message, error=True)
+    is_handler = principal.role == Role.supervisor or (
+        principal.role == Role.operator and case["assignee"] == principal.actor.name.removeprefix("user:"))
+    suggestions = {"answers": [], "templates": [], "kb_available": False}
+    if is_handler:
+        suggestions = suggested_answers(case, kb=getattr(request.app.state, "kb", None))
+    allowed = TRANSITIONS[Status(case["status"])]
+    actions = [(s.value, label) for s, label in STATUS_ACTIONS.items() if s in allowed]
+    return _render(
+        request, "console/case.html", principal, case=case, suggestions=suggestions,
+        is_handler=is_handler, actions=actions, satisfaction_labels=SATISFACTION_LABELS,
+        can_assign=principal.role in (Role.supervisor, Role.admin), status_labels=STATUS_LABELS,
+    )
+
+
+def _case_action(request: Request, number: str, fn, ok: str):
+    back = f"/console/cases/{quote(number)}"
+    try:
+        fn()
+    except (CaseError, UnknownPlace, ValueError) as exc:
+        return _redirect(request, back, getattr(exc, "message", None) or str(exc), error=True)
+    return _redirect(request, back, ok)
+
+
+@router.post("/cases/{number}/status")
+def case_status(number: str, request: Request, status: str = Form(...), reason: str = Form("", max_length=500),
+                resolution: str = Form("", max_length=4000),
+                principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
+    if status not in {s.value for s in STATUS_ACTIONS}:
+        return _redirect(request, f"/console/cases/{quote(number)}", "不支持的操作", error=True)
+    return _case_action(request, number,
+                        lambda: desk.change_status(number, status, principal.actor, reason=reason, resolution=resolution),
+                        f"已改为“{STATUS_LABELS[Status(status)]}”")
+
+
+@router.post("/cases/{number}/note")
+def case_note(number: str, request: Request, text: str = Form(..., max_length=4000),
+              principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
+    return _case_action(request, number, lambda: desk.add_note(number, text, principal.actor), "备注已保存")
+
+
+@router.post("/cases/{number}/reply")
+def case_reply(number: str, request: Request, text: str = Form(..., max_length=4000),
+               principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
+    return _case_action(request, number, lambda: desk.reply(number, text, principal.actor), "回复已发送给群众")
+
+
+@router.post("/cases/{number}/assign")
+def case_assign(number: str, request: Request, username: str = Form(..., max_length=64),
+                principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
+                desk: CaseDesk = Depends(get_desk)):
+    return _case_action(request, number, lambda: desk.assign(number, username.strip(), principal.actor),
+                        f"已分派给 {username}")
+
+
+@router.post("/cases/{number}/transfer")
+def case_transfer(number: str, request: Request, hotline: str = Form(""), department: str = Form("", max_length=60),
+                  reason: str = Form("", max_length=500),
+                  principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
+    return _case_action(request, number,
+                        lambda: desk.transfer(number, principal.actor, hotline=hotline or None,
+                                              department=department or None, reason=reason),
+                        "已转办")
+
+
+@router.post("/cases/{number}/followup")
+def case_followup(number: str, request: Request, satisfaction: str = Form(...), note: str = Form("", max_length=4000),
+                  principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
+    return _case_action(request, number, lambda: desk.record_followup(number, satisfaction, note, principal.actor),
+                        "回访已记录")
+
+
+# ------------------------------------------------------------------ volunteers' reports
+
+@router.get("/report", response_class=HTMLResponse)
+def report_page(request: Request, principal: Principal = Depends(require_page(Role.volunteer, *HANDLER_ROLES)),
+                desk: CaseDesk = Depends(get_desk)):
+    return _render(request, "console/report.html", principal, places=known_places(),
+                   reports=desk.list_reported(principal.actor))
+
+
+@router.post("/report")
+def report(request: Request, type: str = Form("discovery"), jurisdiction: str = Form(..., max_length=32),
+           title: str = Form(..., max_length=200), summary: str = Form("", max_length=4000),
+           name: str = Form("", max_length=50), phone: str = Form("", max_length=30),
+           address: str = Form("", max_length=200),
+           principal: Principal = Depends(require_page(Role.volunteer, *HANDLER_ROLES)),
+           desk: CaseDesk = Depends(get_desk)):
+    if type not in (CaseType.discovery, CaseType.urgent):
+        return _redirect(request, "/console/report", "线索类型不正确", error=True)
+    data = NewCase(type=type, channel=Channel.console, jurisdiction=jurisdiction, title=title, summary=summary,
+                   contact={"name": name, "phone": phone, "address": address})
+    try:
+        view, _ = desk.create_case(data, principal.actor)
+    except (CaseError, UnknownPlace, ValueError) as exc:
+        return _redirect(request, "/console/report", getattr(exc, "message", None) or str(exc), error=True)
+    return _redirect(request, "/console/report", f"已上报，工单号 {view['number']}")
