@@ -81,7 +81,7 @@ _EMERGENCIES = [
     ("unemployment", r"失业|下岗|厂子倒闭|没活干"),
     ("no_food_shelter", r"没饭吃|吃不上饭|断粮|没地方住|无家可归|露宿|流落街头"),
 ]
-_RIGID = re.compile(r"(?:看病|医药费|药费|治病|学费|读书|上学)((?:[^，。,.；;\d]|1\s*个?\s*[月年])*?)" + _NUM + r"\s*(?:块|元)?")
+_RIGID = re.compile(r"(?:看病|医药费|药费|治病|学费|读书|上学)((?:[^，。,.；;\d]|1\s*个?\s*[月年])*?)" + _NUM + r"(?!\s*个?\s*[月年])\s*(?:块|元)?")
 
 
 def _first_number(pattern: re.Pattern, text: str) -> float | None:
