@@ -1,0 +1,31 @@
+import pytest
+
+from bot.safety import LIFE, URGENT, danger_level, emergency_numbers, emergency_reply
+
+
+@pytest.mark.parametrize("text, level", [
+    ("我家着火了！", LIFE),
+    ("我妈晕倒了叫不醒", LIFE),
+    ("我老公又在打人", LIFE),
+    ("我真的不想活了", LIFE),
+    ("屋头断粮好几天了，娃儿没饭吃", URGENT),
+    ("今晚没地方住", URGENT),
+    ("医院要押金，交不起押金", URGENT),
+    ("低保咋个申请", None),
+    ("临时救助有哪些条件", None),
+])
+def test_danger_levels(text, level):
+    assert danger_level(text) == level
+
+
+def test_the_right_number_comes_first():
+    assert emergency_numbers("房子烧起来了") == ["119"]
+    assert emergency_numbers("老汉儿晕倒了") == ["120"]
+    assert emergency_numbers("有人拿刀威胁我") == ["110"]
+    assert emergency_numbers("不想活了") == ["120", "110"]
+
+
+def test_reply_names_the_numbers_at_once():
+    reply = emergency_reply("我妈昏迷了")
+    assert reply.startswith("您现在有危险，请马上拨打 120")
+    assert "12356" in emergency_reply("想自杀")
