@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.service import ServiceClient, ServiceUnavailable
-from actions.replies import SERVICE_DOWN, format_citations
+from actions.replies import SERVICE_DOWN
 
 
 class ActionAnswerPolicy(Action):
@@ -23,7 +23,6 @@ class ActionAnswerPolicy(Action):
         except (ServiceUnavailable, ValueError):
             dispatcher.utter_message(text=SERVICE_DOWN)
             return []
-        text = result["answer"]
-        cited = format_citations(result.get("citations", []))
-        dispatcher.utter_message(text=f"{text}\n\n{cited}" if cited else text)
+        # The knowledge base's answer already ends with the quoted clauses.
+        dispatcher.utter_message(text=result["answer"])
         return []
