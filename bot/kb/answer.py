@@ -15,7 +15,7 @@ from bot.places import NATIONAL, find_place_in_text, normalize_place
 
 HOTLINE_NUMBERS = ("12345", "12349")
 HOTLINE_SENTENCE = "如果还有不清楚的地方，可以到乡镇（街道）便民服务窗口问一问，也可以拨打12345政务服务便民热线或12349民政服务热线。"
-FIGURE_SENTENCE = "具体{what}由当地民政部门确定并公布，以当地民政部门公布的标准为准。"
+FIGURE_SENTENCE = "具体{what}，由当地民政部门按标准核定，以当地民政部门公布的标准为准。"
 OTHER_CITY_SENTENCE = "{city}的具体标准和办法由当地制定，我这里没有当地的文件，上面是国家层面的规定，具体以当地民政部门公布的为准。"
 DRAFT_SENTENCE = "请注意，这条出自四川省的征求意见稿，还不是正式文件，仅供参考，以正式公布的规定为准。"
 NOT_FOUND = ("这个问题我在现有的政策文件里没有找到明确的规定，不想给您说错。"
@@ -59,7 +59,8 @@ def _sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _key_sentence(kb: KnowledgeBase, provision: dict, question_tokens: set[str], definition: bool) -> str:
+def _key_sentence(kb: KnowledgeBase, provision: dict, question_tokens: set[str], definition: bool,
+                  amount: bool = False) -> str:
     sents = _sentences(provision["text"])
     if not sents:
         return ""
@@ -69,6 +70,8 @@ def _key_sentence(kb: KnowledgeBase, provision: dict, question_tokens: set[str],
         def score(s: str) -> float:
             norm = kb.vocab.normalize(s)
             hits = sum(1 for t in question_tokens if t in norm)
+            if amount and re.search(r"\d|倍|元|额度|比例", s):
+                hits += 1.5
             return hits - (0.5 if len(s) < 12 else 0)
         best = max(range(len(sents)), key=lambda i: (score(sents[i]), -i))
     chosen = sents[best]
@@ -183,7 +186,7 @@ def compose_answer(kb: KnowledgeBase, question: str, jurisdiction: str | None) -
     definition = bool(re.search(r"(是什么|什么是|什么叫|指什么|是啥|啥意思|什么意思)", normalized))
     sentences: list[str] = []
     for k, h in enumerate(chosen):
-        key = _key_sentence(kb, h.provision, tokens, definition)
+        key = _key_sentence(kb, h.provision, tokens, definition, amount=bool(_AMOUNT_Q.search(normalized)))
         lead = _place_phrase(h.provision, asker if place is None else place)
         sentences.append(("另外，" if k else "") + f"{lead}：{key}")
 
@@ -198,9 +201,9 @@ def compose_answer(kb: KnowledgeBase, question: str, jurisdiction: str | None) -
     if city:
         notes.append(OTHER_CITY_SENTENCE.format(city=city))
     elif _DATE_Q.search(normalized):
-        notes.append(FIGURE_SENTENCE.format(what="发放时间"))
+        notes.append(FIGURE_SENTENCE.format(what="哪天发放"))
     elif _AMOUNT_Q.search(normalized):
-        notes.append(FIGURE_SENTENCE.format(what="金额和标准"))
+        notes.append(FIGURE_SENTENCE.format(what="能领多少"))
     else:
         expired = next((h.provision for h in chosen if _expired(h.provision)), None)
         if expired:

@@ -35,7 +35,7 @@ _CJK = "\u3400-\u9fff\u3000-\u303f\uff00-\uffef“”‘’—…·"
 
 RE_CHAPTER = re.compile(rf"^第([{CN_NUM}]+)章\s*(.*)$")
 RE_SECTION = re.compile(rf"^第([{CN_NUM}]+)节\s*(.*)$")
-RE_ARTICLE = re.compile(rf"^第([{CN_NUM}]+)条(?:\s+|　+|(?=[^\s]))(.*)$", re.S)
+RE_ARTICLE = re.compile(rf"^第([{CN_NUM}]+)条(?:\s+|(?=\S)|$)(.*)$", re.S)
 RE_L1 = re.compile(rf"^([{CN_NUM}]+)\s*、\s*(.*)$", re.S)
 RE_L2 = re.compile(rf"^[（(]\s*([{CN_NUM}]+)\s*[）)]\s*(.*)$", re.S)
 RE_L3 = re.compile(r"^(\d{1,2})\s*[\.．、](?!\d)\s*(.*)$", re.S)
@@ -333,6 +333,9 @@ def build(kb_dir: Path) -> tuple[list[dict], list[str]]:
     _apply_overrides(provisions, docs, problems)
     problems += check_provisions(provisions, docs)
     problems += check_vocabulary(kb_dir, vocab)
+    ids = {p["id"] for p in provisions}
+    for topic, pids in vocab.topic_definitions.items():
+        problems += [f"topics.yml: {topic} definition {pid} is not a provision" for pid in pids if pid not in ids]
     return provisions, problems
 
 

@@ -40,6 +40,8 @@ class Vocabulary:
     topic_keywords: dict[str, list[str]] = field(default_factory=dict)
     topic_definitions: dict[str, list[str]] = field(default_factory=dict)
     _pattern: re.Pattern | None = None
+    _topic_pattern: re.Pattern | None = None
+    _keyword_topic: dict[str, str] = field(default_factory=dict)
 
     @property
     def userdict_path(self) -> Path:
@@ -60,13 +62,25 @@ class Vocabulary:
         return self.pattern.sub(lambda m: self.variants[m.group(0)], text)
 
     def topics_in(self, normalized_text: str) -> list[str]:
-        """Topic ids whose keywords occur in already-normalised text, most mentions first."""
+        """Topic ids whose keywords occur in already-normalised text, most mentions first.
+
+        Keywords match longest first and do not overlap, so 低保边缘家庭 counts
+        for dibao_edge only, not for dibao too.
+        """
+        if self._topic_pattern is None:
+            owners: dict[str, str] = {}
+            for topic, words in self.topic_keywords.items():
+                for w in words:
+                    owners.setdefault(w, topic)
+            self._keyword_topic = owners
+            alts = sorted(owners, key=len, reverse=True)
+            self._topic_pattern = re.compile("|".join(re.escape(a) for a in alts)) if alts else re.compile(r"(?!)")
         counts: dict[str, int] = {}
-        for topic, words in self.topic_keywords.items():
-            n = sum(normalized_text.count(w) for w in words)
-            if n:
-                counts[topic] = n
-        return sorted(counts, key=lambda t: (-counts[t], list(self.topic_keywords).index(t)))
+        for m in self._topic_pattern.finditer(normalized_text):
+            topic = self._keyword_topic[m.group(0)]
+            counts[topic] = counts.get(topic, 0) + 1
+        order = list(self.topic_keywords)
+        return sorted(counts, key=lambda t: (-counts[t], order.index(t)))
 
     def canonical_words(self) -> set[str]:
         return set(self.variants.values())
@@ -150,7 +164,9 @@ def spacy_nlp(kb_dir: Path | None = None):
     # spaCy's ChineseTokenizer keeps a handle on the jieba module it imported;
     # make sure that handle has our dictionary too.
     seg = getattr(nlp.tokenizer, "jieba_seg", None)
-    if seg is not None and hasattr(seg, "load_userdict"):
+    import jieba
+
+    if seg is not None and seg is not jieba and hasattr(seg, "load_userdict"):
         seg.load_userdict(str(kb_dir / USERDICT_RELPATH))
     return nlp
 

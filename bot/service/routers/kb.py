@@ -1,4 +1,129 @@
-"""Knowledge-base endpoints (filled in by the knowledge-base issue)."""
-from fastapi import APIRouter
+"""Knowledge-base endpoints: GET /v1/kb/search and POST /v1/kb/answer.
+
+Thin: validate input, call bot.kb.KnowledgeBase (loaded once per app and kept
+on app.state), shape the response.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field, field_validator
+
+from bot.kb import KnowledgeBase
+from bot.places import UnknownPlace, known_places, normalize_place
+from bot.text import MAX_MESSAGE_CHARS, clean_message
 
 router = APIRouter(prefix="/v1/kb", tags=["knowledge base"])
+
+_PLACES_HINT = "、".join(known_places())
+
+
+class Citation(BaseModel):
+    id: str = Field(description="provision id, e.g. shjzf_2026-a18")
+    title: str = Field(description="document title (without 《》)")
+    clause: str = Field(description="clause label, e.g. 第十八条 or 三、（一）3.")
+    issuer: str
+    date: str
+    jurisdiction: str = Field(description="place the document applies to (全国, 四川省, 渠县 …)")
+    status: str = Field(description="in_force | draft | overridden")
+    status_label: str | None = None
+    number: str | None = Field(default=None, description="document number, e.g. 民发〔2021〕57号")
+    effective: str | None = None
+    overridden_by: str | None = Field(default=None, description="id of the provision that overrides this one")
+    source: str | None = Field(default=None, description="where the text was taken from")
+    text: str = Field(description="the provision's text")
+
+
+class AnswerRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="the resident's question",
+                          examples=["低保是什么"])
+    jurisdiction: str | None = Field(default=None, description=f"the asker's place, one of: {_PLACES_HINT}",
+                                     examples=["渠县"])
+
+    @field_validator("question")
+    @classmethod
+    def _question_not_blank(cls, v: str) -> str:
+        v = clean_message(v)
+        if not v:
+            raise ValueError("问题不能为空")
+        return v
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _known_place(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        try:
+            return normalize_place(v)
+        except UnknownPlace:
+            raise ValueError(f"未知的地区“{v}”，可选：{_PLACES_HINT}") from None
+
+
+class AnswerResponse(BaseModel):
+    answer: str = Field(description="2–4 short sentences, then the quoted provisions")
+    short_answer: str | None = Field(default=None, description="the sentences without the quotes")
+    citations: list[Citation]
+    topics: list[str] = Field(description="program topic ids, e.g. dibao, temporary_assistance")
+
+
+class SearchHit(Citation):
+    score: float
+    section_path: list[str] = []
+    topics: list[str] = []
+    superseded: list[Citation] = Field(default=[], description="overridden rules this provision replaces")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    jurisdiction: str | None
+    hits: list[SearchHit]
+
+
+def get_kb(request: Request) -> KnowledgeBase:
+    kb = getattr(request.app.state, "kb", None)
+    if kb is None:
+        cfg = getattr(request.app.state, "settings", None)
+        kb = KnowledgeBase.load(getattr(cfg, "policy_kb_dir", None))
+        request.app.state.kb = kb
+    return kb
+
+
+def _place_or_422(name: str | None) -> str | None:
+    if name is None or not name.strip():
+        return None
+    try:
+        return normalize_place(name)
+    except UnknownPlace:
+        raise HTTPException(status_code=422, detail=f"字段 jurisdiction 有误：未知的地区“{name}”，可选：{_PLACES_HINT}") from None
+
+
+def _citation_fields(p: dict) -> dict:
+    from bot.kb.answer import citation
+
+    return citation(p)
+
+
+@router.get("/search", response_model=SearchResponse, summary="检索政策条款 (ranked provisions)")
+def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_MESSAGE_CHARS, description="question or keywords")],
+    jurisdiction: Annotated[str | None, Query(description=f"the asker's place: {_PLACES_HINT}")] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> SearchResponse:
+    place = _place_or_422(jurisdiction)
+    query = clean_message(q)
+    if not query:
+        raise HTTPException(status_code=422, detail="字段 q 有误：内容不能为空")
+    hits = get_kb(request).search(query, jurisdiction=place, limit=limit)
+    return SearchResponse(query=query, jurisdiction=place, hits=[
+        SearchHit(**_citation_fields(h.provision), score=round(h.score, 4), section_path=h.provision["section_path"],
+                  topics=h.provision["topics"], superseded=[Citation(**_citation_fields(p)) for p in h.superseded])
+        for h in hits
+    ])
+
+
+@router.post("/answer", response_model=AnswerResponse, summary="回答政策问题 (short answer with quoted provisions)")
+def answer(request: Request, body: AnswerRequest) -> AnswerResponse:
+    result = get_kb(request).answer(body.question, jurisdiction=body.jurisdiction)
+    return AnswerResponse(**result)

@@ -1,0 +1,28 @@
+from bot.kb.vocab import spacy_nlp, tokenize, vocabulary
+
+
+def test_synonyms_typos_and_sichuan_phrasings_normalise():
+    v = vocabulary()
+    assert v.normalize("底保咋个申请") == "低保怎么申请"
+    assert "特困人员" in v.normalize("五保户有啥子政策")
+    assert "低保边缘家庭" in v.normalize("边缘户能享受啥")
+    assert "临时救助" in v.normalize("零时救助")
+    assert "单人户" in v.normalize("单人护") and "单人户" in v.normalize("单人保")
+    assert v.normalize("屋头莫得收入") == "家里没有收入"
+
+
+def test_topics_prefer_the_longest_keyword():
+    v = vocabulary()
+    assert v.topics_in(v.normalize("低保边缘家庭有什么政策")) == ["dibao_edge"]
+    assert v.topics_in(v.normalize("吃低保的条件")) == ["dibao"]
+
+
+def test_tokens_keep_domain_words():
+    toks = tokenize(vocabulary(), "单人保怎么申请一证一书")
+    assert "单人户" in toks and "一证一书" in toks and "怎么" not in toks
+
+
+def test_spacy_pipeline_uses_the_user_dictionary():
+    nlp = spacy_nlp()
+    words = [t.text for t in nlp("低保边缘家庭可以申请临时救助吗")]
+    assert "低保边缘家庭" in words and "临时救助" in words
