@@ -1,0 +1,49 @@
+"""Masking of 身份证号 and phone numbers: functions, logs, and case views by role."""
+from __future__ import annotations
+
+import logging
+
+from bot.cases.desk import BOT
+from bot.privacy import MaskingFilter, mask_contact, mask_id_number, mask_phone, mask_text
+from tests.cases.conftest import new_case
+
+
+def test_mask_functions():
+    assert mask_id_number("510722199001011234") == "510***********1234"
+    assert mask_id_number("51072219900101123X") == "510***********123X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("+86 138-1234-5678") == "138****5678"
+    assert mask_phone("0818-7321234") == "0818-***1234"
+    assert mask_contact({"name": "张三丰", "phone": "13812345678", "x": 1}) == {"name": "张**", "phone": "138****5678", "x": 1}
+
+
+def test_mask_text_keeps_service_numbers():
+    text = "身份证510722199001011234，手机13812345678，请打12345或12349，急救120，金额10000元"
+    out = mask_text(text)
+    assert "510722199001011234" not in out and "13812345678" not in out
+    for kept in ("12345", "12349", "120", "10000元"):
+        assert kept in out
+
+
+def test_logging_filter_masks_records(caplog):
+    logger = logging.getLogger("jz.test.privacy")
+    logger.addFilter(MaskingFilter())
+    with caplog.at_level(logging.INFO, logger="jz.test.privacy"):
+        logger.info("来电 %s 身份证 %s", "13812345678", "510722199001011234")
+    assert "13812345678" not in caplog.text and "138****5678" in caplog.text
+    assert "510***********1234" in caplog.text
+
+
+def test_contact_is_masked_for_roles_that_do_not_need_it(desk, people):
+    v, _ = desk.create_case(new_case(transcript=[{"role": "resident", "text": "我电话13812345678"}]), BOT)
+    n = v["number"]
+    for viewer in (people.op1, people.op2, people.admin, BOT):
+        full = desk.get(n, viewer)
+        assert full["contact"]["phone"] == "138****5678" and full["contact_masked"]
+        assert full["contact"]["id_number"] == "510***********1234"
+        assert "13812345678" not in str(full)
+    desk.claim_next(people.op1)
+    mine = desk.get(n, people.op1)
+    assert mine["contact"]["phone"] == "13812345678" and not mine["contact_masked"]
+    assert "13812345678" not in str(desk.get(n, people.op2))
+    assert desk.get(n, people.sup)["contact"]["id_number"] == "510722199001011234"
