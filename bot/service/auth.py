@@ -209,7 +209,12 @@ class LoginThrottle:
             self._failures.pop(username, None)
 
 
-login_throttle = LoginThrottle()
+def login_throttle(app) -> LoginThrottle:
+    """The app's login throttle (one per app, created on first use)."""
+    throttle = getattr(app.state, "login_throttle", None)
+    if throttle is None:
+        throttle = app.state.login_throttle = LoginThrottle()
+    return throttle
 
 
 # ---------------------------------------------------------------- route rules

@@ -21,7 +21,7 @@ from bot.cases.model import (
     CaseType, Channel, Role, Status,
 )
 from bot.cases.suggest import suggested_answers
-from bot.cases.users import authenticate
+from bot.cases.users import authenticate, get_user
 from bot.places import UnknownPlace, known_places
 from bot.service.auth import (
     ALL_ROLES, DESK_ROLES, HANDLER_ROLES, PRELOGIN_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE,
@@ -124,16 +124,16 @@ def login(request: Request, username: str = Form(..., max_length=64), password: 
 
     if not prelogin_valid(request, login_token):
         return fail("页面已过期，请重新登录", 403)
-    if login_throttle.locked(username):
+    if login_throttle(request.app).locked(username):
         return fail("密码错误次数过多，请 5 分钟后再试", 429)
     with request.app.state.db.session() as s:
         user = authenticate(s, username, password)
         if user is not None:
             s.commit()
     if user is None:
-        login_throttle.failed(username)
+        login_throttle(request.app).failed(username)
         return fail("用户名或密码不正确", 401)
-    login_throttle.succeeded(username)
+    login_throttle(request.app).succeeded(username)
     resp = RedirectResponse(_safe_next(next) if user.role != Role.volunteer else "/console/report", status_code=303)
     resp.set_cookie(
         SESSION_COOKIE, issue_session(request.app, user), max_age=getattr(request.app.state, "session_max_age", SESSION_MAX_AGE),
@@ -146,6 +146,12 @@ def login(request: Request, username: str = Form(..., max_length=64), password: 
 
 @router.post("/logout")
 def logout(request: Request, principal: Principal = Depends(require_page(*ALL_ROLES))):
+    # Ends every session of this user, not only this browser's cookie.
+    with request.app.state.db.session() as s:
+        user = get_user(s, principal.actor.user_id)
+        if user is not None:
+            user.session_version += 1
+            s.commit()
     resp = RedirectResponse("/console/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
