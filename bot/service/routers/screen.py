@@ -1,4 +1,245 @@
-"""Eligibility screen endpoint: POST /v1/screen (filled in by the eligibility issue)."""
+"""Eligibility screen endpoint: ``POST /v1/screen``.
+
+Thin adapter over ``bot.eligibility.screen``: the pydantic schemas below are the public
+contract (field names as in the issue; fields may be added, never renamed). Every fact
+is optional — a missing fact makes a program ``need_info``, never ``unlikely``.
+
+``missing`` items are ``{"fact": "<path>", "question": "<中文问题>", "for": "status"|"estimate"}``
+where ``fact`` is a path into this request (``household.members``,
+``members[0].monthly_income``, ``household.property_ok``, ``hukou``,
+``standards.dibao_monthly`` …), so a chatbot can ask exactly for it and send it back.
+
+Impossible input (negative income, age 300, unknown place, wrong enum value) → 422 with a
+Chinese message naming the field (the app's validation handler formats it).
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal, Optional
+
 from fastapi import APIRouter
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from bot.eligibility import InputError, screen as run_screen
+from bot.eligibility.entities import MAX_AGE, MAX_MONEY, STANDARD_KEYS
+from bot.places import UnknownPlace, normalize_place
 
 router = APIRouter(prefix="/v1", tags=["eligibility"])
+
+
+def _money(v: float | None) -> float | None:
+    if v is None:
+        return v
+    if v < 0:
+        raise ValueError("金额不能是负数")
+    if v > MAX_MONEY:
+        raise ValueError(f"金额太大（不能超过 {MAX_MONEY} 元）")
+    return v
+
+
+def _age(v: int | None) -> int | None:
+    if v is None:
+        return v
+    if v < 0 or v > MAX_AGE:
+        raise ValueError(f"年龄应在 0 到 {MAX_AGE} 岁之间")
+    return v
+
+
+def _grade(v: int | None) -> int | None:
+    if v is not None and not 1 <= v <= 4:
+        raise ValueError("残疾等级应为 1 到 4 级")
+    return v
+
+
+Money = Annotated[Optional[float], AfterValidator(_money)]
+Age = Annotated[Optional[int], AfterValidator(_age)]
+Grade = Annotated[Optional[int], AfterValidator(_grade)]
+Relation = Literal["self", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"]
+DisabilityType = Literal["none", "limb", "visual", "hearing", "speech", "intellectual", "mental", "multiple"]
+ProgramId = Literal[
+    "dibao", "dibao_single", "dibao_edge", "rigid_expense", "tekun", "temporary_assistance",
+    "medical_assistance", "education_assistance", "housing_assistance", "employment_assistance",
+    "disability_subsidies", "children",
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Member(_In):
+    """A 共同生活家庭成员. Every field optional: leave out what the resident has not said."""
+
+    relation: Optional[Relation] = Field(None, description="与申请人关系")
+    age: Age = Field(None, description="周岁")
+    disability_type: Optional[DisabilityType] = Field(None, description="残疾类别；none 表示没有残疾")
+    disability_grade: Grade = Field(None, description="残疾等级 1（最重）…4")
+    serious_illness: Optional[bool] = Field(None, description="重病患者（重特大疾病，或自负医疗费超过上年家庭总收入）")
+    labor_capacity: Optional[Literal["full", "partial", "none"]] = Field(None, description="劳动能力")
+    employed: Optional[bool] = Field(None, description="目前是否就业")
+    monthly_income: Money = Field(None, description="本人每月收入（元），不含不计入收入的项目")
+    in_school: Optional[bool] = Field(None, description="是否在读（含幼儿园）")
+    parents_situation: Optional[Literal["normal", "orphan", "de_facto_unsupported", "lost_contact"]] = Field(
+        None, description="未成年人的父母情况")
+    parent_lost_contact_months: Optional[int] = Field(None, ge=0, le=1200, description="父母失联月数")
+
+
+class Supporter(_In):
+    """A legal supporter (法定赡养、抚养、扶养义务人), for 特困."""
+
+    relation: Optional[Relation] = None
+    age: Age = None
+    able: Optional[bool] = Field(None, description="直接告知：是否有履行义务的能力")
+    is_tekun: Optional[bool] = None
+    receives_dibao: Optional[bool] = None
+    disability_type: Optional[DisabilityType] = None
+    disability_grade: Grade = None
+    monthly_income: Money = None
+    property_ok: Optional[bool] = None
+    incapacitated: Optional[bool] = Field(None, description="无民事行为能力、被宣告失踪或在监狱服刑")
+
+
+class Emergency(_In):
+    type: Optional[Literal["none", "fire", "traffic_accident", "accident", "sudden_illness", "disaster",
+                           "unemployment", "expense_surge", "other"]] = Field(None, description="急难类型；none 表示没有")
+    description: Optional[str] = Field(None, max_length=2000)
+    duration_months: Optional[int] = Field(None, ge=0, le=120, description="困难预计持续月数")
+    urgent: Optional[bool] = None
+    persons_affected: Optional[int] = Field(None, ge=1, le=100)
+    assistance_received_this_year: Money = Field(None, description="今年已领临时救助（元）")
+
+
+class HouseholdIn(_In):
+    members: Optional[list[Member]] = Field(None, max_length=30)
+    other_monthly_income: Money = Field(None, description="成员收入以外的家庭月收入（元）")
+    property_ok: Optional[bool] = Field(None, description="财产是否符合当地规定")
+    has_able_supporter: Optional[bool] = Field(None, description="是否有有能力的法定义务人")
+    supporters: Optional[list[Supporter]] = Field(None, max_length=30)
+    currently_receiving: Optional[list[ProgramId]] = None
+    emergency: Optional[Emergency] = None
+    monthly_rigid_expense: Money = Field(None, description="每月医疗、教育等必需支出（元）")
+    excluded_income: Optional[dict[Literal["basic_pension", "special_care", "family_planning", "awards",
+                                            "assistance_payments"], Money]] = Field(
+        None, description="不计入收入的项目及月金额（只用于说明）")
+    support_from_siblings_or_elderly: Money = Field(None, description="兄弟姐妹或60岁以上老人给重度残疾成员的供养费（元/月）")
+    months_above_standard: Optional[int] = Field(None, ge=0, le=600, description="就业后收入超过低保标准的月数")
+    exit_special_circumstances: Optional[bool] = None
+    hukou_local: Optional[bool] = Field(None, description="户籍是否在本地")
+    residence_permit: Optional[bool] = Field(None, description="是否持有本地居住证")
+    urban_residence_years: Optional[float] = Field(None, ge=0, le=130)
+    has_contracted_land: Optional[bool] = None
+    collective_income_share: Optional[bool] = None
+    housing_difficulty: Optional[bool] = None
+
+
+class ScreenRequest(_In):
+    jurisdiction: str = Field(..., min_length=1, max_length=50, description="地区名，如“渠县”“达州”“会宁县”",
+                              examples=["渠县"])
+    as_of: Optional[date] = Field(None, description="按哪天的政策判断，默认今天")
+    hukou: Optional[Literal["urban", "rural"]] = None
+    standards: Optional[dict[str, float]] = Field(
+        None, description="用户提供的当地数额（仅在当地未录入官方数额时使用）："
+                          + "；".join(f"{k} {v}" for k, v in STANDARD_KEYS.items()),
+        examples=[{"dibao_monthly": 700}])
+    household: Optional[HouseholdIn] = None
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _place(cls, v: str) -> str:
+        try:
+            return normalize_place(v)
+        except UnknownPlace:
+            raise ValueError(f"未知的地区：{v}") from None
+
+    @field_validator("standards")
+    @classmethod
+    def _standards(cls, v: dict | None) -> dict | None:
+        for k, x in (v or {}).items():
+            if k not in STANDARD_KEYS:
+                raise ValueError(f"不认识的标准名称 {k}，可用：{'、'.join(STANDARD_KEYS)}")
+            if x is None or x <= 0:
+                raise ValueError(f"{k} 应当大于 0")
+        return v
+
+
+class Citation(BaseModel):
+    title: str
+    clause: str
+    issuer: str
+    date: str
+    jurisdiction: str
+    status: str
+    source: str
+    text: str
+
+
+class ExplanationItem(BaseModel):
+    test: str
+    passed: Optional[bool] = Field(None, description="true 符合，false 不符合，null 还不知道")
+    kind: Literal["condition", "info"] = Field(..., description="condition 决定结果；info 只是说明")
+    text: str
+    citation: Optional[Citation]
+    parameters: dict[str, Any] = Field(default_factory=dict, description="用到的参数：值、单位、来源、生效日期")
+
+
+class MissingFact(BaseModel):
+    fact: str = Field(..., examples=["members[0].monthly_income"])
+    question: str = Field(..., examples=["您本人每月收入大约多少元？没有收入就说 0。"])
+    for_: Literal["status", "estimate"] = Field(..., alias="for")
+    programs: Optional[list[str]] = None
+
+
+class Estimate(BaseModel):
+    amount: Optional[float] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    unit: str
+    formula: str
+
+
+class ProgramResult(BaseModel):
+    program: str
+    name: str
+    status: Literal["likely", "unlikely", "need_info"]
+    status_text: str
+    summary: str
+    explanation: list[ExplanationItem]
+    missing: list[MissingFact]
+    estimate: Optional[Estimate]
+    ruleset_version: str
+    disclaimer: str
+
+
+class ScreenResponse(BaseModel):
+    ruleset_version: str
+    as_of: date
+    jurisdiction: str
+    jurisdiction_path: list[str]
+    per_capita_income: Optional[float] = Field(None, description="家庭人均月收入（确定时）")
+    per_capita_income_range: Optional[list[Optional[float]]] = Field(None, description="[下限, 上限]，上限 null 表示还有收入没说")
+    results: list[ProgramResult]
+    missing: list[MissingFact]
+    next_steps: list[str]
+    disclaimer: str
+
+
+@router.post(
+    "/screen",
+    response_model=ScreenResponse,
+    summary="初步判断可能符合哪些社会救助（不是审批结论）",
+    responses={422: {"description": "输入有误：中文说明哪个字段、为什么"}},
+)
+async def screen(body: ScreenRequest) -> Response:
+    data = body.model_dump(exclude_none=False)
+    try:
+        answer = run_screen(data)
+    except InputError as exc:
+        raise RequestValidationError([{
+            "loc": ("body", *exc.field.replace("[", ".").replace("]", "").split(".")),
+            "msg": exc.message, "type": "value_error", "ctx": {"error": exc.message},
+        }]) from None
+    # The engine's answer already has the documented shape; skip re-validation for speed.
+    return Response(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), media_type="application/json")

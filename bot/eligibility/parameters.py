@@ -1,0 +1,351 @@
+"""Parameters: dated, sourced values per jurisdiction, read "as of" a date.
+
+Layout (``policy_kb/parameters/``)::
+
+    _documents.yml   document id -> title, issuer, date, jurisdiction, status, source, file
+    _clauses.yml     clause id   -> document, clause number, verbatim text
+    _rules.yml       rule concept -> {place: [{effective, ref}]}  (which clause a rule rests on)
+    <name>.yml       one parameter: name, label, unit, [description, range, choices,
+                     user_override], values: {place: [{effective, value, reference: {ref, ...}}]}
+
+Resolution (``ParameterSet.get(name, place, as_of)``): walk
+``bot.places.jurisdiction_path(place)`` from the most specific place up to 全国; the
+first place with an entry in force on ``as_of`` wins, and at that place the newest
+entry in force wins. A ``null`` value there means "unset": the walk stops and the
+parameter has no value (it does not fall back to a parent).
+
+Local overrides set by a deploying office (``bot.eligibility.admin``) live in
+``<data_dir>/eligibility_parameters.json`` and are layered over the YAML: an override
+adds an entry at its place and date (replacing a YAML entry of the same date).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.places import jurisdiction_path, normalize_place
+
+ENGINE_VERSION = "1.0.0"
+OVERRIDES_FILENAME = "eligibility_parameters.json"
+
+UNIT_ZH = {
+    "yuan_per_person_month": "元/人·月",
+    "yuan_per_person_year": "元/人·年",
+    "yuan_per_household_year": "元/户·年",
+    "yuan_per_month": "元/月",
+    "yuan_per_person_month_by_grade": "元/人·月（按等级）",
+    "ratio": "倍",
+    "rate": "（比例）",
+    "months": "个月",
+    "years": "年",
+    "age_years": "周岁",
+    "bool": "",
+    "enum": "",
+    "categories": "",
+    "grade_by_type": "级",
+}
+NUMERIC_UNITS = {
+    "yuan_per_person_month", "yuan_per_person_year", "yuan_per_household_year", "yuan_per_month",
+    "ratio", "rate", "months", "years", "age_years",
+}
+
+
+def default_parameters_dir() -> Path:
+    from bot.config import settings
+
+    return Path(settings().policy_kb_dir) / "parameters"
+
+
+def default_overrides_path() -> Path:
+    from bot.config import settings
+
+    return Path(settings().data_dir) / OVERRIDES_FILENAME
+
+
+@dataclass(frozen=True)
+class Entry:
+    effective: date
+    value: Any
+    place: str
+    ref: str | None = None          # clause id for YAML entries
+    origin: str = "policy_kb"       # "policy_kb" | "local_override"
+    note: str | None = None
+    source: str | None = None       # overrides: the office's document
+    set_by: str | None = None
+    set_at: str | None = None
+
+
+@dataclass
+class Parameter:
+    name: str
+    label: str
+    unit: str
+    description: str = ""
+    range: tuple[float, float] | None = None
+    choices: tuple[str, ...] | None = None
+    user_override: tuple[str, ...] = ()
+    entries: dict[str, list[Entry]] = field(default_factory=dict)  # place -> sorted by effective
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A parameter's value as of a date in a place, with where it came from."""
+
+    name: str
+    value: Any
+    unit: str
+    label: str
+    place: str | None           # place whose entry decided (None: no entry anywhere)
+    effective: date | None
+    origin: str                 # "policy_kb" | "local_override" | "user" | "unset"
+    citation: dict | None
+
+    @property
+    def is_set(self) -> bool:
+        return self.value is not None
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+class ParameterSet:
+    """All parameters, the clause catalogue and the rule-citation table, plus overrides."""
+
+    def __init__(self, params_dir: Path | None = None, overrides_path: Path | None = None):
+        self.params_dir = Path(params_dir or default_parameters_dir())
+        self.overrides_path = Path(overrides_path) if overrides_path else default_overrides_path()
+        self.documents: dict[str, dict] = {}
+        self.clauses: dict[str, dict] = {}
+        self.rules: dict[str, dict[str, list[tuple[date, str]]]] = {}
+        self.parameters: dict[str, Parameter] = {}
+        self.override_records: list[dict] = []
+        self._cache: dict[tuple, Resolved] = {}
+        self._cite_cache: dict[str, dict] = {}
+        self._rule_cache: dict[tuple, dict | None] = {}
+        self._load()
+
+    # ---------------------------------------------------------------- loading
+    def _load(self) -> None:
+        digest = hashlib.sha256()
+        files = sorted(self.params_dir.glob("*.yml"))
+        if not files:
+            raise FileNotFoundError(f"no parameter files in {self.params_dir}")
+        for path in files:
+            raw = path.read_bytes()
+            digest.update(path.name.encode() + b"\0" + raw)
+            data = yaml.safe_load(raw) or {}
+            if path.name == "_documents.yml":
+                self.documents = data
+            elif path.name == "_clauses.yml":
+                self.clauses = data
+            elif path.name == "_rules.yml":
+                for concept, by_place in data.items():
+                    self.rules[concept] = {
+                        normalize_place(place): sorted((_as_date(e["effective"]), e["ref"]) for e in entries)
+                        for place, entries in by_place.items()
+                    }
+            elif not path.name.startswith("_"):
+                self._load_parameter(path, data)
+        for code_file in sorted(Path(__file__).resolve().parent.glob("*.py")):
+            digest.update(code_file.name.encode() + b"\0" + code_file.read_bytes())
+        if self.overrides_path.exists():
+            raw = self.overrides_path.read_bytes()
+            digest.update(b"overrides\0" + raw)
+            self.override_records = json.loads(raw.decode("utf-8") or "{}").get("records", [])
+            self._apply_overrides()
+        self.version = f"{ENGINE_VERSION}+{digest.hexdigest()[:12]}"
+        self._check_refs()
+
+    def _load_parameter(self, path: Path, data: dict) -> None:
+        name = data.get("name") or path.stem
+        if name != path.stem:
+            raise ValueError(f"{path.name}: name {name!r} differs from the file name")
+        for key in ("label", "unit", "values"):
+            if key not in data:
+                raise ValueError(f"{path.name}: missing {key}")
+        rng = data.get("range")
+        param = Parameter(
+            name=name,
+            label=data["label"],
+            unit=data["unit"],
+            description=data.get("description", ""),
+            range=(float(rng[0]), float(rng[1])) if rng else None,
+            choices=tuple(data["choices"]) if data.get("choices") else None,
+            user_override=tuple(data.get("user_override") or ()),
+        )
+        for place, entries in (data.get("values") or {}).items():
+            canonical = normalize_place(place)
+            items = []
+            for e in entries:
+                ref = (e.get("reference") or {}).get("ref")
+                items.append(Entry(
+                    effective=_as_date(e["effective"]), value=e.get("value"), place=canonical, ref=ref,
+                    note=(e.get("reference") or {}).get("note"),
+                ))
+            param.entries[canonical] = sorted(items, key=lambda x: x.effective)
+        self.parameters[name] = param
+
+    def _apply_overrides(self) -> None:
+        active: dict[tuple, dict] = {}
+        for rec in self.override_records:  # later records win
+            active[(rec["name"], rec["jurisdiction"], rec["effective"])] = rec
+        for (name, place, eff), rec in active.items():
+            param = self.parameters.get(name)
+            if param is None:
+                continue  # a parameter that no longer exists; `admin list` reports it
+            entry = Entry(
+                effective=_as_date(eff), value=rec["value"], place=place, origin="local_override",
+                source=rec.get("source"), set_by=rec.get("set_by"), set_at=rec.get("set_at"), note=rec.get("note"),
+            )
+            kept = [e for e in param.entries.get(place, []) if e.effective != entry.effective]
+            param.entries[place] = sorted(kept + [entry], key=lambda x: x.effective)
+
+    def _check_refs(self) -> None:
+        for cid, clause in self.clauses.items():
+            if clause["doc"] not in self.documents:
+                raise ValueError(f"clause {cid}: unknown document {clause['doc']}")
+        for param in self.parameters.values():
+            for entries in param.entries.values():
+                for e in entries:
+                    if e.origin == "policy_kb" and e.ref not in self.clauses:
+                        raise ValueError(f"parameter {param.name}: unknown clause {e.ref}")
+        for concept, by_place in self.rules.items():
+            for entries in by_place.values():
+                for _, ref in entries:
+                    if ref not in self.clauses:
+                        raise ValueError(f"rule {concept}: unknown clause {ref}")
+
+    # ---------------------------------------------------------------- citations
+    def citation(self, clause_id: str) -> dict:
+        """The knowledge-base citation shape for a clause id."""
+        cached = self._cite_cache.get(clause_id)
+        if cached is None:
+            clause = self.clauses[clause_id]
+            doc = self.documents[clause["doc"]]
+            cached = {
+                "title": doc["title"],
+                "clause": clause["clause"],
+                "issuer": doc["issuer"],
+                "date": str(doc["date"]),
+                "jurisdiction": doc["jurisdiction"],
+                "status": doc["status"],
+                "source": doc["source"],
+                "text": clause["text"],
+            }
+            self._cite_cache[clause_id] = cached
+        return cached
+
+    def _entry_citation(self, param: Parameter, entry: Entry) -> dict:
+        if entry.origin == "local_override":
+            return {
+                "title": entry.source or "部署地民政部门录入的本地参数",
+                "clause": "",
+                "issuer": f"{entry.place}（由 {entry.set_by} 录入）",
+                "date": entry.effective.isoformat(),
+                "jurisdiction": entry.place,
+                "status": f"部署地录入的本地参数，录入时间 {entry.set_at}",
+                "source": entry.source or "",
+                "text": f"{param.label}：{format_value(entry.value, param.unit)}，自 {entry.effective.isoformat()} 起执行",
+            }
+        return self.citation(entry.ref)
+
+    def rule_citation(self, concept: str, place: str, as_of: date) -> dict | None:
+        key = (concept, place, as_of)
+        if key in self._rule_cache:
+            return self._rule_cache[key]
+        result = None
+        by_place = self.rules.get(concept, {})
+        for p in jurisdiction_path(place):
+            entries = by_place.get(p)
+            if not entries:
+                continue
+            in_force = [ref for eff, ref in entries if eff <= as_of]
+            if in_force:
+                result = self.citation(in_force[-1])
+                break
+        self._rule_cache[key] = result
+        return result
+
+    # ---------------------------------------------------------------- lookup
+    def get(self, name: str, place: str, as_of: date) -> Resolved:
+        key = (name, place, as_of)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        param = self.parameters[name]
+        resolved = Resolved(name, None, param.unit, param.label, None, None, "unset", None)
+        for p in jurisdiction_path(place):
+            entries = param.entries.get(p)
+            if not entries:
+                continue
+            in_force = [e for e in entries if e.effective <= as_of]
+            if not in_force:
+                continue
+            entry = in_force[-1]
+            resolved = Resolved(
+                name, entry.value, param.unit, param.label, p, entry.effective,
+                entry.origin if entry.value is not None else "unset", self._entry_citation(param, entry),
+            )
+            break
+        self._cache[key] = resolved
+        return resolved
+
+
+def format_value(value: Any, unit: str) -> str:
+    if value is None:
+        return "未设置"
+    if unit == "rate" and isinstance(value, (int, float)):
+        return f"{value * 100:g}%"
+    if unit == "bool":
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (int, float)):
+        return f"{value:g}{UNIT_ZH.get(unit, '')}" if isinstance(value, float) else f"{value}{UNIT_ZH.get(unit, '')}"
+    return str(value)
+
+
+# ------------------------------------------------------------------ shared instance
+_lock = threading.Lock()
+_shared: dict[tuple, tuple[tuple, ParameterSet]] = {}
+
+
+def _stamp(path: Path) -> tuple:
+    try:
+        st = os.stat(path)
+        return (st.st_mtime_ns, st.st_size)
+    except FileNotFoundError:
+        return (0, 0)
+
+
+def get_parameters(params_dir: Path | None = None, overrides_path: Path | None = None) -> ParameterSet:
+    """A cached ParameterSet, reloaded when the overrides file changes."""
+    params_dir = Path(params_dir or default_parameters_dir())
+    overrides_path = Path(overrides_path) if overrides_path else default_overrides_path()
+    key = (str(params_dir), str(overrides_path))
+    stamp = _stamp(overrides_path)
+    hit = _shared.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    with _lock:
+        hit = _shared.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        pset = ParameterSet(params_dir, overrides_path)
+        _shared[key] = (stamp, pset)
+        return pset
+
+
+def clear_cache() -> None:
+    _shared.clear()
