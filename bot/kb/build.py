@@ -51,6 +51,7 @@ STRAY_LINES = [
     re.compile(r"^-{3,}$"),                          # markdown rule
     re.compile(r"^【.*】$"),                         # site's 【实施时间…】 badge
     re.compile(r"^第\s*\d+\s*页"),                   # "第 3 页"
+    re.compile(r"^\|.*\|$"),                        # study-site summary tables (not official text)
 ]
 
 
@@ -354,6 +355,7 @@ def _with_metadata(p: dict, doc: dict, source_line: str, vocab) -> dict:
         "effective_to": doc.get("effective_to"),
         "effective_note": doc.get("effective_note"),
         "status": doc["status"],
+        "search_weight": float(doc.get("search_weight", 1.0)),
         "section_path": p["section_path"],
         "clause": p["clause"],
         "clause_title": p["clause_title"],

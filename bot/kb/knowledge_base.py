@@ -72,7 +72,9 @@ class KnowledgeBase:
         self._bm25 = bm25s.BM25()
         self._bm25.index(self._index_tokens, show_progress=False)
         self._places = np.array([p["jurisdiction"] for p in provisions])
-        self._status_w = np.array([STATUS_WEIGHTS.get(p["status"], 0.0) for p in provisions])
+        self._status_w = np.array([STATUS_WEIGHTS.get(p["status"], 0.0) * p.get("search_weight", 1.0)
+                                   if p["status"] != "overridden" else p.get("search_weight", 1.0)
+                                   for p in provisions])
         self._definitions = {pid for ids in vocab.topic_definitions.values() for pid in ids}
 
     # --- loading -----------------------------------------------------------
@@ -119,6 +121,9 @@ class KnowledgeBase:
         place = self.resolve_place(query, jurisdiction)
         normalized = self.vocab.normalize(query)
         tokens = tokenize(self.vocab, normalized, normalized=True)
+        extra = self.vocab.expand(normalized)
+        if extra:
+            tokens += tokenize(self.vocab, " ".join(extra), normalized=True)
         if not tokens:
             return []
         scores = np.asarray(self._bm25.get_scores(tokens), dtype=float)

@@ -39,6 +39,7 @@ class Vocabulary:
     variants: dict[str, str] = field(default_factory=dict)
     topic_keywords: dict[str, list[str]] = field(default_factory=dict)
     topic_definitions: dict[str, list[str]] = field(default_factory=dict)
+    expansions: dict[str, list[str]] = field(default_factory=dict)
     _pattern: re.Pattern | None = None
     _topic_pattern: re.Pattern | None = None
     _keyword_topic: dict[str, str] = field(default_factory=dict)
@@ -82,6 +83,14 @@ class Vocabulary:
         order = list(self.topic_keywords)
         return sorted(counts, key=lambda t: (-counts[t], order.index(t)))
 
+    def expand(self, normalized_text: str) -> list[str]:
+        """Official words to add to a question for the colloquial phrasings it contains."""
+        extra: list[str] = []
+        for key, words in self.expansions.items():
+            if key in normalized_text:
+                extra += [w for w in words if w not in extra]
+        return extra
+
     def canonical_words(self) -> set[str]:
         return set(self.variants.values())
 
@@ -99,7 +108,9 @@ def load_vocabulary(kb_dir: Path) -> Vocabulary:
     topics = yaml.safe_load((kb_dir / "vocab" / "topics.yml").read_text(encoding="utf-8")) or {}
     keywords = {t: [str(w) for w in (v or {}).get("keywords", [])] for t, v in topics.get("topics", {}).items()}
     definitions = {t: list((v or {}).get("definition", []) or []) for t, v in topics.get("topics", {}).items()}
-    return Vocabulary(kb_dir=kb_dir, variants=variants, topic_keywords=keywords, topic_definitions=definitions)
+    expansions = {str(k): [str(w) for w in (v or [])] for k, v in (syn.get("expansions") or {}).items()}
+    return Vocabulary(kb_dir=kb_dir, variants=variants, topic_keywords=keywords, topic_definitions=definitions,
+                      expansions=expansions)
 
 
 def read_userdict_words(path: Path) -> set[str]:
