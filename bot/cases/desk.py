@@ -630,7 +630,8 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def _clip(text: str | None, n: int) -> str:
-    return (text or "").strip()[:n]
+    """Trimmed, at most n characters, browser form line breaks (CRLF) made plain."""
+    return (text or "").replace("\r\n", "\n").strip()[:n]
 
 
 def _clean_transcript(turns: list[dict]) -> list[dict]:

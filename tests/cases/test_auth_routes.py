@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 from fastapi.routing import APIRoute
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from bot.cases.desk import BOT
 from bot.cases.store import CaseEvent
-from bot.service.auth import issue_session
+from bot.cases.users import get_user
+from bot.service.auth import issue_session, secret_key
 from tests.cases.conftest import BOT_TOKEN, new_case
 
 ANON, BOT_, OP, SUP, VOL, ADMIN = "anon", "bot", "operator", "supervisor", "volunteer", "admin"
@@ -94,19 +96,11 @@ def _headers(app, who: str) -> dict:
         return {"Authorization": f"Bearer {BOT_TOKEN}"}
     people = app.state.people
     actor = {OP: people.op1, SUP: people.sup, VOL: people.vol, ADMIN: people.admin}[who]
-    from bot.cases.users import get_user
-    from bot.service.auth import Principal, csrf_token
-
     with app.state.db.session() as s:
-        user = get_user(s, actor.user_id)
-        cookie = issue_session(app, user)
+        cookie = issue_session(app, get_user(s, actor.user_id))
     # A valid CSRF token for that session, so only the role decides.
-    from itsdangerous import URLSafeTimedSerializer
-    from bot.service.auth import secret_key
-
     sid = URLSafeTimedSerializer(secret_key(app), salt="session").loads(cookie)["sid"]
     token = URLSafeTimedSerializer(secret_key(app), salt="csrf").dumps(sid)
-    del Principal, csrf_token
     return {"Cookie": f"jz_session={cookie}", "X-CSRF-Token": token}
 
 
@@ -131,7 +125,6 @@ def _call(client, app, method: str, path: str, who: str, number: str):
 
 
 def test_each_route_refuses_anonymous_and_wrong_roles(app, client):
-    desk_case = app.state.db  # noqa: F841
     from bot.service.routers.cases import get_desk
 
     class _Req:  # get_desk only needs .app
