@@ -355,7 +355,8 @@ def _with_metadata(p: dict, doc: dict, source_line: str, vocab) -> dict:
         "effective_to": doc.get("effective_to"),
         "effective_note": doc.get("effective_note"),
         "status": doc["status"],
-        "search_weight": float(doc.get("search_weight", 1.0)),
+        # Task-table rows repeat the body's rules in short form: the body ranks first.
+        "search_weight": float(doc.get("search_weight", 1.0)) * (0.8 if "-att." in p["id"] else 1.0),
         "section_path": p["section_path"],
         "clause": p["clause"],
         "clause_title": p["clause_title"],

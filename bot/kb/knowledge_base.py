@@ -26,7 +26,7 @@ PROVISIONS_FILE = "provisions.jsonl"
 
 # Weight of a provision by how far its place is from the asked place
 # (0 = the place itself, 1 = its parent, ...); national rules weigh 1.0.
-PLACE_WEIGHTS = (1.35, 1.2, 1.1, 1.0)
+PLACE_WEIGHTS = (1.6, 1.35, 1.15, 1.0)
 NO_PLACE_LOCAL_WEIGHT = 0.8   # nobody said where: national rules first
 STATUS_WEIGHTS = {"in_force": 1.0, "draft": 0.85}
 DEFINITION_BOOST = 1.6
