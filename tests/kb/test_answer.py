@@ -47,11 +47,19 @@ def test_same_temporary_assistance_question_cites_each_places_rule(kb):
 
 
 def test_answer_from_the_sichuan_draft_says_it_is_a_draft(kb):
+    for q in ("特困人员里的未成年人，年龄是不是延长到了18周岁？", "12349民政服务热线能办社会救助吗"):
+        ans = kb.answer(q, jurisdiction="巴中市")
+        draft = [c for c in ans["citations"] if c["status"] == "draft"]
+        assert draft and draft[0]["id"].startswith("sichuan_2020_draft"), q
+        assert "征求意见稿" in ans["short_answer"] and "不是正式文件" in ans["short_answer"], q
+        assert "征求意见稿" in ans["answer"].split("政策依据")[1], q
+
+
+def test_in_force_local_rule_is_preferred_over_the_draft(kb):
     ans = kb.answer("特困人员里的未成年人，年龄是不是延长到了18周岁？", jurisdiction="渠县")
-    draft = [c for c in ans["citations"] if c["status"] == "draft"]
-    assert draft and draft[0]["id"].startswith("sichuan_2020_draft")
-    assert "征求意见稿" in ans["short_answer"] and "不是正式文件" in ans["short_answer"]
-    assert "征求意见稿" in ans["answer"].split("政策依据")[1]
+    assert ans["citations"][0]["id"] == "quxian_2022_26-3.1.2"
+    assert ans["citations"][0]["status"] == "in_force"
+    assert "征求意见稿" not in ans["short_answer"]
 
 
 def test_fraud_penalty_uses_the_2026_law(kb):
