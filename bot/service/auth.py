@@ -253,10 +253,3 @@ def require_page(*roles: str) -> Rule:
     """Console page rule: redirects to the login page without a session, 403 for a wrong role."""
     return Rule(roles, bot=False, html=True)
 
-
-def principal_rule(route) -> Rule | None:
-    """The Rule guarding a route, if any (used by the route-by-route test)."""
-    for dep in getattr(route, "dependant", None).dependencies if getattr(route, "dependant", None) else []:
-        if isinstance(dep.call, Rule):
-            return dep.call
-    return None
