@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # Rasa lock store: empty for in-memory, or redis://host:port/db.
     lock_store_url: str = ""
 
+    # Bearer token machine callers (the action server, channel gateways) use on the
+    # service's case API; bot/stack.py generates one per run when unset.
+    bot_token: str = ""
+
     # Secret for operator sessions and CSRF tokens; generated per data_dir if unset.
     secret_key: str = ""
 

@@ -20,7 +20,7 @@ from bot.places import find_place_in_text
 FACT_IDS = (
     "jurisdiction", "hukou", "household_size", "monthly_income", "ages", "disability_type",
     "disability_grade", "serious_illness", "employed", "property_ok", "has_able_supporter",
-    "currently_receiving", "emergency_type", "monthly_rigid_expense", "labor_capacity",
+    "currently_receiving", "emergency_type", "monthly_rigid_expense", "labor_capacity", "local_standard",
 )
 
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -81,6 +81,7 @@ _EMERGENCIES = [
     ("unemployment", r"失业|下岗|厂子倒闭|没活干"),
     ("no_food_shelter", r"没饭吃|吃不上饭|断粮|没地方住|无家可归|露宿|流落街头"),
 ]
+_STANDARD = re.compile(r"低保标准[^，。,.；;\d]{0,6}?" + _NUM)
 _RIGID = re.compile(r"(?:看病|医药费|药费|治病|学费|读书|上学)((?:[^，。,.；;\d]|1\s*个?\s*[月年])*?)" + _NUM + r"(?!\s*个?\s*[月年])\s*(?:块|元)?")
 
 
@@ -178,6 +179,10 @@ def extract_facts(text: str, expecting: str | None = None) -> dict[str, Any]:
         if re.search(pattern, t):
             facts["emergency_type"] = etype
             break
+    standard = _first_number(_STANDARD, t)
+    if standard is not None:
+        facts["local_standard"] = standard
+        facts.pop("monthly_income", None)
     m = _RIGID.search(t)
     if m:
         per_year = re.search(r"年", m[1]) is not None

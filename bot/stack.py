@@ -7,6 +7,7 @@ Rasa reads endpoint.yml, whose ${JZ_RASA_*} variables are filled in here.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -80,6 +81,10 @@ class Stack:
     model: Path | None = None
     processes: dict[str, Process] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.settings.bot_token:  # shared by the service and the action server
+            self.settings = self.settings.model_copy(update={"bot_token": secrets.token_urlsafe(24)})
+
     @property
     def rasa_url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.rasa_port}"
@@ -103,6 +108,7 @@ class Stack:
             "JZ_SERVICE_PORT": str(cfg.service_port),
             "JZ_SERVICE_URL": self.service_url,
             "JZ_DATABASE_URL": cfg.resolved_database_url(),
+            "JZ_BOT_TOKEN": cfg.bot_token,
             "PYTHONUNBUFFERED": "1",
         })
         return env

@@ -1,10 +1,12 @@
 """Client of the service API used by the actions.
 
 Every call has a short timeout; a failure raises ServiceUnavailable, which
-the actions turn into a friendly Chinese reply with the hotline.
+the actions turn into a friendly Chinese reply with the hotline. Case
+creation is idempotent (Idempotency-Key), so it can be retried safely.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -13,7 +15,11 @@ from bot.config import settings
 
 
 class ServiceUnavailable(Exception):
-    """The service could not be reached or answered with an error."""
+    """The service could not be reached or answered with a server error."""
+
+
+class ServiceRefused(Exception):
+    """The service answered 4xx: the request itself is wrong (not worth retrying)."""
 
 
 class ServiceClient:
@@ -21,18 +27,38 @@ class ServiceClient:
         cfg = settings()
         self.base_url = (base_url or cfg.resolved_service_url()).rstrip("/")
         self.timeout = timeout if timeout is not None else cfg.service_timeout
+        self.headers = {"Authorization": f"Bearer {cfg.bot_token}"} if cfg.bot_token else {}
 
-    async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _request(self, method: str, path: str, payload: dict[str, Any] | None = None,
+                       headers: dict[str, str] | None = None) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
-                r = await client.post(f"{self.base_url}{path}", json=payload)
+            async with httpx.AsyncClient(timeout=self.timeout, headers=self.headers) as client:
+                r = await client.request(method, f"{self.base_url}{path}", json=payload, headers=headers)
         except httpx.HTTPError as exc:
-            raise ServiceUnavailable(str(exc)) from exc
+            raise ServiceUnavailable(f"{path}: {exc!r}") from exc
         if r.status_code >= 500:
             raise ServiceUnavailable(f"{path}: HTTP {r.status_code}")
         if r.status_code >= 400:
-            raise ValueError(f"{path}: HTTP {r.status_code}: {r.text[:200]}")
+            raise ServiceRefused(f"{path}: HTTP {r.status_code}: {r.text[:300]}")
         return r.json()
 
     async def answer(self, question: str, jurisdiction: str | None = None) -> dict[str, Any]:
-        return await self._post("/v1/kb/answer", {"question": question, "jurisdiction": jurisdiction})
+        return await self._request("POST", "/v1/kb/answer", {"question": question, "jurisdiction": jurisdiction})
+
+    async def screen(self, request: dict[str, Any]) -> dict[str, Any]:
+        return await self._request("POST", "/v1/screen", request)
+
+    async def create_case(self, case: dict[str, Any], idempotency_key: str,
+                          attempts: int = 4, backoff: float = 0.5) -> dict[str, Any]:
+        """Creates a case, retrying while the service is briefly unreachable (same key: no duplicates)."""
+        for attempt in range(attempts):
+            try:
+                return await self._request("POST", "/v1/cases", case, headers={"Idempotency-Key": idempotency_key})
+            except ServiceUnavailable:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(backoff * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    async def lookup_case(self, number: str, check_code: str) -> dict[str, Any]:
+        return await self._request("POST", "/v1/cases/lookup", {"number": number, "check_code": check_code})

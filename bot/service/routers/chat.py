@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, field_validator
 
+from bot.service.routers.cases import get_desk
 from bot.text import MAX_MESSAGE_CHARS, clean_message
 
 router = APIRouter(tags=["web chat"])
@@ -59,4 +60,17 @@ async def chat(body: ChatIn, request: Request) -> ChatOut:
             messages = r.json()
     except (httpx.HTTPError, ValueError):
         messages = [{"recipient_id": body.sender, "text": RASA_DOWN_REPLY}]
-    return ChatOut(messages=messages)
+    return ChatOut(messages=messages + _operator_replies(request, body.sender))
+
+
+@router.get("/v1/chat/{sender}/replies", response_model=ChatOut,
+            summary="Operator replies for this web chat that have not been shown yet (the page polls)")
+def chat_replies(sender: str, request: Request) -> ChatOut:
+    # The sender id is a random id kept only by the resident's page: it is the capability.
+    return ChatOut(messages=_operator_replies(request, sender[:64]))
+
+
+def _operator_replies(request: Request, sender: str) -> list[dict]:
+    """Replies operators sent from the case desk, each shown exactly once."""
+    replies = get_desk(request).consume_replies(sender, "web")
+    return [{"recipient_id": sender, "text": f"【工作人员回复 · 工单 {r['case']}】\n{r['text']}"} for r in replies]

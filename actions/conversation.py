@@ -1,0 +1,60 @@
+"""What the actions need from a conversation: transcript, questions, a stable key."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from bot.privacy import mask_text
+
+
+def transcript(tracker: Tracker, limit: int = 60) -> list[dict[str, Any]]:
+    """The conversation so far, as the case desk stores it."""
+    turns = []
+    for event in tracker.events:
+        if event.get("event") == "user" and event.get("text") and not event["text"].startswith("/"):
+            turns.append({"role": "resident", "text": event["text"], "at": _iso(event.get("timestamp"))})
+        elif event.get("event") == "bot" and event.get("text"):
+            turns.append({"role": "bot", "text": event["text"], "at": _iso(event.get("timestamp"))})
+    return turns[-limit:]
+
+
+def resident_questions(tracker: Tracker, limit: int = 5) -> list[str]:
+    """The resident's policy questions, for the operator's suggested answers."""
+    questions = []
+    for event in tracker.events:
+        if event.get("event") == "user" and (event.get("parse_data") or {}).get("intent", {}).get("name") == "ask_policy":
+            questions.append(event.get("text", ""))
+    return [q for q in questions if q][-limit:]
+
+
+def last_policy_question(tracker: Tracker) -> str | None:
+    questions = resident_questions(tracker, limit=1)
+    return questions[-1] if questions else None
+
+
+def idempotency_key(tracker: Tracker, purpose: str) -> str:
+    """Same conversation + same triggering message → same key, however often it is retried."""
+    anchor = ""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            anchor = f"{event.get('timestamp')}|{event.get('text')}"
+            break
+    digest = hashlib.sha256(f"{tracker.sender_id}|{purpose}|{anchor}".encode()).hexdigest()[:32]
+    return f"{purpose}-{digest}"
+
+
+def channel_of(tracker: Tracker) -> str:
+    """The resident's channel: front ends on the REST channel say which in the message metadata."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    return metadata.get("channel") if metadata.get("channel") in ("web", "telegram", "rest") else "web"
+
+
+def summary_line(text: str) -> str:
+    return mask_text(text)[:120]
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds") if ts else None

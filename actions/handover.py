@@ -1,0 +1,180 @@
+"""Handing the conversation to the 12345 / 12349 queue, case lookups, complaints, volunteers' reports."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
+from actions.cases import case_payload, due_text, submit_case
+from actions.conversation import idempotency_key, resident_questions, summary_line
+from actions.policy import answer_text
+from actions.urgent import NO_PHONE, phone_in, where_in
+from bot.places import find_place_in_text
+from bot.programs import PROGRAMS
+
+SPOOLED = ("系统这会儿有点忙，您的请求已经先记下了，恢复后会马上转给工作人员，不会丢。"
+           "着急的话请直接拨打 12345 政务服务便民热线或 12349 民政服务热线。")
+
+
+def handover_summary(tracker: Tracker) -> str:
+    """A few lines an operator reads first: questions, facts told, the screen result."""
+    parts = []
+    questions = resident_questions(tracker, limit=3)
+    if questions:
+        parts.append("咨询：" + "；".join(summary_line(q) for q in questions))
+    facts = {k: v for k, v in (tracker.get_slot("screen_facts") or {}).items() if not k.startswith("_")}
+    if facts:
+        parts.append("已了解：" + "，".join(f"{k}={v}" for k, v in facts.items()))
+    screen = tracker.get_slot("screen_result") or {}
+    for r in screen.get("results", [])[:3]:
+        parts.append(f"初筛 {PROGRAMS.get(r['program'], r['program'])}：{r['status']}")
+    if not parts:
+        last = tracker.latest_message.get("text") or ""
+        parts.append("居民原话：" + summary_line(last))
+    return "\n".join(parts)
+
+
+class ActionHandover(Action):
+    def name(self) -> str:
+        return "action_handover"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        case_type = "eligibility_followup" if tracker.get_slot("screen_result") else "consultation"
+        title = "资格复核：初筛后请工作人员核实" if case_type == "eligibility_followup" else "居民请求人工服务"
+        payload = case_payload(tracker, case_type, title, handover_summary(tracker))
+        case = await submit_case(payload, idempotency_key(tracker, "handover"))
+        if case is None:
+            dispatcher.utter_message(text=SPOOLED)
+            return []
+        dispatcher.utter_message(
+            text=f"已帮您转给 {case.get('hotline', '12345')} 热线的工作人员，工单号 {case['number']}，查询码 {case['check_code']}。"
+                 f"工作人员会在{due_text(case.get('due_at'))}答复您，回复会显示在这个对话里。"
+                 f"这期间您也可以继续问我，或直接拨打 {case.get('hotline', '12345')} 热线。")
+        return []
+
+
+CASE_NUMBER = re.compile(r"GD\s*\d{8,}", re.IGNORECASE)
+CHECK_CODE = re.compile(r"(?:查询码|验证码|码)\D{0,3}(\d{4,8})|(?<!\d)(\d{6})(?!\d)")
+
+
+class ActionCheckCase(Action):
+    def name(self) -> str:
+        return "action_check_case"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        number_match = CASE_NUMBER.search(text)
+        rest = CASE_NUMBER.sub(" ", text)
+        code_match = CHECK_CODE.search(rest)
+        if not number_match or not code_match:
+            dispatcher.utter_message(text="请把工单号和查询码一起发给我，比如“工单号 GD20261122000001 查询码 123456”。"
+                                          "登记时我都告诉过您；找不到的话可以拨打 12345 热线查询。")
+            return []
+        number = re.sub(r"\s", "", number_match[0]).upper()
+        code = code_match[1] or code_match[2]
+        try:
+            case = await ServiceClient().lookup_case(number, code)
+        except ServiceRefused:
+            dispatcher.utter_message(text="没有查到这个工单，请核对一下工单号和查询码。多次输错会暂时锁定查询。")
+            return []
+        except ServiceUnavailable:
+            dispatcher.utter_message(text="查询系统暂时连不上，请稍后再试，或拨打 12345 热线查询。")
+            return []
+        status = case.get("status_label") or case.get("status", "")
+        line = f"工单 {number} 现在的状态是：{status}。"
+        if case.get("due_at"):
+            line += f"办理时限：{due_text(case['due_at'])}。"
+        if case.get("resolution"):
+            line += f"\n办理结果：{case['resolution']}"
+        dispatcher.utter_message(text=line)
+        return []
+
+
+class ActionComplaint(Action):
+    """A complaint (关系保、人情保、吃拿卡要…) is registered for the supervision channel at once."""
+
+    def name(self) -> str:
+        return "action_complaint"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        place = tracker.get_slot("jurisdiction") or find_place_in_text(text)
+        payload = case_payload(tracker, "complaint", f"投诉举报：{summary_line(text)[:40]}",
+                               f"投诉举报：{summary_line(text)}")
+        if place:
+            payload["jurisdiction"] = place
+        case = await submit_case(payload, idempotency_key(tracker, "complaint"))
+        if case is None:
+            dispatcher.utter_message(text=SPOOLED)
+        else:
+            dispatcher.utter_message(
+                text=f"您反映的情况已登记为投诉举报，工单号 {case['number']}，查询码 {case['check_code']}。"
+                     f"会转给监督部门核查，一般在{due_text(case.get('due_at'))}答复；您的个人信息会保密。")
+        try:
+            answer, _ = await answer_text("社会救助监督举报 骗取 优亲厚友 投诉渠道", place)
+            dispatcher.utter_message(text="相关规定供您参考：\n" + answer)
+        except (ServiceUnavailable, ServiceRefused):
+            pass
+        return [SlotSet("jurisdiction", place)] if place and not tracker.get_slot("jurisdiction") else []
+
+
+class ValidateDiscoveryForm(Action):
+    """A volunteer's report: the situation from the first message, then where and a contact."""
+
+    def name(self) -> str:
+        return "validate_discovery_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        expecting = tracker.get_slot("requested_slot")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        events: list[dict[str, Any]] = []
+        if not tracker.get_slot("discovery_what"):
+            events.append(SlotSet("discovery_what", text))
+        if tracker.get_slot("discovery_where") is None and (where_in(text) or (expecting == "discovery_where" and text)):
+            events.append(SlotSet("discovery_where", where_in(text) or text[:200]))
+        phone = phone_in(text)
+        if phone:
+            events.append(SlotSet("discovery_contact", phone))
+        elif expecting == "discovery_contact" and NO_PHONE.search(text):
+            events.append(SlotSet("discovery_contact", "none"))
+        if not events and intent in ("stop", "report_danger", "ask_policy"):
+            return []
+        return events
+
+
+class ActionSubmitDiscovery(Action):
+    def name(self) -> str:
+        return "action_submit_discovery"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        what = tracker.get_slot("discovery_what") or ""
+        where = tracker.get_slot("discovery_where") or ""
+        phone = tracker.get_slot("discovery_contact")
+        payload = case_payload(
+            tracker, "discovery", f"主动发现：{summary_line(what)[:40]}",
+            f"志愿者/网格员报告：{summary_line(what)}；地点：{summary_line(where)}",
+            contact={"address": where or None, "phone": phone if phone not in (None, "none") else None},
+        )
+        payload["contact"] = {k: v for k, v in payload["contact"].items() if v}
+        place = find_place_in_text(f"{what} {where}") or tracker.get_slot("jurisdiction")
+        if place:
+            payload["jurisdiction"] = place
+        case = await submit_case(payload, idempotency_key(tracker, "discovery"))
+        reset = [SlotSet(s, None) for s in ("discovery_what", "discovery_where", "discovery_contact")]
+        if case is None:
+            dispatcher.utter_message(text=SPOOLED)
+            return reset
+        dispatcher.utter_message(
+            text=f"谢谢您！已登记为主动发现线索，工单号 {case['number']}。当地工作人员会在{due_text(case.get('due_at'))}"
+                 "上门核实，符合条件的会帮这户人家申请救助。如果这户人家有生命危险，请立即拨打 110 或 120。")
+        return reset

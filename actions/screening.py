@@ -1,0 +1,149 @@
+"""The eligibility screen as a Rasa form driven by the eligibility service.
+
+validate_screen_form reads every fact a message states (several at once,
+corrections included), asks the service what it still needs, and sets the
+one slot to ask next; the questions themselves (with why they are asked)
+are utter_ask_<slot> responses in domain/screening.yml.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
+from actions.replies import HANDOVER_BUTTONS
+from bot.facts import extract_facts, merge_facts
+from bot.programs import PROGRAMS
+from bot.screening import build_request, next_question, program_in_text, read_answer, slot_values
+
+# Intents that are not an answer to the form's question: the form steps aside for them.
+INTERRUPTIONS = {
+    "ask_policy", "stop", "report_danger", "report_urgent", "request_human", "goodbye",
+    "bot_challenge", "complain", "check_case", "report_discovery", "greet", "thank",
+}
+STATUS_LABELS = {"likely": "可能符合", "unlikely": "可能不符合", "need_info": "还需要了解"}
+_FACT_WORDS = {
+    "household_size": lambda v: f"家里 {v} 口人", "monthly_income": lambda v: f"全家每月收入约 {v:g} 元",
+    "hukou": lambda v: "农村户口" if v == "rural" else "城镇户口", "jurisdiction": lambda v: f"在{v}",
+    "local_standard": lambda v: f"当地低保标准 {v:g} 元",
+}
+
+
+def _slot_events(tracker: Tracker, facts: dict[str, Any]) -> list[dict[str, Any]]:
+    return [SlotSet(slot, value) for slot, value in slot_values(facts).items()
+            if value is not None and value != tracker.get_slot(slot)]
+
+
+def _corrections(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return [_FACT_WORDS[k](after[k]) for k in _FACT_WORDS
+            if before.get(k) is not None and after.get(k) is not None and before[k] != after[k]]
+
+
+async def _screen(facts: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return await ServiceClient().screen(build_request(facts))
+    except (ServiceUnavailable, ServiceRefused):
+        return None
+
+
+class ActionScreenStart(Action):
+    """Starts (or restarts) a screening with whatever the opening message already says."""
+
+    def name(self) -> str:
+        return "action_screen_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        program = program_in_text(text) or tracker.get_slot("screen_program") or "dibao"
+        facts = dict(tracker.get_slot("screen_facts") or {})
+        if tracker.get_slot("jurisdiction"):
+            facts.setdefault("jurisdiction", tracker.get_slot("jurisdiction"))
+        facts = merge_facts(facts, extract_facts(text))
+        facts["_asked"] = 0
+        dispatcher.utter_message(response="utter_screen_intro")
+        return [SlotSet("screen_program", program), SlotSet("screen_facts", facts),
+                SlotSet("screen_misses", 0), *_slot_events(tracker, facts)]
+
+
+class ValidateScreenForm(Action):
+    def name(self) -> str:
+        return "validate_screen_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        expecting = tracker.get_slot("requested_slot")
+        known = dict(tracker.get_slot("screen_facts") or {})
+        facts, understood = read_answer(text, expecting, known)
+        if expecting and not understood and intent in INTERRUPTIONS:
+            return []  # rejected: the rules answer the question (or stop), then the form resumes
+        if expecting and not understood:
+            misses = int(tracker.get_slot("screen_misses") or 0) + 1
+            if misses < 2:
+                dispatcher.utter_message(response="utter_screen_not_understood")
+                return [SlotSet("screen_misses", misses), SlotSet("requested_slot", expecting)]
+            dispatcher.utter_message(text="我好像一直没理解对，先按您已经说的情况给您看看结果。")
+            return [SlotSet("screen_misses", 0), SlotSet("requested_slot", None)]
+        changed = _corrections(known, facts)
+        if changed:
+            dispatcher.utter_message(text="好的，改过来了：" + "，".join(changed) + "。")
+        program = tracker.get_slot("screen_program") or "dibao"
+        screen = await _screen(facts)
+        asked = int(facts.get("_asked", 0))
+        slot = next_question(facts, screen, program, asked)
+        facts["_asked"] = asked + (1 if slot else 0)
+        return [SlotSet("screen_facts", facts), SlotSet("screen_misses", 0), *_slot_events(tracker, facts),
+                SlotSet("requested_slot", slot)]
+
+
+def result_messages(screen: dict[str, Any], program: str) -> list[str]:
+    """The screen result in plain Chinese: the asked-about program first, with its clauses."""
+    results = {r["program"]: r for r in screen.get("results", [])}
+    target = results.get(program) or results.get("dibao")
+    messages = []
+    if target:
+        name = PROGRAMS.get(target["program"], target["program"])
+        lines = [f"【{name}】初步看：{STATUS_LABELS.get(target['status'], target['status'])}。"]
+        ordered = sorted(target.get("explanation", []), key=lambda e: {False: 0, None: 1, True: 2}[e.get("passed")])
+        for item in ordered[:4]:
+            cite = item.get("citation") or {}
+            basis = f"（依据：{cite.get('title', '')}{cite.get('clause', '')}）" if cite else ""
+            lines.append(f"· {item['text']}{basis}")
+        estimate = target.get("estimate") or {}
+        if estimate.get("formula"):
+            lines.append(f"估算：{estimate['formula']}")
+        messages.append("\n".join(lines))
+    others = [PROGRAMS.get(p, p) for p, r in results.items() if r["status"] == "likely" and r is not target]
+    if others:
+        messages.append("另外，您家可能还可以申请：" + "、".join(others) + "。")
+    steps = screen.get("next_steps") or []
+    if steps:
+        messages.append("接下来可以这样办：\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps[:4], 1)))
+    messages.append(screen.get("disclaimer") or "以上只是初步判断，最终以乡镇（街道）审核确认结果为准。")
+    return messages
+
+
+class ActionScreenResult(Action):
+    def name(self) -> str:
+        return "action_screen_result"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        facts = dict(tracker.get_slot("screen_facts") or {})
+        program = tracker.get_slot("screen_program") or "dibao"
+        screen = await _screen(facts)
+        if screen is None:
+            dispatcher.utter_message(text="抱歉，资格测算暂时出了点问题，没法给您结果。您说的情况我都记下了，"
+                                          "可以转给工作人员帮您看，或者拨打 12345 / 12349 热线。",
+                                     buttons=HANDOVER_BUTTONS)
+            return []
+        for message in result_messages(screen, program):
+            dispatcher.utter_message(text=message)
+        dispatcher.utter_message(text="需要的话，我可以把您的情况转给工作人员，帮您进一步核实和办理。",
+                                 buttons=HANDOVER_BUTTONS)
+        return [SlotSet("screen_result", screen)]
