@@ -480,6 +480,25 @@ def dibao_single(ctx: Ctx) -> Result:
         r.add("member_severe_or_ill", True, f"{names}属于重度残疾人或重病患者。", ctx.cite("dibao_single.edge_member"),
               params(sev_param))
     elif unknown:
+        # Could any route still pass? Route A needs an edge-line household; route B an adult,
+        # unemployed member whose own income is below the standard.
+        probe = Result("dibao_single")
+        _income_test(ctx, probe, "household_below_edge_line", factor=ctx.p("dibao_edge_multiplier"))
+        adult_age = ctx.p("adult_age").value
+        t_lo, t_hi, _ = ctx.standard_range()
+        route_b_open = any(
+            not (h.members[i].monthly_income is not None and below(h.members[i].monthly_income, h.members[i].monthly_income, t_lo, t_hi) is False)
+            and not (h.members[i].age is not None and h.members[i].age < adult_age)
+            and h.members[i].employed is not True
+            and ctx.severe(h.members[i]) is not False
+            for i in unknown
+        )
+        if probe.status == UNLIKELY and not route_b_open:
+            r.add("member_severe_or_ill", None, "家里成员的残疾、疾病情况还不清楚。", ctx.cite("dibao_single.edge_member"),
+                  params(sev_param), kind="info")
+            probe.items[-1]["text"] += "家庭人均收入已不低于低保边缘线，也没有本人收入低于低保标准的成年无业成员，单人户不适用。"
+            r.items.extend(probe.items)
+            return r
         r.add("member_severe_or_ill", None, "单人户适用于重度残疾人（一、二级，智力、精神三级）或重病患者，还需要了解家人的残疾、疾病情况。",
               ctx.cite("dibao_single.edge_member"), params(sev_param))
         for i in unknown:
@@ -551,7 +570,7 @@ def dibao_single(ctx: Ctx) -> Result:
         if _RANK[rb.status] > _RANK[route_b_status] or route_b is None:
             route_b_status, route_b = rb.status, rb
     sa = route_a.status
-    chosen = route_a if route_b is None or _RANK[sa] >= _RANK[route_b_status] else route_b
+    chosen = route_a if route_b is None or _RANK[sa] > _RANK[route_b_status] else route_b
     label = "低保边缘家庭中的重残、重病人员单独纳入" if chosen is route_a else "成年无业重度残疾人参照单人户申请"
     for it in chosen.items:
         it["text"] = f"【{label}】{it['text']}"
