@@ -1,0 +1,134 @@
+"""Parameter loader: as-of dates, inheritance along the jurisdiction path, null ends a value,
+overrides layered over the YAML, references that quote the real source texts."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.eligibility.parameters import ParameterSet
+
+PARAMS_DIR = Path(__file__).resolve().parents[2] / "policy_kb" / "parameters"
+SOURCES = Path("/work/shared/policy_sources")
+
+
+def _mini(tmp_path: Path) -> Path:
+    """A tiny parameter tree to test resolution rules in isolation."""
+    d = tmp_path / "params"
+    d.mkdir()
+    for name in ("_documents.yml", "_clauses.yml"):
+        (d / name).write_text((PARAMS_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (d / "_rules.yml").write_text("{}\n", encoding="utf-8")
+    ref = {"ref": "zx_10"}
+    (d / "demo.yml").write_text(yaml.safe_dump({
+        "name": "demo", "label": "演示", "unit": "ratio", "range": [0, 10],
+        "values": {
+            "全国": [{"effective": "2020-01-01", "value": 1, "reference": ref},
+                     {"effective": "2024-01-01", "value": 2, "reference": ref}],
+            "四川省": [{"effective": "2022-01-01", "value": 3, "reference": ref}],
+            "达州市": [{"effective": "2023-01-01", "value": None, "reference": ref}],
+            "渠县": [{"effective": "2025-01-01", "value": 5, "reference": ref}],
+        },
+    }, allow_unicode=True), encoding="utf-8")
+    return d
+
+
+@pytest.fixture()
+def mini(tmp_path):
+    return ParameterSet(_mini(tmp_path), tmp_path / "overrides.json")
+
+
+def test_as_of_picks_newest_entry_in_force(mini):
+    assert mini.get("demo", "全国", date(2019, 12, 31)).value is None
+    assert mini.get("demo", "全国", date(2020, 1, 1)).value == 1
+    assert mini.get("demo", "全国", date(2023, 12, 31)).value == 1
+    assert mini.get("demo", "全国", date(2024, 1, 1)).value == 2
+
+
+def test_most_specific_place_wins(mini):
+    assert mini.get("demo", "巴中", date(2022, 6, 1)).value == 3      # 四川省 over 全国
+    assert mini.get("demo", "巴中", date(2021, 6, 1)).value == 1      # 四川省 not yet in force
+    assert mini.get("demo", "会宁", date(2024, 6, 1)).value == 2      # 甘肃 path: only 全国
+    r = mini.get("demo", "渠县", date(2025, 6, 1))
+    assert (r.value, r.place, r.origin) == (5, "渠县", "policy_kb")
+
+
+def test_null_ends_the_value_without_falling_back(mini):
+    r = mini.get("demo", "渠县", date(2024, 6, 1))   # 达州市 null in force, 渠县 not yet
+    assert r.value is None and r.place == "达州市" and r.origin == "unset"
+    assert r.citation["clause"] == "第十条第一款"
+    assert mini.get("demo", "达州", date(2022, 6, 1)).value == 3  # before the null
+
+
+def test_overrides_layer_over_yaml(tmp_path):
+    from bot.eligibility.admin import set_parameter
+
+    d = _mini(tmp_path)
+    set_parameter(name="demo", jurisdiction="渠县", value="7", effective="2025-01-01", source="渠县文件 1号",
+                  set_by="测试", data_dir=tmp_path / "data", params_dir=d)
+    p = ParameterSet(d, tmp_path / "data" / "eligibility_parameters.json")
+    r = p.get("demo", "渠县", date(2025, 6, 1))
+    assert (r.value, r.origin) == (7, "local_override")
+    assert r.citation["title"] == "渠县文件 1号" and "测试" in r.citation["issuer"]
+    assert set(r.citation) == {"title", "clause", "issuer", "date", "jurisdiction", "status", "source", "text"}
+
+
+def test_version_changes_with_overrides(tmp_path):
+    from bot.eligibility.admin import set_parameter
+
+    d = _mini(tmp_path)
+    before = ParameterSet(d, tmp_path / "data" / "eligibility_parameters.json").version
+    set_parameter(name="demo", jurisdiction="渠县", value=7, effective="2025-01-01", source="渠县文件 1号",
+                  set_by="测试", data_dir=tmp_path / "data", params_dir=d)
+    after = ParameterSet(d, tmp_path / "data" / "eligibility_parameters.json").version
+    assert before != after and before.split("+")[0] == after.split("+")[0]
+
+
+def test_shipped_parameters_are_well_formed(pset):
+    for name, param in pset.parameters.items():
+        assert param.label and param.unit, name
+        for place, entries in param.entries.items():
+            for e in entries:
+                assert e.ref in pset.clauses, (name, place)
+                if param.range and isinstance(e.value, (int, float)):
+                    assert param.range[0] <= e.value <= param.range[1], name
+        raw = yaml.safe_load((PARAMS_DIR / f"{name}.yml").read_text(encoding="utf-8"))
+        for entries in raw["values"].values():
+            for e in entries:
+                ref = e["reference"]
+                assert {"title", "clause", "issuer", "source"} <= set(ref), name
+                c = pset.citation(ref["ref"])
+                assert (ref["title"], ref["clause"], ref["issuer"]) == (c["title"], c["clause"], c["issuer"]), name
+
+
+def test_no_local_money_figure_is_invented(pset):
+    """低保标准, minimum wage and disposable income are unset everywhere in the shipped YAML."""
+    for name in ("dibao_monthly_urban", "dibao_monthly_rural", "minimum_wage_monthly",
+                 "per_capita_disposable_income_annual", "rigid_expense_share_threshold"):
+        for entries in pset.parameters[name].entries.values():
+            assert all(e.value is None for e in entries), name
+    # The only sourced local money figures: Sichuan disability subsidies, marked secondary.
+    for name in ("disability_living_subsidy_monthly", "disability_care_subsidy_monthly"):
+        r = pset.get(name, "渠县", date(2026, 9, 1))
+        assert r.is_set and "二手来源" in r.citation["status"]
+
+
+_WS = re.compile(r"\s+")
+
+
+@pytest.mark.skipif(not SOURCES.exists(), reason="policy source texts not available")
+def test_every_clause_quotes_its_source(pset):
+    for cid, clause in pset.clauses.items():
+        doc = pset.documents[clause["doc"]]
+        src = _WS.sub("", (SOURCES / doc["file"]).read_text(encoding="utf-8"))
+        assert _WS.sub("", clause["text"]) in src, f"{cid} not found verbatim in {doc['file']}"
+
+
+def test_rule_citations_follow_dates_and_places(pset):
+    assert pset.rule_citation("tekun.rule", "会宁", date(2026, 6, 30))["clause"] == "第四条"
+    assert pset.rule_citation("tekun.rule", "会宁", date(2026, 7, 1))["clause"] == "第十六条第一款"
+    assert "渠县" in pset.rule_citation("tekun.rule", "渠县", date(2025, 1, 1))["issuer"]
+    assert pset.rule_citation("application.hotline", "巴中", date(2026, 1, 1)) is None
