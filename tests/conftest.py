@@ -42,15 +42,20 @@ class ServiceThread:
 
 @pytest.fixture(scope="session")
 def service(tmp_path_factory) -> Iterator[ServiceThread]:
-    cfg = Settings(data_dir=tmp_path_factory.mktemp("service"), service_port=free_port())
+    cfg = Settings(data_dir=tmp_path_factory.mktemp("service"), service_port=free_port(), bot_token=BOT_TOKEN)
     with ServiceThread(cfg) as svc:
         yield svc
 
 
+BOT_TOKEN = "test-bot-token-for-actions"
+
+
 @pytest.fixture
-def service_env(service, monkeypatch) -> Iterator[ServiceThread]:
+def service_env(service, monkeypatch, tmp_path) -> Iterator[ServiceThread]:
     """Points code that reads settings() (the actions) at the test service."""
     monkeypatch.setenv("JZ_SERVICE_URL", service.url)
+    monkeypatch.setenv("JZ_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("JZ_DATA_DIR", str(tmp_path))
     settings.cache_clear()
     yield service
     settings.cache_clear()

@@ -1,0 +1,110 @@
+"""Actions against the real service (uvicorn on loopback): screening, urgent reports, handover."""
+import asyncio
+import re
+
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions import spool
+from actions.handover import ActionComplaint, ActionHandover
+from actions.screening import ActionScreenResult, ValidateScreenForm
+from actions.urgent import ActionEmergency, ActionSubmitUrgent
+from bot.cases.store import Case
+from bot.config import settings
+from tests.conftest import free_port
+
+
+def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return [m.get("text") or "" for m in dispatcher.messages], {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_screening_reads_several_facts_and_asks_what_the_service_still_needs(service_env, tracker_for):
+    tracker = tracker_for("渠县农村的，屋头三口人，一年收入一万二", intent="inform",
+                          slots={"requested_slot": "household_size", "screen_facts": {}})
+    _, slots = run(ValidateScreenForm(), tracker)
+    assert slots["household_size"] == 3
+    assert slots["monthly_income"] == 1000
+    assert slots["hukou"] == "rural" and slots["jurisdiction"] == "渠县"
+    # 渠县 has no sourced 低保标准 and property is unknown: the service says what to ask next.
+    assert slots["requested_slot"] in ("property_ok", "local_standard")
+
+
+def test_a_correction_is_confirmed(service_env, tracker_for):
+    known = {"jurisdiction": "渠县", "household_size": 2, "monthly_income": 1000}
+    messages, slots = run(ValidateScreenForm(), tracker_for("不对，是三口人", intent="inform",
+                                                            slots={"requested_slot": "property_ok", "screen_facts": known}))
+    assert slots["household_size"] == 3
+    assert any("改过来了" in m and "3 口人" in m for m in messages)
+
+
+def test_a_policy_question_mid_form_is_left_to_the_rules(service_env, tracker_for):
+    tracker = tracker_for("低保要准备啥子材料", intent="ask_policy",
+                          slots={"requested_slot": "household_size", "screen_facts": {"jurisdiction": "渠县"}})
+    assert run(ValidateScreenForm(), tracker) == ([], {})
+
+
+def test_screen_result_is_plain_chinese_with_clauses_and_the_disclaimer(service_env, tracker_for):
+    facts = {"jurisdiction": "会宁县", "hukou": "urban", "household_size": 2, "monthly_income": 600,
+             "property_ok": True, "local_standard": 700}
+    messages, slots = run(ActionScreenResult(), tracker_for("", slots={"screen_facts": facts, "screen_program": "dibao"}))
+    text = "\n".join(messages)
+    assert "【最低生活保障（低保）】初步看：可能符合" in text
+    assert "依据：《" in text and "条" in text
+    assert "审核确认" in text
+    assert slots["screen_result"]["results"]
+
+
+def test_danger_gets_the_emergency_number_before_anything_else(service_env, tracker_for):
+    messages, slots = run(ActionEmergency(), tracker_for("我妈晕倒了叫不醒", intent="report_danger"))
+    assert messages[0].startswith("您现在有危险，请马上拨打 120")
+    assert slots["urgent_what"] == "我妈晕倒了叫不醒"
+
+
+def stored_case(service, key):
+    with service.app.state.db.session() as s:
+        return s.scalar(select(Case).where(Case.idempotency_key == key))
+
+
+def urgent_tracker(tracker_for, key="urgent-test-key-1"):
+    return tracker_for("可以", intent="affirm", slots={
+        "urgent_what": "屋头断粮好几天了", "urgent_where": "渠县三汇镇", "urgent_contact": "13812345678",
+        "urgent_consent": True, "urgent_key": key})
+
+
+def test_urgent_report_is_stored_once_however_often_it_is_retried(service_env, tracker_for):
+    first, _ = run(ActionSubmitUrgent(), urgent_tracker(tracker_for, "urgent-retry-1"))
+    again, _ = run(ActionSubmitUrgent(), urgent_tracker(tracker_for, "urgent-retry-1"))
+    number = re.search(r"GD\d+", first[0])[0]
+    assert number in again[0]
+    assert "110" in first[0]
+    case = stored_case(service_env, "urgent-retry-1")
+    assert case.number == number
+    assert case.type == "urgent" and case.priority == "urgent" and case.hotline == "12345"
+
+
+def test_urgent_report_survives_the_service_being_down(service_env, tracker_for, monkeypatch):
+    monkeypatch.setenv("JZ_SERVICE_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("JZ_SERVICE_TIMEOUT", "0.5")
+    settings.cache_clear()
+    messages, _ = run(ActionSubmitUrgent(), urgent_tracker(tracker_for, "urgent-outage-1"))
+    assert "不会丢" in messages[0] and "12345" in messages[0]
+    assert [key for key, _ in spool.pending()] == ["urgent-outage-1"]
+    # The service is back: the next case-creating action sends the spooled report first.
+    monkeypatch.setenv("JZ_SERVICE_URL", service_env.url)
+    settings.cache_clear()
+    run(ActionHandover(), tracker_for("转人工", intent="request_human"))
+    assert spool.pending() == []
+    assert stored_case(service_env, "urgent-outage-1").type == "urgent"
+
+
+def test_handover_tells_the_case_number_and_when(service_env, tracker_for):
+    messages, _ = run(ActionHandover(), tracker_for("我要找工作人员", intent="request_human"))
+    assert re.search(r"工单号 GD\d+，查询码 \d{6}", messages[0])
+    assert "答复您" in messages[0]
+
+
+def test_complaint_is_registered_for_supervision(service_env, tracker_for):
+    messages, _ = run(ActionComplaint(), tracker_for("村干部把低保给他亲戚吃，这是关系保", intent="complain"))
+    assert "投诉举报" in messages[0] and re.search(r"GD\d+", messages[0])
