@@ -561,7 +561,7 @@ def dibao_single(ctx: Ctx) -> Result:
             ok = below(own + support, own + support, t_lo, t_hi)
         if ok is None and t_lo is None:
             rb.need(*ctx.standard_facts(res))
-        text = (f"{ctx.who(i)}本人月收入 {money(own)} 元" + (f"（另有供养费 {money(support)} 元计入）" if support else "")
+        text = (f"{ctx.who(i)}" + ("" if ctx.who(i) == "您本人" else "本人") + f"月收入 {money(own)} 元" + (f"（另有供养费 {money(support)} 元计入）" if support else "")
                 + ("，低于当地低保标准。" if ok else ("，不低于当地低保标准。" if ok is False else
                                                    ("，当地低保标准还没有录入，如果标准高于这个数就可能符合。" if own is not None else "，还需要了解。")))
                 + note)

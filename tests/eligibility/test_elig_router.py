@@ -84,3 +84,23 @@ def test_screen_422_in_chinese(client, body, field, needle):
     assert r.status_code == 422, r.text
     detail = r.json()["detail"]
     assert field in detail and needle in detail, detail
+
+
+def test_screen_uses_local_parameters_set_by_the_office(tmp_path):
+    from bot.eligibility.admin import set_parameter
+
+    app = create_app(Settings(data_dir=tmp_path))
+    body = {"jurisdiction": "渠县", "as_of": "2026-09-01", "hukou": "rural",
+            "household": {"members": [{"relation": "self", "age": 45, "monthly_income": 450, "employed": False}],
+                          "other_monthly_income": 0, "property_ok": True}}
+    with TestClient(app) as c:
+        first = c.post("/v1/screen", json=body).json()
+        dibao = next(x for x in first["results"] if x["program"] == "dibao")
+        assert dibao["status"] == "need_info"
+        assert any(m["fact"] == "standards.dibao_monthly" for m in dibao["missing"])
+        set_parameter(name="dibao_monthly_rural", jurisdiction="渠县", value=700, effective="2026-01-01",
+                      source="渠县民政局 渠民发〔2026〕1号", set_by="张三", data_dir=tmp_path)
+        second = c.post("/v1/screen", json=body).json()
+        dibao = next(x for x in second["results"] if x["program"] == "dibao")
+        assert dibao["status"] == "likely" and dibao["estimate"]["amount"] == 250
+        assert second["ruleset_version"] != first["ruleset_version"]

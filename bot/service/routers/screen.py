@@ -18,12 +18,15 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal, Optional
 
-from fastapi import APIRouter
+from pathlib import Path
+
+from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from bot.eligibility import InputError, screen as run_screen
+from bot.eligibility.parameters import OVERRIDES_FILENAME, get_parameters
 from bot.eligibility.entities import MAX_AGE, MAX_MONEY, STANDARD_KEYS
 from bot.places import UnknownPlace, normalize_place
 
@@ -232,10 +235,13 @@ class ScreenResponse(BaseModel):
     summary="初步判断可能符合哪些社会救助（不是审批结论）",
     responses={422: {"description": "输入有误：中文说明哪个字段、为什么"}},
 )
-async def screen(body: ScreenRequest) -> Response:
+async def screen(body: ScreenRequest, request: Request) -> Response:
+    cfg = request.app.state.settings
+    # Parameters from this app's settings; reloaded when an office changes a local value.
+    pset = get_parameters(Path(cfg.policy_kb_dir) / "parameters", Path(cfg.data_dir) / OVERRIDES_FILENAME)
     data = body.model_dump(exclude_none=False)
     try:
-        answer = run_screen(data)
+        answer = run_screen(data, pset=pset)
     except InputError as exc:
         raise RequestValidationError([{
             "loc": ("body", *exc.field.replace("[", ".").replace("]", "").split(".")),
