@@ -73,6 +73,8 @@ def evaluate(kb, questions: list[dict]) -> dict:
     }
     for style, rs in sorted(by_style.items()):
         out[f"hit@1_{style}"] = round(sum(1 for r in rs if r == 1) / len(rs), 3)
+        out[f"hit@3_{style}"] = round(sum(1 for r in rs if r and r <= 3) / len(rs), 3)
+        out[f"questions_{style}"] = len(rs)
     return out | {"_misses": misses}
 
 

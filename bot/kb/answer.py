@@ -161,7 +161,7 @@ def numbers_supported(text: str, citations: list[dict]) -> bool:
 def compose_answer(kb: KnowledgeBase, question: str, jurisdiction: str | None) -> dict:
     asker = normalize_place(jurisdiction) if jurisdiction else None
     normalized = kb.vocab.normalize(question)
-    q_topics = kb.vocab.topics_in(normalized)
+    q_topics = kb.vocab.question_topics(normalized)
     city = other_city(question) if not find_place_in_text(question) else None
     search_place = NATIONAL if city else jurisdiction
     hits = kb.search(question, jurisdiction=search_place, limit=5)

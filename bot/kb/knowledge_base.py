@@ -1,5 +1,18 @@
 """Search over the policy provisions: jieba tokens + vocabulary + BM25 (bm25s).
 
+Scoring, in order:
+1. the question and every provision are normalised with the vocabulary
+   (synonyms, typos, Sichuan phrasings), the question is expanded with the
+   official words for its colloquial phrasings and intent (几天 → 公示期…);
+2. word BM25 (jieba search-mode tokens) fused with character-bigram BM25
+   (typos and dialect jieba cuts wrong), each scaled to its best score;
+3. a topic prior: provisions about the question's main (and second) program
+   topic, read from keywords and everyday cues, weigh more;
+4. a provision that defines a term the question asks about (所称的无劳动能力,
+   家庭收入指…, 孤儿是指…) and, for "X是什么", the program's definition
+   article, are preferred over neighbours that merely use the term;
+5. place and status weights (below).
+
 Ranking is jurisdiction-aware and status-aware:
 - with an asker's place, only provisions of that place and its parents up to
   全国 are candidates (a provision of another place is never a hit), the more
@@ -19,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.kb.vocab import Vocabulary, load_vocabulary, tokenize
+from bot.kb.vocab import Vocabulary, char_ngrams, load_vocabulary, tokenize
 from bot.places import NATIONAL, find_place_in_text, jurisdiction_path, normalize_place
 
 PROVISIONS_FILE = "provisions.jsonl"
@@ -30,9 +43,36 @@ PLACE_WEIGHTS = (1.6, 1.35, 1.15, 1.0)
 NO_PLACE_LOCAL_WEIGHT = 0.8   # nobody said where: national rules first
 STATUS_WEIGHTS = {"in_force": 1.0, "draft": 0.85}
 DEFINITION_BOOST = 1.6
-TOPIC_BOOST = 1.15
 
+# A question about what a term means or how it is determined.
+_TERM_Q = re.compile(r"(是什么|什么是|什么叫|指什么|是指|啥意思|什么意思|定义|怎么认定|如何认定|怎么算|算不算|怎么界定|包括哪些|包括什么|哪些人|哪些孩子|多大年纪|算.{1,14}[不吗][?？]?$)")
+_DEFINED_BY_SO_CALLED = re.compile(r"(?:本办法|本法|本条例|本意见)所称的?([\u4e00-\u9fff]{2,12}?)[：:。；，,]")
+_DEFINED_AS = re.compile(r"(?:^|[。；\n])([\u4e00-\u9fff“”\"]{2,14}?)(?:是指|一般指|指)(?![导标])")
 _DEFINITION_Q = re.compile(r"(是什么|什么是|什么叫|指什么|是指|啥意思|什么意思|定义|是干什么|有什么用)")
+
+
+BM25_K1, BM25_B = 0.9, 0.9
+
+
+def _bm25(corpus: list[list[str]]):
+    import bm25s
+
+    index = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+    index.index([toks or [""] for toks in corpus], show_progress=False)
+    return index
+
+
+def _term_scores(bm25, weights: dict[str, float], n_docs: int) -> np.ndarray:
+    """BM25 scores of all documents for weighted query terms (bm25s' term-major matrix)."""
+    out = np.zeros(n_docs)
+    data, indices, indptr = bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"]
+    for term, w in weights.items():
+        tid = bm25.vocab_dict.get(term)
+        if tid is None:
+            continue
+        start, end = indptr[tid], indptr[tid + 1]
+        out[indices[start:end]] += w * data[start:end]
+    return out
 
 
 @dataclass
@@ -62,19 +102,24 @@ class KnowledgeBase:
     _lock = threading.Lock()
 
     def __init__(self, kb_dir: Path, provisions: list[dict], vocab: Vocabulary):
-        import bm25s
-
         self.kb_dir = Path(kb_dir)
         self.provisions = provisions
         self.by_id = {p["id"]: p for p in provisions}
         self.vocab = vocab
-        self._index_tokens = [tokenize(vocab, self._index_text(p)) for p in provisions]
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(self._index_tokens, show_progress=False)
+        # Indexed text: title, section path, clause heading (twice) and text,
+        # normalised with the vocabulary. (Separate heading/body fields were
+        # measured and ranked worse: the title's words are the document's topic.)
+        bodies = [vocab.normalize(self._body_text(p)) for p in provisions]
+        self._index_tokens = [tokenize(vocab, t, normalized=True) for t in bodies]
+        self._bm25 = _bm25(self._index_tokens)
+        # Character bigrams of the body: a second view that survives typos,
+        # dialect words and segmentation jieba gets wrong.
+        self._bm25_char = _bm25([char_ngrams(vocab, t, normalized=True) for t in bodies])
         self._places = np.array([p["jurisdiction"] for p in provisions])
         self._status_w = np.array([STATUS_WEIGHTS.get(p["status"], 0.0) * p.get("search_weight", 1.0)
                                    if p["status"] != "overridden" else p.get("search_weight", 1.0)
                                    for p in provisions])
+        self._defines = self._defined_terms(provisions, vocab)
         self._definitions = {pid for ids in vocab.topic_definitions.values() for pid in ids}
 
     # --- loading -----------------------------------------------------------
@@ -100,9 +145,29 @@ class KnowledgeBase:
         return cls(Path(kb_dir), provisions, load_vocabulary(Path(kb_dir)))
 
     @staticmethod
-    def _index_text(p: dict) -> str:
-        heading = " ".join(p.get("section_path") or [])
-        return f"{p['title']} {heading} {p.get('clause_title') or ''} {p.get('clause_title') or ''} {p['text']}"
+    def _defined_terms(provisions: list[dict], vocab: Vocabulary) -> dict[str, list[int]]:
+        """Terms a provision defines ("…应当认定为本办法所称的无劳动能力", "家庭收入指…",
+        "孤儿是指…"): a question asking what such a term means, or how it is
+        determined, prefers the defining provision over its neighbours that
+        merely use the term."""
+        out: dict[str, list[int]] = {}
+        for i, p in enumerate(provisions):
+            text = vocab.normalize(p["text"])
+            terms = _DEFINED_BY_SO_CALLED.findall(text) + _DEFINED_AS.findall(text)
+            for term in terms:
+                term = term.strip("“”\"（）() ")
+                if 2 <= len(term) <= 12 and i not in out.setdefault(term, []):
+                    out[term].append(i)
+        return out
+
+    BODY_FIELDS = ("title", "section", "clause", "clause", "text")
+
+    @classmethod
+    def _body_text(cls, p: dict) -> str:
+        parts = {"title": p["title"], "section": " ".join(p.get("section_path") or []),
+                 "clause": p.get("clause_title") or "", "text": p["text"]}
+        return " ".join(parts[f] for f in cls.BODY_FIELDS)
+
 
     # --- search ------------------------------------------------------------
 
@@ -124,21 +189,63 @@ class KnowledgeBase:
         extra = self.vocab.expand(normalized)
         if extra:
             tokens += tokenize(self.vocab, " ".join(extra), normalized=True)
-        if not tokens:
+        grams = char_ngrams(self.vocab, normalized, normalized=True)
+        if not tokens and not grams:
             return []
-        scores = np.asarray(self._bm25.get_scores(tokens), dtype=float)
+        scores = self._fused_scores(tokens, grams)
         scores = scores * self._place_weights(place) * self._status_w
-        q_topics = topics if topics is not None else self.vocab.topics_in(normalized)
+        q_topics = topics if topics is not None else self.vocab.question_topics(normalized)
         if q_topics:
+            scores = scores * self._topic_prior(q_topics)
             main = q_topics[0]
-            boost = np.array([TOPIC_BOOST if main in p["topics"] else 1.0 for p in self.provisions])
-            scores = scores * boost
-            if _DEFINITION_Q.search(normalized):
+            if _DEFINITION_Q.search(normalized) and self._about_topic_only(normalized, tokens, main):
                 for pid in self.vocab.topic_definitions.get(main, []):
                     idx = self._index_of(pid)
                     if idx is not None:
                         scores[idx] *= DEFINITION_BOOST
+        if _TERM_Q.search(normalized):
+            plain = normalized.replace("的", "")   # 低保家庭的收入 → …家庭收入
+            for term, idxs in self._defines.items():
+                if term in plain:
+                    for i in idxs:
+                        scores[i] *= self.DEFINED_TERM_BOOST
         return self._collect(scores, limit)
+
+    DEFINED_TERM_BOOST = 1.3
+
+    CHAR_WEIGHT = 0.25
+    TOPIC_WEIGHTS = (0.3, 0.1)   # boost for the question's main topic, for its second
+
+    def _topic_prior(self, q_topics: list[str]) -> np.ndarray:
+        """A provision about the question's topics weighs more (main topic most)."""
+        boost = np.ones(len(self.provisions))
+        for t, w in zip(q_topics, self.TOPIC_WEIGHTS):
+            boost += w * np.array([t in p["topics"] for p in self.provisions], dtype=float)
+        return boost
+
+    def _about_topic_only(self, normalized: str, tokens: list[str], topic: str) -> bool:
+        """True for "低保是什么" (the program itself), false for "特困人员的无生活来源是指什么"."""
+        words = self.vocab.topic_keywords.get(topic, [])
+        rest = [t for t in tokens if not any(t in w or w in t for w in words)
+                and t not in ("所称", "是指", "定义", "意思", "什么意思", "计入")]
+        return len(set(rest)) <= 1
+
+    def _fused_scores(self, tokens: list[str], grams: list[str]) -> np.ndarray:
+        """Word BM25 and character-bigram BM25, each scaled to its best score, summed
+        (the bigram view weighs CHAR_WEIGHT: it rescues typos and dialect
+        without letting shared characters outvote the words)."""
+        total = np.zeros(len(self.provisions))
+        for bm25, q, w in ((self._bm25, tokens, 1.0), (self._bm25_char, grams, self.CHAR_WEIGHT)):
+            if not q or w <= 0:
+                continue
+            weights: dict[str, float] = {}
+            for t in q:
+                weights[t] = weights.get(t, 0.0) + 1.0
+            sc = _term_scores(bm25, weights, len(self.provisions))
+            top = sc.max()
+            if top > 0:
+                total += w * sc / top
+        return total
 
     def _index_of(self, pid: str) -> int | None:
         if not hasattr(self, "_pos"):

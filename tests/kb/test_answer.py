@@ -117,3 +117,9 @@ def test_numbers_always_come_from_citations(kb):
             ans = kb.answer(q, jurisdiction=place)
             assert numbers_all_cited(ans), (q, place, ans["short_answer"])
             assert 2 <= sentence_count(ans["short_answer"]) <= 5, (q, place, ans["short_answer"])
+
+
+def test_colloquial_questions_carry_their_program_topic(kb):
+    assert "education_assistance" in kb.answer("低保户孩子上初中有什么补助")["topics"]
+    assert "vagrancy" in kb.answer("街上讨饭的人谁来管")["topics"]
+    assert "supervision" in kb.answer("村里评低保要送礼，不公平")["topics"]

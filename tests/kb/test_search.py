@@ -74,3 +74,19 @@ def test_search_is_fast(kb):
         times.append(time.perf_counter() - t)
     times.sort()
     assert times[int(len(times) * 0.95) - 1] < 0.05
+
+
+def test_the_provision_that_defines_a_term_answers_what_it_means(kb):
+    assert kb.search("无劳动能力怎么认定", limit=3)[0].id == "tekun_banfa_2021-a5"
+    assert kb.search("家庭财产是指什么", limit=3)[0].id == "dibao_banfa_2021-a14"
+
+
+def test_sichuan_dialect_reaches_the_vagrancy_rules(kb):
+    hits = ids(kb.search("讨口子晚上莫得地方睡，哪个管", limit=3))
+    assert {"shjzf_2026-a31", "zxbf_2014-a50", "zxbf_2014-a51"} & set(hits)
+
+
+def test_typo_outside_the_vocabulary_still_finds_the_program(kb):
+    # 供氧 is not in the typo list: character bigrams and the topic carry it
+    hits = kb.search("特困人员的供氧标准谁来定", limit=3)
+    assert any("tekun" in h["topics"] for h in hits)

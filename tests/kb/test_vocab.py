@@ -26,3 +26,27 @@ def test_spacy_pipeline_uses_the_user_dictionary():
     nlp = spacy_nlp()
     words = [t.text for t in nlp("低保边缘家庭可以申请临时救助吗")]
     assert "低保边缘家庭" in words and "临时救助" in words
+
+
+def test_normalisation_reaches_a_fixed_point_and_keeps_canonical_words_whole():
+    v = vocabulary()
+    assert "低保" in v.normalize("低宝户的孩子") and "低宝" not in v.normalize("低宝户的孩子")
+    assert v.normalize("最低生活保障边缘家庭") == "低保边缘家庭"
+    assert v.normalize("刚性支出困难家庭") == "刚性支出困难家庭"
+
+
+def test_a_not_a_questions_leave_no_negation_token():
+    toks = tokenize(vocabulary(), "能不能单独申请")
+    assert "不能" not in toks and "单独" in toks
+
+
+def test_question_topics_read_everyday_words():
+    v = vocabulary()
+    def topics(q):
+        return v.question_topics(v.normalize(q))
+    assert "education_assistance" in topics("低保户的孩子上大学有什么政策")
+    assert topics("路边的乞丐该找谁")[0] == "vagrancy"
+    assert topics("廉租房怎么申请")[0] == "housing_assistance"
+    assert "disability_subsidies" in topics("家里有个残疾人能申请低保吗")[:3]
+    # 申请 alone does not outrank the program asked about
+    assert topics("申请低保要什么材料")[0] == "dibao"
