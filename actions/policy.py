@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
 from actions.conversation import last_policy_question
-from actions.replies import PLACE_BUTTONS, SERVICE_DOWN
+from actions.replies import PLACE_BUTTONS, SERVICE_DOWN, chat_answer
 from bot.places import find_place_in_text
 
 # Programs whose rules differ by place: worth knowing where the asker lives.
@@ -30,7 +30,7 @@ async def answer_text(question: str, place: str | None) -> tuple[str, list[str]]
         result = await client.answer(question, place)
     except ServiceRefused:  # e.g. a place the knowledge base does not know: answer nationally
         result = await client.answer(question, None)
-    return result["answer"], result.get("topics", [])
+    return chat_answer(result), result.get("topics", [])
 
 
 class ActionAnswerPolicy(Action):

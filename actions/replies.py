@@ -18,3 +18,19 @@ HANDOVER_BUTTONS = [
     {"title": "转给工作人员", "payload": "/request_human"},
     {"title": "不用了", "payload": "/deny"},
 ]
+
+
+def chat_answer(result: dict, quotes: int = 2, quote_chars: int = 80) -> str:
+    """A knowledge-base answer sized for a phone screen: the short answer, then each
+    clause it rests on as 《title》clause（issuer，date）with the start of its text."""
+    lines = [result.get("short_answer") or result["answer"]]
+    citations = result.get("citations") or []
+    if citations and result.get("short_answer"):
+        lines.append("政策依据：")
+        for c in citations[:quotes]:
+            label = {"draft": "（征求意见稿，仅供参考）", "overridden": "（已被新规定取代）"}.get(c.get("status"), "")
+            source = "，".join(x for x in (c.get("issuer"), c.get("number"), c.get("date")) if x)
+            text = c.get("text") or ""
+            quote = text if len(text) <= quote_chars else text[:quote_chars] + "……"
+            lines.append(f"《{c['title']}》{c.get('clause') or ''}{label}（{source}）：“{quote}”")
+    return "\n".join(lines)

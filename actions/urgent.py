@@ -27,10 +27,9 @@ def phone_in(text: str) -> str | None:
 
 
 def where_in(text: str) -> str | None:
-    """A place or an address: a known county, or words like 镇/乡/街道/村/小区/路."""
-    if re.search(r"镇|乡|街道|村|社区|小区|路|街|号|组|医院|车站|桥", text) or find_place_in_text(text):
-        return text.strip()[:200]
-    return None
+    """The message as the place, when it names a county we serve. Otherwise the form asks
+    (free text like "我们社区" names no place an operator could find)."""
+    return text.strip()[:200] if find_place_in_text(text) else None
 
 
 class ActionEmergency(Action):
@@ -47,8 +46,7 @@ class ActionEmergency(Action):
             dispatcher.utter_message(text=emergency_reply(text))
             dispatcher.utter_message(text="打完电话、安全以后，如果还需要政府帮助，我马上帮您登记急难求助。")
         else:
-            dispatcher.utter_message(text="听到您遇到这么急的事，我们马上帮您登记急难求助，尽快有人联系您。"
-                                          + EMERGENCY_FOOTER)
+            dispatcher.utter_message(text=EMERGENCY_FOOTER + "听到您遇到这么急的事，我们马上帮您登记急难求助，尽快有人联系您。")
         events = [SlotSet("urgent_what", text), SlotSet("urgent_key", idempotency_key(tracker, "urgent")),
                   SlotSet("urgent_consent", None)]
         where = where_in(text)

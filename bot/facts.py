@@ -62,7 +62,7 @@ _HUKOU_URBAN = re.compile(r"城镇|城市户口|城里|非农|居民户口|县�
 _UNEMPLOYED = re.compile(r"(?:没有|没|莫得|没得|找不到)\s*(?:工作|活路|事做|班上)|失业|下岗|待业|无业|干不了活|做不了活")
 _EMPLOYED = re.compile(r"打工|上班|有工作|在厂里|做零工|务工")
 _NO_LABOR = re.compile(r"干不了活|做不了活|丧失劳动能力|没有劳动能力|莫得劳动能力|卧床|瘫在床")
-_PROPERTY_BAD = re.compile(r"有(?:小)?车|(?:两|2|几)套房|有商铺|有门面|开公司|有存款\s*\d{5,}")
+_PROPERTY_BAD = re.compile(r"(?<![没无])有(?:小)?车|(?<![没无第])(?:两|2|几)套房|(?<![没无])有(?:商铺|门面)|开公司|(?<![没无])有存款\s*\d{5,}")
 _PROPERTY_OK = re.compile(r"(?:没有|没|莫得|没得|无)\s*(?:房|车|存款)|租房|房子都没有")
 _NO_SUPPORTER = re.compile(
     r"(?:没有|没|莫得|没得|无)\s*(?:儿女|子女|儿子|女儿|娃儿|亲人|家人)|无儿无女|孤寡|儿女(?:都)?不管|子女(?:都)?不管|五保"
@@ -187,7 +187,7 @@ def extract_facts(text: str, expecting: str | None = None) -> dict[str, Any]:
     if m:
         per_year = re.search(r"年", m[1]) is not None
         facts["monthly_rigid_expense"] = round(float(m[2]) / 12, 2) if per_year else float(m[2])
-    if expecting and expecting not in facts:
+    if expecting and not facts:  # a bare yes/no answers the question just asked
         answer = _yes_no(t)
         if answer is not None and expecting in ("property_ok", "has_able_supporter", "serious_illness", "employed"):
             # The property question asks "有没有车、第二套房、大额存款": "有" means not ok.
@@ -196,6 +196,8 @@ def extract_facts(text: str, expecting: str | None = None) -> dict[str, Any]:
 
 
 def _yes_no(text: str) -> bool | None:
+    if re.search(r"^(?:不对|不是这样|错了)", text.strip()):  # a correction, not an answer
+        return None
     if re.search(r"^(?:没有|没|莫得|没得|不是|不|否|无)", text.strip()):
         return False
     if re.search(r"^(?:有|是|对|嗯|要得|是的|对头)", text.strip()):

@@ -70,7 +70,9 @@ def read_answer(text: str, expecting: str | None, known: dict[str, Any]) -> tupl
     """
     new = extract_facts(text, expecting=expecting)
     if expecting == "local_standard" and "local_standard" not in new:
-        m = re.search(r"(\d+(?:\.\d+)?)\s*(?:块|元)?", _normalized(text))
+        # Only a plain figure ("七百", "大概650块") answers it; a digit inside other words doesn't.
+        m = re.fullmatch(r"\D{0,6}?(\d+(?:\.\d+)?)\s*(?:块|元|块钱)?(?:每人)?(?:每个?月|1个?月)?(?:左右|吧|的样子)?[。.!！]?",
+                         _normalized(text).strip())
         if m and not _DONT_KNOW.search(text):
             new["local_standard"] = float(m[1])
             new.pop("monthly_income", None)

@@ -117,6 +117,8 @@ class Stack:
         cfg = self.settings
         env = rasa_env() | self._env()
         tracker = cfg.tracker_store_url or f"sqlite:///{cfg.data_dir / 'rasa_tracker.db'}"
+        # Rasa 3.6 talks to PostgreSQL through psycopg2: drop a psycopg (3) driver name.
+        tracker = tracker.replace("postgresql+psycopg://", "postgresql://", 1)
         env["JZ_RASA_TRACKER_URL"] = tracker
         env["JZ_RASA_TRACKER_DIALECT"] = tracker.split(":", 1)[0].split("+", 1)[0]
         env["JZ_RASA_ACTION_URL"] = f"{self.action_url}/webhook"
@@ -147,13 +149,18 @@ class Stack:
                 [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
                  "--port", str(cfg.action_port)],
                 f"{self.action_url}/health", self._env(), logs / "actions.log"),
-            "rasa": Process(
-                "rasa",
-                [str(rasa_bin()), "run", "--model", str(self.model), "--endpoints", "endpoint.yml",
-                 "--credentials", "credentials.yml", "--interface", cfg.host,
-                 "--port", str(cfg.rasa_port)],
-                f"{self.rasa_url}/", self._rasa_env(), logs / "rasa.log"),
+            "rasa": self.rasa_process("rasa", cfg.rasa_port),
         }
+
+    def rasa_process(self, name: str, port: int) -> Process:
+        """A Rasa server; several can share one tracker store and (Redis) lock store."""
+        cfg = self.settings
+        self.model = self.model or ensure_model()
+        return Process(
+            name,
+            [str(rasa_bin()), "run", "--model", str(self.model), "--endpoints", "endpoint.yml",
+             "--credentials", "credentials.yml", "--interface", cfg.host, "--port", str(port)],
+            f"http://{cfg.host}:{port}/", self._rasa_env(), cfg.data_dir / "logs" / f"{name}.log")
 
     def start(self, timeout: float = 240) -> None:
         if not self.processes:

@@ -71,6 +71,16 @@ def test_bare_answers_are_read_in_the_context_of_the_question():
     assert extract_facts("有个儿子", expecting="has_able_supporter")["has_able_supporter"] is True
 
 
+@pytest.mark.parametrize("text, ok", [("没有车也没有第二套房", True), ("家里有车", False), ("没车，但是有两套房", False),
+                                      ("莫得存款", True)])
+def test_property_negations(text, ok):
+    assert extract_facts(text)["property_ok"] is ok
+
+
+def test_a_correction_is_not_a_no():
+    assert extract_facts("不对，是三口人", expecting="property_ok") == {"household_size": 3}
+
+
 def test_silence_is_not_no():
     facts = extract_facts("我想问问低保")
     assert "monthly_income" not in facts and "property_ok" not in facts and "employed" not in facts

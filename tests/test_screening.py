@@ -40,6 +40,13 @@ def test_dont_know_skips_a_question_and_a_later_answer_unskips_it():
     assert facts["local_standard"] == 700 and facts["_skipped"] == []
 
 
+def test_only_a_plain_figure_answers_the_local_standard():
+    facts, _ = read_answer("没有车也没有第二套房", "local_standard", {})
+    assert "local_standard" not in facts and facts["property_ok"] is True
+    assert read_answer("大概六百五十块", "local_standard", {})[0]["local_standard"] == 650
+    assert read_answer("七百", "local_standard", {})[0]["local_standard"] == 700
+
+
 def test_a_plain_no_to_the_disability_question_is_an_answer():
     facts, understood = read_answer("没有", "disability", {})
     assert understood and facts["disability_grade"] == 0

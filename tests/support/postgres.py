@@ -136,7 +136,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         server = start_postgres()
     except FileNotFoundError as exc:
-        pytest.skip(str(exc))
+        pytest.fail(f"{exc} (make system-deps installs it)")
     try:
         yield server
     finally:
