@@ -12,7 +12,10 @@ from actions.conversation import channel_of, resident_questions, transcript
 
 
 def case_payload(tracker: Tracker, case_type: str, title: str, summary: str,
-                 contact: dict[str, Any] | None = None, priority: str | None = None) -> dict[str, Any]:
+                 contact: dict[str, Any] | None = None, priority: str | None = None,
+                 questions: list[str] | None = None) -> dict[str, Any]:
+    """A case for the desk; `questions` (default: the resident's policy questions) feed the
+    operator's suggested answers."""
     facts = tracker.get_slot("screen_facts") or {}
     payload: dict[str, Any] = {
         "type": case_type,
@@ -22,7 +25,7 @@ def case_payload(tracker: Tracker, case_type: str, title: str, summary: str,
         "title": title[:200],
         "summary": summary[:4000],
         "transcript": transcript(tracker),
-        "questions": resident_questions(tracker),
+        "questions": questions or resident_questions(tracker),
         "eligibility": tracker.get_slot("screen_result"),
         "contact": contact or {},
     }

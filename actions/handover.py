@@ -12,7 +12,7 @@ from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailabl
 from actions.cases import case_payload, due_text, submit_case
 from actions.conversation import idempotency_key, resident_questions, summary_line
 from actions.policy import answer_text
-from actions.urgent import NO_PHONE, phone_in, where_in
+from actions.urgent import NO_PHONE, without_phone, phone_in, where_in
 from bot.places import find_place_in_text
 from bot.programs import PROGRAMS
 
@@ -140,7 +140,7 @@ class ValidateDiscoveryForm(Action):
         if not tracker.get_slot("discovery_what"):
             events.append(SlotSet("discovery_what", text))
         if tracker.get_slot("discovery_where") is None and (where_in(text) or (expecting == "discovery_where" and text)):
-            events.append(SlotSet("discovery_where", where_in(text) or text[:200]))
+            events.append(SlotSet("discovery_where", where_in(text) or without_phone(text)[:200]))
         phone = phone_in(text)
         if phone:
             events.append(SlotSet("discovery_contact", phone))
@@ -164,6 +164,7 @@ class ActionSubmitDiscovery(Action):
             tracker, "discovery", f"主动发现：{summary_line(what)[:40]}",
             f"志愿者/网格员报告：{summary_line(what)}；地点：{summary_line(where)}",
             contact={"address": where or None, "phone": phone if phone not in (None, "none") else None},
+            questions=[what],
         )
         payload["contact"] = {k: v for k, v in payload["contact"].items() if v}
         place = find_place_in_text(f"{what} {where}") or tracker.get_slot("jurisdiction")

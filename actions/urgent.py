@@ -29,7 +29,11 @@ def phone_in(text: str) -> str | None:
 def where_in(text: str) -> str | None:
     """The message as the place, when it names a county we serve. Otherwise the form asks
     (free text like "我们社区" names no place an operator could find)."""
-    return text.strip()[:200] if find_place_in_text(text) else None
+    return without_phone(text)[:200] if find_place_in_text(text) else None
+
+
+def without_phone(text: str) -> str:
+    return re.sub(r"[，,；;\s]*(?:电话|手机|号码)?[:：]?\s*$", "", PHONE.sub("", text)).strip()
 
 
 class ActionEmergency(Action):
@@ -68,7 +72,7 @@ class ValidateUrgentForm(Action):
         expecting = tracker.get_slot("requested_slot")
         events: list[dict[str, Any]] = []
         if tracker.get_slot("urgent_where") is None and (where_in(text) or expecting == "urgent_where") and text:
-            events.append(SlotSet("urgent_where", where_in(text) or text[:200]))
+            events.append(SlotSet("urgent_where", where_in(text) or without_phone(text)[:200]))
         phone = phone_in(text)
         if phone:
             events.append(SlotSet("urgent_contact", phone))
@@ -106,7 +110,7 @@ class ActionSubmitUrgent(Action):
         place = tracker.get_slot("jurisdiction") or find_place_in_text(f"{what} {where}")
         kind = extract_facts(what).get("emergency_type")
         summary = f"急难求助：{summary_line(what)}；地点：{summary_line(where)}" + (f"；类型：{kind}" if kind else "")
-        payload = case_payload(tracker, "urgent", f"急难求助：{summary_line(what)[:40]}", summary,
+        payload = case_payload(tracker, "urgent", f"急难求助：{summary_line(what)[:40]}", summary, questions=[what],
                                contact={"phone": phone if phone not in (None, "none") else None,
                                         "address": where or None},
                                priority="urgent")
