@@ -203,6 +203,7 @@ def main() -> int:
         f"  service API     {stack.service_url}/docs\n"
         f"  Rasa REST       {stack.rasa_url}/webhooks/rest/webhook\n"
         f"  action server   {stack.action_url}/health\n"
+        f"  operator console {stack.service_url}/console  (accounts: python -m bot.cases.admin create-user)\n"
         f"  logs            {stack.settings.data_dir / 'logs'}\n"
         "Press Ctrl-C to stop.",
         flush=True,
