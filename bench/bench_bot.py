@@ -19,16 +19,18 @@ from bot.config import Settings
 from bot.kb import KnowledgeBase
 from bot.stack import Stack, free_port
 
-CITED = re.compile(r"《([^》]+)》([^（(：:\n]*)")
+# A cited clause in a reply: 《title》clause（issuer…）：“the start of its text……”
+QUOTE = re.compile(r"》[^\n]*?：“([\s\S]+?)(?:……)?”")
 
 
 def cited_topics(kb, reply: str) -> set[str]:
-    index: dict[tuple[str, str], set[str]] = {}
-    for p in kb.provisions:
-        index.setdefault((p["title"], p.get("clause") or ""), set()).update(p.get("topics") or [])
+    """Topics of the provisions a reply quotes, found by the quoted text itself."""
     topics: set[str] = set()
-    for title, clause in CITED.findall(reply):
-        topics |= index.get((title, clause.strip()), set())
+    for quote in QUOTE.findall(reply):
+        for p in kb.provisions:
+            if (p.get("text") or "").startswith(quote):
+                topics |= set(p.get("topics") or [])
+                break
     return topics
 
 

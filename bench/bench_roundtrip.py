@@ -27,6 +27,14 @@ LEVELS = (1, 4, 16)
 QUESTION = "低保是什么"
 
 
+def _reply_text(r: httpx.Response) -> str:
+    # Rasa escapes non-ASCII in its JSON: read the messages, not the raw body.
+    try:
+        return "\n".join(m.get("text", "") for m in r.json())
+    except ValueError:
+        return ""
+
+
 def _pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -46,7 +54,7 @@ async def _load(url: str, concurrency: int, total: int) -> tuple[list[float], fl
             t = time.perf_counter()
             r = await client.post(url, json={"sender": f"bench-{wid}-{i % 8}", "message": QUESTION})
             latencies.append((time.perf_counter() - t) * 1000)
-            if r.status_code != 200 or "依据" not in r.text:
+            if r.status_code != 200 or "依据" not in _reply_text(r):
                 errors += 1
 
     started = time.perf_counter()
@@ -90,7 +98,7 @@ def cold_start() -> dict:
                 try:
                     r = httpx.post(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
                                    json={"sender": "cold", "message": QUESTION}, timeout=30)
-                    if r.status_code == 200 and "依据" in r.text:
+                    if r.status_code == 200 and "依据" in _reply_text(r):
                         first_answer = time.perf_counter() - started
                         break
                 except httpx.HTTPError:

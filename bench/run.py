@@ -48,7 +48,8 @@ def main(argv: list[str]) -> int:
         results[name] = figures
         for key, value in figures.items():
             print(f"   {key:40s} {value}", flush=True)
-    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        # Written after every bench, so an interrupted run keeps what it measured.
+        RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"results written to {RESULTS.relative_to(BENCH_DIR.parent)}")
     return 1 if failed else 0
 

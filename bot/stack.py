@@ -57,6 +57,16 @@ class Process:
         except httpx.HTTPError:
             return False
 
+    def restart(self, timeout: float = 60) -> None:
+        """Stops (if running) and starts again, returning once healthy."""
+        self.stop()
+        self.start()
+        deadline = time.monotonic() + timeout
+        while not self.healthy():
+            if not self.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not come back:\n{self.tail()}")
+            time.sleep(0.25)
+
     def stop(self, timeout: float = 15) -> None:
         if not self.alive():
             return

@@ -11,6 +11,14 @@ _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u20
 _SPACES = re.compile(r"[ \t\u3000]+")
 
 
+def require_text(text: str, empty_message: str) -> str:
+    """The cleaned text, or ValueError(empty_message) when nothing is left (for pydantic validators)."""
+    text = clean_message(text)
+    if not text:
+        raise ValueError(empty_message)
+    return text
+
+
 def clean_message(text: str) -> str:
     """NFKC (full-width digits and letters to half-width), no control chars, folded spaces."""
     text = unicodedata.normalize("NFKC", text or "")

@@ -1,7 +1,6 @@
 """The first vertical slice, through the real Rasa server, action server and service."""
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx
@@ -66,11 +65,7 @@ def test_service_down_gets_a_friendly_answer_with_the_hotline(stack):
         assert "12345" in reply and "抱歉" in reply
         assert "依据" not in reply
     finally:
-        service.start()
-        for _ in range(120):
-            if service.healthy():
-                break
-            time.sleep(0.25)
+        service.restart()
     assert "依据" in texts(say(stack, sender(), "低保是什么"))
 
 
@@ -81,9 +76,5 @@ def test_action_server_down_means_no_cited_answer(stack):
         reply = texts(say(stack, sender(), "低保是什么"))
         assert "依据" not in reply
     finally:
-        actions.start()
-        for _ in range(120):
-            if actions.healthy():
-                break
-            time.sleep(0.25)
+        actions.restart()
     assert "依据" in texts(say(stack, sender(), "低保是什么"))

@@ -11,7 +11,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from bot.stack import free_port
 
 RUN_AS = "postgres"  # Debian's package creates this user; postgres refuses to run as root
 
@@ -32,12 +33,6 @@ def _bin_dir() -> Path | None:
             return Path(candidate)
     found = shutil.which("initdb")
     return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -126,7 +121,7 @@ def start_postgres() -> PostgresServer:
             raise RuntimeError(f"running as root needs the '{user}' user (Debian's postgresql package)") from exc
     root = Path(tempfile.mkdtemp(prefix="jz-pg-"))
     os.chmod(root, 0o700)
-    server = PostgresServer(bin_dir=bin_dir, root=root, port=_free_port(), user=user)
+    server = PostgresServer(bin_dir=bin_dir, root=root, port=free_port(), user=user)
     server.start()
     return server
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -11,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.stack import free_port
+
 
 class RedisServer:
     def __init__(self) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="redis-"))
         self.proc: subprocess.Popen | None = None
 

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, field_validator
 
 from bot.service.routers.cases import get_desk
-from bot.text import MAX_MESSAGE_CHARS, clean_message
+from bot.text import MAX_MESSAGE_CHARS, require_text
 
 router = APIRouter(tags=["web chat"])
 
@@ -34,10 +34,7 @@ class ChatIn(BaseModel):
     @field_validator("message")
     @classmethod
     def _not_blank(cls, v: str) -> str:
-        v = clean_message(v)
-        if not v:
-            raise ValueError("消息不能为空")
-        return v
+        return require_text(v, "消息不能为空")
 
 
 class ChatOut(BaseModel):

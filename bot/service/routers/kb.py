@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from bot.kb import KnowledgeBase
 from bot.places import UnknownPlace, known_places, normalize_place
-from bot.text import MAX_MESSAGE_CHARS, clean_message
+from bot.text import MAX_MESSAGE_CHARS, clean_message, require_text
 
 router = APIRouter(prefix="/v1/kb", tags=["knowledge base"])
 
@@ -44,10 +44,7 @@ class AnswerRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _question_not_blank(cls, v: str) -> str:
-        v = clean_message(v)
-        if not v:
-            raise ValueError("问题不能为空")
-        return v
+        return require_text(v, "问题不能为空")
 
     @field_validator("jurisdiction")
     @classmethod
