@@ -103,3 +103,16 @@ class MaskingFilter(logging.Filter):
             record.msg = masked
             record.args = ()
         return True
+
+
+def install_log_masking(logger_names: tuple[str, ...] = ("", "uvicorn", "uvicorn.error", "uvicorn.access",
+                                                         "rasa_sdk", "sanic.root")) -> None:
+    """Masks ID and phone numbers in everything these loggers' handlers write.
+
+    A filter on a logger does not see records propagated from its children, so the
+    filter goes on the handlers, where every record passes.
+    """
+    for name in logger_names:
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+                handler.addFilter(MaskingFilter())

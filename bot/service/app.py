@@ -6,18 +6,28 @@ settings, the database, and whatever a router loads once (the knowledge base).
 """
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from bot.config import Settings, settings as default_settings
 from bot.db import Database
+from bot.privacy import install_log_masking
 from bot.service.routers import cases, chat, console, health, kb, screen
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI):
+    install_log_masking()  # uvicorn's log handlers exist once the server runs
+    yield
 
 
 def create_app(cfg: Settings | None = None) -> FastAPI:
     cfg = cfg or default_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="社会救助助手服务 (social-assistance assistant service)",
         version="0.1.0",
         description="Policy knowledge base, eligibility screen, cases and the web chat.",
@@ -71,5 +81,3 @@ def _zh_validation_message(err: dict) -> str:
         return str(ctx.get("error", err.get("msg", "取值不正确")))
     return err.get("msg", "取值不正确")
 
-
-app = None  # uvicorn uses the factory: `uvicorn bot.service.app:create_app --factory`
