@@ -12,9 +12,11 @@ from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailabl
 from actions.cases import case_payload, due_text, submit_case
 from actions.conversation import idempotency_key, resident_questions, summary_line
 from actions.policy import answer_text
+from actions.replies import HANDOVER_BUTTONS
 from actions.urgent import NO_PHONE, without_phone, phone_in, where_in
 from bot.places import find_place_in_text
 from bot.programs import PROGRAMS
+from bot.text import looks_like_question
 
 SPOOLED = ("系统这会儿有点忙，您的请求已经先记下了，恢复后会马上转给工作人员，不会丢。"
            "着急的话请直接拨打 12345 政务服务便民热线或 12349 民政服务热线。")
@@ -38,12 +40,25 @@ def handover_summary(tracker: Tracker) -> str:
     return "\n".join(parts)
 
 
+HOTLINE_WORDS = re.compile(r"热线|12345|12349|人工|电话")
+
+
 class ActionHandover(Action):
     def name(self) -> str:
         return "action_handover"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        if looks_like_question(text) and HOTLINE_WORDS.search(text) and not re.search(r"转|帮我|给我|我要|找", text):
+            # A question about the hotline ("哪些情况可以打12345?") is answered, not transferred.
+            try:
+                answer, _ = await answer_text(text, tracker.get_slot("jurisdiction"))
+                dispatcher.utter_message(text=answer)
+                dispatcher.utter_message(text="需要的话，我也可以直接帮您转给工作人员。", buttons=HANDOVER_BUTTONS)
+                return []
+            except (ServiceUnavailable, ServiceRefused):
+                pass  # can't answer: hand over, which is what a person would do
         case_type = "eligibility_followup" if tracker.get_slot("screen_result") else "consultation"
         title = "资格复核：初筛后请工作人员核实" if case_type == "eligibility_followup" else "居民请求人工服务"
         payload = case_payload(tracker, case_type, title, handover_summary(tracker))
@@ -118,7 +133,8 @@ class ActionComplaint(Action):
                 text=f"您反映的情况已登记为投诉举报，工单号 {case['number']}，查询码 {case['check_code']}。"
                      f"会转给监督部门核查，一般在{due_text(case.get('due_at'))}答复；您的个人信息会保密。")
         try:
-            answer, _ = await answer_text("社会救助监督举报 骗取 优亲厚友 投诉渠道", place)
+            # The resident's own words find the rules their complaint is about.
+            answer, _ = await answer_text(f"{text} 监督 举报", place)
             dispatcher.utter_message(text="相关规定供您参考：\n" + answer)
         except (ServiceUnavailable, ServiceRefused):
             pass

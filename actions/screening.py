@@ -7,6 +7,7 @@ are utter_ask_<slot> responses in domain/screening.yml.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,16 +15,20 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
+from actions.policy import answer_text
 from actions.replies import HANDOVER_BUTTONS
 from bot.facts import extract_facts, merge_facts
 from bot.programs import PROGRAMS
 from bot.screening import build_request, next_question, program_in_text, read_answer, slot_values
+from bot.text import looks_like_question
 
 # Intents that are not an answer to the form's question: the form steps aside for them.
 INTERRUPTIONS = {
     "ask_policy", "stop", "report_danger", "report_urgent", "request_human", "goodbye",
     "bot_challenge", "complain", "check_case", "report_discovery", "greet", "thank",
 }
+# "帮我看看能不能吃低保" asks for the screen itself, not for the rules.
+SCREEN_REQUEST = re.compile(r"帮我|帮忙|给我|测一?测|算一?算|看一?看")
 STATUS_LABELS = {"likely": "可能符合", "unlikely": "可能不符合", "need_info": "还需要了解"}
 _FACT_WORDS = {
     "household_size": lambda v: f"家里 {v} 口人", "monthly_income": lambda v: f"全家每月收入约 {v:g} 元",
@@ -64,6 +69,13 @@ class ActionScreenStart(Action):
             facts.setdefault("jurisdiction", tracker.get_slot("jurisdiction"))
         facts = merge_facts(facts, extract_facts(text))
         facts["_asked"] = 0
+        if looks_like_question(text) and not SCREEN_REQUEST.search(text):
+            # "家里有残疾人是否可以申请低保?" asks about the rules too: answer them first.
+            try:
+                answer, _ = await answer_text(text, facts.get("jurisdiction"))
+                dispatcher.utter_message(text=answer)
+            except (ServiceUnavailable, ServiceRefused):
+                pass
         dispatcher.utter_message(response="utter_screen_intro")
         return [SlotSet("screen_program", program), SlotSet("screen_facts", facts),
                 SlotSet("screen_misses", 0), *_slot_events(tracker, facts)]

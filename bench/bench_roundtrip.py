@@ -113,10 +113,16 @@ def cold_start() -> dict:
                 os.killpg(proc.pid, signal.SIGKILL)
                 code = "killed"
             stop_seconds = time.perf_counter() - stop_started
+            try:  # Ctrl-C must leave no process of the group behind
+                os.killpg(proc.pid, 0)
+                clean = False
+            except ProcessLookupError:
+                clean = True
     if first_answer is None:
         raise RuntimeError("make run gave no cited answer within 300 s")
     return {"cold_start_to_first_answer_s": round(first_answer, 1),
-            "cold_start_stop_s": round(stop_seconds, 1), "cold_start_exit_code": code}
+            "cold_start_stop_s": round(stop_seconds, 1), "cold_start_stopped_cleanly": clean,
+            "cold_start_make_exit": code}
 
 
 def run() -> dict:

@@ -19,6 +19,16 @@ def require_text(text: str, empty_message: str) -> str:
     return text
 
 
+_QUESTION = re.compile(
+    r"[?？]\s*$|[吗嘛么呢不没]\s*[?？。.!！]?\s*$|是否|能不能|能否|可不可以|可以.{0,12}吗|有没有|哪些|什么|啥子?|怎么|咋个?|如何|多少|多久|几[个天月年]"
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether a message asks something (rather than states facts or asks for an action)."""
+    return bool(_QUESTION.search(text or ""))
+
+
 def clean_message(text: str) -> str:
     """NFKC (full-width digits and letters to half-width), no control chars, folded spaces."""
     text = unicodedata.normalize("NFKC", text or "")

@@ -108,3 +108,20 @@ def test_handover_tells_the_case_number_and_when(service_env, tracker_for):
 def test_complaint_is_registered_for_supervision(service_env, tracker_for):
     messages, _ = run(ActionComplaint(), tracker_for("村干部把低保给他亲戚吃，这是关系保", intent="complain"))
     assert "投诉举报" in messages[0] and re.search(r"GD\d+", messages[0])
+
+
+def test_a_question_about_the_rules_is_answered_before_the_screen_starts(service_env, tracker_for):
+    from actions.screening import ActionScreenStart
+
+    messages, slots = run(ActionScreenStart(), tracker_for("家里有残疾人是否可以申请低保?", intent="start_screen"))
+    assert "依据" in messages[0]
+    assert slots["screen_program"] == "dibao"
+    plain, _ = run(ActionScreenStart(), tracker_for("帮我看看能不能吃低保", intent="start_screen"))
+    assert "依据" not in plain[0]
+
+
+def test_a_question_about_the_hotline_is_answered_not_transferred(service_env, tracker_for):
+    messages, _ = run(ActionHandover(), tracker_for("12349热线是管什么的?", intent="request_human"))
+    assert "工单号" not in "".join(messages) and "依据" in messages[0]
+    asked, _ = run(ActionHandover(), tracker_for("帮我转人工", intent="request_human"))
+    assert "工单号" in asked[0]
