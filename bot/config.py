@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     # Secret for operator sessions and CSRF tokens; generated per data_dir if unset.
     secret_key: str = ""
 
+    # Telegram gateway (bot/channels/telegram.py): a bot token from @BotFather enables it;
+    # the Bot API server root defaults to https://api.telegram.org (tests point it at a fake).
+    telegram_token: str = ""
+    telegram_api_url: str = ""
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

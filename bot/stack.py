@@ -1,4 +1,5 @@
-"""Starts and stops the whole assistant: Rasa server, action server and service.
+"""Starts and stops the whole assistant: Rasa server, action server, service (and the
+Telegram gateway when JZ_TELEGRAM_TOKEN is set).
 
 Used by `make run` (python -m bot.stack) and by the end-to-end tests, so the
 way the processes are wired together lives in exactly one place.
@@ -34,7 +35,7 @@ def free_port() -> int:
 class Process:
     name: str
     cmd: list[str]
-    health_url: str
+    health_url: str | None  # None: no HTTP port (the Telegram gateway); healthy = alive
     env: dict[str, str]
     log_path: Path
     popen: subprocess.Popen | None = None
@@ -52,6 +53,8 @@ class Process:
         return self.popen is not None and self.popen.poll() is None
 
     def healthy(self) -> bool:
+        if self.health_url is None:
+            return self.alive()
         try:
             return httpx.get(self.health_url, timeout=2).status_code == 200
         except httpx.HTTPError:
@@ -161,6 +164,8 @@ class Stack:
                 f"{self.action_url}/health", self._env(), logs / "actions.log"),
             "rasa": self.rasa_process("rasa", cfg.rasa_port),
         }
+        if cfg.telegram_token:
+            self.processes["telegram"] = self.telegram_process()
 
     def rasa_process(self, name: str, port: int) -> Process:
         """A Rasa server; several can share one tracker store and (Redis) lock store."""
@@ -172,13 +177,27 @@ class Stack:
              "--credentials", "credentials.yml", "--interface", cfg.host, "--port", str(port)],
             f"http://{cfg.host}:{port}/", self._rasa_env(), cfg.data_dir / "logs" / f"{name}.log")
 
+    def telegram_process(self) -> Process:
+        """The Telegram gateway: it long-polls the Bot API, so it has no port to check."""
+        cfg = self.settings
+        env = self._env() | {"JZ_TELEGRAM_TOKEN": cfg.telegram_token, "JZ_TELEGRAM_API_URL": cfg.telegram_api_url}
+        return Process("telegram", [str(APP_PYTHON), "-m", "bot.channels.telegram"], None, env,
+                       cfg.data_dir / "logs" / "telegram.log")
+
     def start(self, timeout: float = 240) -> None:
         if not self.processes:
             self.build()
-        for p in self.processes.values():
+        # Servers first; processes without a port (channel gateways) once those answer,
+        # so no resident is told "the assistant is unreachable" during start-up.
+        servers = [p for p in self.processes.values() if p.health_url]
+        self._start_and_wait(servers, timeout)
+        self._start_and_wait([p for p in self.processes.values() if not p.health_url], timeout)
+
+    def _start_and_wait(self, processes: list[Process], timeout: float) -> None:
+        for p in processes:
             p.start()
         deadline = time.monotonic() + timeout
-        waiting = list(self.processes.values())
+        waiting = list(processes)
         while waiting:
             for p in list(waiting):
                 if not p.alive():
@@ -193,7 +212,7 @@ class Stack:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        for name in ("rasa", "actions", "service"):
+        for name in ("telegram", "rasa", "actions", "service"):
             if name in self.processes:
                 self.processes[name].stop()
 
@@ -207,6 +226,7 @@ def main() -> int:
     print(f"model: {stack.model}\nstarting the service, the action server and Rasa…", flush=True)
     started = time.monotonic()
     stack.start()
+    telegram = "  Telegram        gateway polling the Bot API\n" if "telegram" in stack.processes else ""
     print(
         f"\n社会救助助手 is running ({time.monotonic() - started:.0f}s to start):\n"
         f"  web chat        {stack.service_url}/\n"
@@ -214,6 +234,7 @@ def main() -> int:
         f"  Rasa REST       {stack.rasa_url}/webhooks/rest/webhook\n"
         f"  action server   {stack.action_url}/health\n"
         f"  operator console {stack.service_url}/console  (accounts: python -m bot.cases.admin create-user)\n"
+        f"{telegram}"
         f"  logs            {stack.settings.data_dir / 'logs'}\n"
         "Press Ctrl-C to stop.",
         flush=True,

@@ -1,0 +1,1 @@
+"""Channel gateways: thin adapters between a messaging platform and Rasa's REST channel."""
