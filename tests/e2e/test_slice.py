@@ -43,6 +43,8 @@ def test_web_chat_relay_reaches_rasa(stack):
     ({"sender": "x", "message": "低" * 2001}, "message"),
     ({"sender": "x"}, "message"),
     ({"message": "你好"}, "sender"),
+    ({"sender": "tg-42", "message": "你好"}, "sender"),
+    ({"sender": "a b/c", "message": "你好"}, "sender"),
 ])
 def test_web_chat_refuses_bad_input_with_a_chinese_message(stack, payload, field):
     r = httpx.post(f"{stack.service_url}/v1/chat", json=payload, timeout=10)

@@ -27,9 +27,21 @@ RASA_DOWN_REPLY = (
 )
 
 
+OTHER_CHANNEL_PREFIXES = ("tg-",)
+
+
 class ChatIn(BaseModel):
-    sender: str = Field(min_length=1, max_length=64, description="Conversation id kept by the page")
+    sender: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                        description="Conversation id kept by the page")
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+    @field_validator("sender")
+    @classmethod
+    def _web_sender(cls, v: str) -> str:
+        # Other channels' ids (tg-…) are not the web chat's to use.
+        if v.startswith(OTHER_CHANNEL_PREFIXES):
+            raise ValueError("这个会话编号不能在网页对话里使用")
+        return v
 
     @field_validator("message")
     @classmethod
@@ -64,6 +76,8 @@ async def chat(body: ChatIn, request: Request) -> ChatOut:
             summary="Operator replies for this web chat that have not been shown yet (the page polls)")
 def chat_replies(sender: str, request: Request) -> ChatOut:
     # The sender id is a random id kept only by the resident's page: it is the capability.
+    if sender.startswith(OTHER_CHANNEL_PREFIXES):
+        return ChatOut(messages=[])
     return ChatOut(messages=_operator_replies(request, sender[:64]))
 
 
