@@ -18,7 +18,8 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 
-MODEL_INPUTS = ("config.yml", "domain", "data", "policy_kb/vocab/jieba", "requirements/rasa.lock")
+MODEL_INPUTS = ("config.yml", "domain", "data", "policy_kb/vocab/jieba", "requirements/rasa.lock",
+                "nlu_components")
 RASA_VENV = Path(os.environ.get("JZ_RASA_VENV", PROJECT_ROOT / ".venv-rasa"))
 CACHE_DIR = Path(
     os.environ.get("JZ_MODEL_CACHE")

@@ -25,18 +25,26 @@ _URGENT_PATTERN = (
 )
 
 
+# "没到吃不上饭的地步", "还不至于没地方住": a negated phrase is not a report.
+_NEGATION = re.compile(r"(?:没到|没有到|还没|不至于|不到|不是|不会|并没有?|没那么|以免|怕|担心|如果|万一)[^，。,.!！?？]{0,3}$")
+
+
+def _reports(pattern: str, text: str) -> bool:
+    return any(not _NEGATION.search(text[max(0, m.start() - 8):m.start()]) for m in re.finditer(pattern, text))
+
+
 def danger_level(text: str) -> str | None:
     """LIFE, URGENT or None."""
-    if any(re.search(p, text) for p in _LIFE_PATTERNS.values()):
+    if any(_reports(p, text) for p in _LIFE_PATTERNS.values()):
         return LIFE
-    if re.search(_URGENT_PATTERN, text):
+    if _reports(_URGENT_PATTERN, text):
         return URGENT
     return None
 
 
 def emergency_numbers(text: str) -> list[str]:
     """Which of 110 / 120 / 119 fit the message; all three when unsure."""
-    numbers = [n for n, p in _LIFE_PATTERNS.items() if n.isdigit() and re.search(p, text)]
+    numbers = [n for n, p in _LIFE_PATTERNS.items() if n.isdigit() and _reports(p, text)]
     if re.search(_LIFE_PATTERNS["self_harm"], text):
         numbers = ["120", "110"]
     return numbers or ["110", "120", "119"]

@@ -12,6 +12,10 @@ from bot.safety import LIFE, URGENT, danger_level, emergency_numbers, emergency_
     ("今晚没地方住", URGENT),
     ("医院要押金，交不起押金", URGENT),
     ("低保咋个申请", None),
+    ("家里困难，但又没到吃不上饭的地步", None),
+    ("还不至于没地方住，就是想问问政策", None),
+    ("如果着火了能申请临时救助吗", None),
+    ("没到那一步，不过我妈晕倒了叫不醒", LIFE),
     ("临时救助有哪些条件", None),
 ])
 def test_danger_levels(text, level):

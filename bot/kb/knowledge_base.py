@@ -196,8 +196,10 @@ class KnowledgeBase:
         scores = scores * self._place_weights(place) * self._status_w
         q_topics = topics if topics is not None else self.vocab.question_topics(normalized)
         if q_topics:
-            scores = scores * self._topic_prior(q_topics)
             main = q_topics[0]
+            # A program named outright ("申请临时救助要什么材料") outweighs shared words (材料).
+            named = any(w in normalized for w in self.vocab.topic_keywords.get(main, []))
+            scores = scores * self._topic_prior(q_topics, self.NAMED_TOPIC_WEIGHT if named else None)
             if _DEFINITION_Q.search(normalized) and self._about_topic_only(normalized, tokens, main):
                 for pid in self.vocab.topic_definitions.get(main, []):
                     idx = self._index_of(pid)
@@ -215,11 +217,13 @@ class KnowledgeBase:
 
     CHAR_WEIGHT = 0.25
     TOPIC_WEIGHTS = (0.3, 0.1)   # boost for the question's main topic, for its second
+    NAMED_TOPIC_WEIGHT = 0.6     # the main topic's boost when the question names the program
 
-    def _topic_prior(self, q_topics: list[str]) -> np.ndarray:
+    def _topic_prior(self, q_topics: list[str], main_weight: float | None = None) -> np.ndarray:
         """A provision about the question's topics weighs more (main topic most)."""
         boost = np.ones(len(self.provisions))
-        for t, w in zip(q_topics, self.TOPIC_WEIGHTS):
+        weights = (main_weight or self.TOPIC_WEIGHTS[0], *self.TOPIC_WEIGHTS[1:])
+        for t, w in zip(q_topics, weights):
             boost += w * np.array([t in p["topics"] for p in self.provisions], dtype=float)
         return boost
 
