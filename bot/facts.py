@@ -147,10 +147,9 @@ def extract_facts(text: str, expecting: str | None = None) -> dict[str, Any]:
     ages = [int(float(a)) for a in _AGE.findall(t) if 0 <= float(a) <= 120]
     if ages:
         facts["ages"] = ages
-    for dtype, pattern in _DISABILITY_TYPES:
-        if re.search(pattern, t):
-            facts["disability_type"] = dtype
-            break
+    disability_type = _first_label(_DISABILITY_TYPES, t)
+    if disability_type:
+        facts["disability_type"] = disability_type
     m = _DISABILITY_GRADE.search(t)
     if m:
         facts["disability_grade"] = int(next(g for g in m.groups() if g))
@@ -175,10 +174,9 @@ def extract_facts(text: str, expecting: str | None = None) -> dict[str, Any]:
     receiving = [pid for pid, pattern in _RECEIVING if re.search(pattern, t)]
     if receiving:
         facts["currently_receiving"] = receiving
-    for etype, pattern in _EMERGENCIES:
-        if re.search(pattern, t):
-            facts["emergency_type"] = etype
-            break
+    emergency_type = _first_label(_EMERGENCIES, t)
+    if emergency_type:
+        facts["emergency_type"] = emergency_type
     standard = _first_number(_STANDARD, t)
     if standard is not None:
         facts["local_standard"] = standard
@@ -193,6 +191,11 @@ def extract_facts(text: str, expecting: str | None = None) -> dict[str, Any]:
             # The property question asks "有没有车、第二套房、大额存款": "有" means not ok.
             facts[expecting] = (not answer) if expecting == "property_ok" else answer
     return facts
+
+
+def _first_label(labelled: list[tuple[str, str]], text: str) -> str | None:
+    """The label of the first (label, pattern) pair whose pattern occurs in the text."""
+    return next((label for label, pattern in labelled if re.search(pattern, text)), None)
 
 
 def _yes_no(text: str) -> bool | None:
