@@ -453,6 +453,30 @@ class CaseDesk:
             return {"id": reply.id, "case": case.number, "channel": reply.channel,
                     "sender_id": reply.sender_id, "created_at": _iso(now), "delivered": False}
 
+    def add_resident_message(self, sender_id: str, text: str, channel: str | None = None) -> str | None:
+        """What a resident writes after the handover joins their open case (the operator sees it).
+
+        Returns the case number, or None when the conversation has no active case. A case
+        waiting for the resident goes back to in progress.
+        """
+        text = _clip(text, MAX_TEXT)
+        if not sender_id or not text:
+            return None
+        with self._write() as s:
+            q = select(Case).where(Case.sender_id == sender_id, Case.status.in_(list(ACTIVE_STATUSES)))
+            if channel:
+                q = q.where(Case.channel == channel)
+            case = s.scalars(q.order_by(Case.id.desc())).first()
+            if case is None:
+                return None
+            now = self.clock()
+            case.transcript = list(case.transcript or []) + [{"role": "resident", "text": text, "at": _iso(now)}]
+            if case.status == Status.waiting_resident:
+                self._set_status(s, case, Status.in_progress, BOT, reason="群众已补充情况")
+            case.updated_at = now
+            self._audit(s, case, BOT, "resident_message", channel=channel, length=len(text))
+            return case.number
+
     def record_followup(self, number: str, satisfaction: str, note: str, actor: Actor) -> dict:
         """回访: the resident's satisfaction after resolution."""
         satisfaction = Satisfaction(satisfaction)

@@ -162,9 +162,19 @@ class TelegramGateway:
         chat = self._touch(chat_id)
         async with chat.lock:
             await _quietly(bot.send_chat_action(chat_id, ChatAction.TYPING))
+            await self.note_on_case(sender_id(chat_id), message)
             for answer in await self.ask_rasa(sender_id(chat_id), message):
                 await self.send(bot, chat_id, answer.get("text") or "", answer.get("buttons") or [])
             await self.deliver_operator_replies(bot, chat_id)
+
+    async def note_on_case(self, sender: str, message: str) -> None:
+        """After a handover, what the resident adds joins their open case for the operator."""
+        try:
+            await self.http.post(f"{self.service_url}/v1/conversations/{sender}/messages",
+                                 json={"text": message, "channel": CHANNEL},
+                                 headers={"Authorization": f"Bearer {self.cfg.bot_token}"}, timeout=5)
+        except httpx.HTTPError as exc:  # the answer matters more than the note: carry on
+            log.warning("could not add the message to %s's case: %s", sender, type(exc).__name__)
 
     async def ask_rasa(self, sender: str, message: str) -> list[dict]:
         body = {"sender": sender, "message": message, "metadata": {"channel": CHANNEL}}

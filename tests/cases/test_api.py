@@ -125,3 +125,14 @@ def test_openapi_documents_the_case_api(client):
     paths = client.get("/openapi.json").json()["paths"]
     for p in ("/v1/cases", "/v1/cases/claim-next", "/v1/cases/{number}/replies", "/v1/conversations/{sender_id}/replies"):
         assert p in paths
+
+
+def test_a_channel_adds_the_residents_later_messages_to_the_open_case(client):
+    number = client.post("/v1/cases", json=URGENT, headers=bot_headers()).json()["number"]
+    sender = URGENT["sender_id"]
+    r = client.post(f"/v1/conversations/{sender}/messages", json={"text": "补充：孩子在隔壁奶奶家"},
+                    headers=bot_headers())
+    assert r.status_code == 200 and r.json() == {"case": number}
+    r = client.post("/v1/conversations/nobody/messages", json={"text": "你好"}, headers=bot_headers())
+    assert r.json() == {"case": None}
+    assert client.post(f"/v1/conversations/{sender}/messages", json={"text": ""}, headers=bot_headers()).status_code == 422

@@ -39,6 +39,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/cases/{number}/suggestions"): HANDLERS,
     ("GET", "/v1/conversations/{sender_id}/replies"): {BOT_},
     ("POST", "/v1/conversations/{sender_id}/replies/delivered"): {BOT_},
+    ("POST", "/v1/conversations/{sender_id}/messages"): {BOT_},
     # console
     ("GET", "/console/login"): EVERYONE,
     ("POST", "/console/login"): EVERYONE,

@@ -129,3 +129,21 @@ def test_routing_table_names_its_clause():
     assert "征求意见稿" in route_for("巴中").reference["note"]
     assert route_for("会宁").hotline == "12349" and route_for("会宁").matched_place == "全国"
     assert route_for(None).hotline == "12349"
+
+
+def test_what_the_resident_adds_after_the_handover_joins_the_open_case(desk, people):
+    n = desk.create_case(new_case(sender_id="conv-9", channel="web"), BOT)[0]["number"]
+    assert desk.add_resident_message("conv-9", "补充一下：我电话是13900001111", "web") == n
+    assert desk.add_resident_message("someone-else", "你好", "web") is None
+    assert desk.add_resident_message("conv-9", "你好", "telegram") is None  # another channel's conversation
+    desk.claim_next(people.op1)
+    desk.change_status(n, "in_progress", people.op1)
+    desk.change_status(n, "waiting_resident", people.op1, reason="等群众补充材料")
+    desk.add_resident_message("conv-9", "材料拍好了", "web")
+    record = desk.case_record(n)
+    assert [t["text"] for t in record.transcript if t["role"] == "resident"][-2:] == \
+        ["补充一下：我电话是13900001111", "材料拍好了"]
+    assert record.status == "in_progress"
+    assert any(e["action"] == "resident_message" for e in desk.audit_log(n))
+    desk.change_status(n, "resolved", people.op1, resolution="已办结")
+    assert desk.add_resident_message("conv-9", "谢谢", "web") is None  # a resolved case takes no more

@@ -127,14 +127,17 @@ def test_volunteer_report(stack):
         c.save()
 
 
-def test_operator_reply_reaches_the_web_chat(stack):
-    """The web chat relay shows an operator's reply on the resident's next turn."""
+def test_web_chat_and_operator_reach_each_other_after_the_handover(stack):
+    """Later messages join the case; the operator's reply is shown in the web chat, once."""
     sender = f"web-{uuid.uuid4().hex[:8]}"
     r = httpx.post(f"{stack.service_url}/v1/chat", json={"sender": sender, "message": "我要找工作人员"}, timeout=60)
     number = re.search(r"工单号 (GD\d+)", texts(r.json()["messages"]))[1]
     from bot.cases.desk import Actor, CaseDesk
 
+    # What the resident adds after the handover reaches the operator's case.
+    httpx.post(f"{stack.service_url}/v1/chat", json={"sender": sender, "message": "我电话是13800001111"}, timeout=60)
     desk = CaseDesk(Database(stack.settings.resolved_database_url()))
+    assert desk.case_record(number).transcript[-1]["text"] == "我电话是13800001111"
     operator = Actor("user:sup-e2e", "supervisor", None, "值班长")
     desk.reply(number, "您好，您的情况我们已收到，明天上午会给您打电话。", operator)
     r = httpx.get(f"{stack.service_url}/v1/chat/{sender}/replies", timeout=10)

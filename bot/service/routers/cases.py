@@ -278,6 +278,18 @@ def conversation_replies(
     return {"sender_id": sender_id, "replies": replies}
 
 
+class ResidentMessageIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    channel: Channel | None = None
+
+
+@router.post("/conversations/{sender_id}/messages", tags=["cases", "web chat"],
+             summary="A resident's message after the handover, added to their open case (bot token)")
+def resident_message(sender_id: str, body: ResidentMessageIn, principal: Principal = Depends(require(bot=True)),
+                     desk: CaseDesk = Depends(get_desk)) -> dict:
+    return {"case": run(desk.add_resident_message, sender_id, body.text, body.channel)}
+
+
 @router.post("/conversations/{sender_id}/replies/delivered", tags=["cases", "web chat"],
              summary="Mark replies delivered after showing them (bot token)")
 def replies_delivered(sender_id: str, body: DeliveredIn, principal: Principal = Depends(require(bot=True)),

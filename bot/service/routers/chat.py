@@ -62,6 +62,9 @@ def chat_page() -> str:
 async def chat(body: ChatIn, request: Request) -> ChatOut:
     cfg = request.app.state.settings
     url = f"http://{cfg.host}:{cfg.rasa_port}/webhooks/rest/webhook"
+    # After a handover, the operator sees what the resident adds (before Rasa answers it,
+    # so the message that creates a case is not added twice).
+    get_desk(request).add_resident_message(body.sender, body.message, "web")
     try:
         async with httpx.AsyncClient(timeout=30) as client:
             r = await client.post(url, json={"sender": body.sender, "message": body.message})
