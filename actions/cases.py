@@ -1,7 +1,7 @@
 """Creating cases on the hotline desk from the conversation (shared by every flow)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -34,15 +34,22 @@ def case_payload(tracker: Tracker, case_type: str, title: str, summary: str,
     return {k: v for k, v in payload.items() if v is not None}
 
 
-def due_text(due_at: str | None) -> str:
-    """'今天 18:00 前' / '11月25日 前' from the case's due time."""
+# Residents read times in Beijing time (no daylight saving, so a fixed offset is exact).
+BEIJING = timezone(timedelta(hours=8))
+
+
+def due_text(due_at: str | None, now: datetime | None = None) -> str:
+    """'今天 23:59 前' / '11月25日 17:30 前' in Beijing time, from the case's due time (ISO, UTC)."""
     if not due_at:
         return "办理时限内"
     try:
         due = datetime.fromisoformat(due_at.replace("Z", "+00:00"))
     except ValueError:
         return "办理时限内"
-    now = datetime.now(due.tzinfo)
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=timezone.utc)
+    due = due.astimezone(BEIJING)
+    now = (now or datetime.now(timezone.utc)).astimezone(BEIJING)
     if due.date() == now.date():
         return f"今天 {due:%H:%M} 前"
     return f"{due.month}月{due.day}日 {due:%H:%M} 前"
