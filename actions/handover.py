@@ -13,7 +13,7 @@ from actions.cases import case_payload, due_text, submit_case
 from actions.conversation import idempotency_key, resident_questions, summary_line
 from actions.policy import answer_text
 from actions.replies import HANDOVER_BUTTONS
-from actions.urgent import NO_PHONE, without_phone, phone_in, where_in
+from actions.urgent import where_and_contact
 from bot.places import find_place_in_text
 from bot.programs import PROGRAMS
 from bot.text import looks_like_question
@@ -155,13 +155,7 @@ class ValidateDiscoveryForm(Action):
         events: list[dict[str, Any]] = []
         if not tracker.get_slot("discovery_what"):
             events.append(SlotSet("discovery_what", text))
-        if tracker.get_slot("discovery_where") is None and (where_in(text) or (expecting == "discovery_where" and text)):
-            events.append(SlotSet("discovery_where", where_in(text) or without_phone(text)[:200]))
-        phone = phone_in(text)
-        if phone:
-            events.append(SlotSet("discovery_contact", phone))
-        elif expecting == "discovery_contact" and NO_PHONE.search(text):
-            events.append(SlotSet("discovery_contact", "none"))
+        events += where_and_contact(tracker, text, expecting, "discovery_where", "discovery_contact")
         if not events and intent in ("stop", "report_danger", "ask_policy"):
             return []
         return events

@@ -36,6 +36,21 @@ def without_phone(text: str) -> str:
     return re.sub(r"[，,；;\s]*(?:电话|手机|号码)?[:：]?\s*$", "", PHONE.sub("", text)).strip()
 
 
+def where_and_contact(tracker: Tracker, text: str, expecting: str | None,
+                      where_slot: str, contact_slot: str) -> list[dict[str, Any]]:
+    """SlotSets for a place and a phone number, from whatever message states them
+    (a reply to "在哪里" is the place, with any phone number taken out)."""
+    events: list[dict[str, Any]] = []
+    if tracker.get_slot(where_slot) is None and text and (where_in(text) or expecting == where_slot):
+        events.append(SlotSet(where_slot, where_in(text) or without_phone(text)[:200]))
+    phone = phone_in(text)
+    if phone:
+        events.append(SlotSet(contact_slot, phone))
+    elif expecting == contact_slot and NO_PHONE.search(text):
+        events.append(SlotSet(contact_slot, "none"))
+    return events
+
+
 class ActionEmergency(Action):
     """The first reply to danger or urgent hardship, before any question."""
 
@@ -70,14 +85,7 @@ class ValidateUrgentForm(Action):
         text = (tracker.latest_message.get("text") or "").strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         expecting = tracker.get_slot("requested_slot")
-        events: list[dict[str, Any]] = []
-        if tracker.get_slot("urgent_where") is None and (where_in(text) or expecting == "urgent_where") and text:
-            events.append(SlotSet("urgent_where", where_in(text) or without_phone(text)[:200]))
-        phone = phone_in(text)
-        if phone:
-            events.append(SlotSet("urgent_contact", phone))
-        elif expecting == "urgent_contact" and NO_PHONE.search(text):
-            events.append(SlotSet("urgent_contact", "none"))
+        events = where_and_contact(tracker, text, expecting, "urgent_where", "urgent_contact")
         if expecting == "urgent_consent":
             if intent == "affirm" or YES.search(text):
                 events.append(SlotSet("urgent_consent", True))

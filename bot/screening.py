@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from bot.facts import extract_facts, merge_facts
+from bot.numbers import normalize_numbers
 
 # Slots the form can ask for, in the order a caseworker would ask them.
 ASK_ORDER = (
@@ -72,7 +73,7 @@ def read_answer(text: str, expecting: str | None, known: dict[str, Any]) -> tupl
     if expecting == "local_standard" and "local_standard" not in new:
         # Only a plain figure ("七百", "大概650块") answers it; a digit inside other words doesn't.
         m = re.fullmatch(r"\D{0,6}?(\d+(?:\.\d+)?)\s*(?:块|元|块钱)?(?:每人)?(?:每个?月|1个?月)?(?:左右|吧|的样子)?[。.!！]?",
-                         _normalized(text).strip())
+                         normalize_numbers(text).strip())
         if m and not _DONT_KNOW.search(text):
             new["local_standard"] = float(m[1])
             new.pop("monthly_income", None)
@@ -90,12 +91,6 @@ def read_answer(text: str, expecting: str | None, known: dict[str, Any]) -> tupl
     if new and merged.get("_skipped"):  # answered after all: no longer skipped
         merged["_skipped"] = [s for s in merged["_skipped"] if _slot_value(merged, s) is None]
     return merged, bool(new)
-
-
-def _normalized(text: str) -> str:
-    from bot.numbers import normalize_numbers
-
-    return normalize_numbers(text)
 
 
 def _slot_value(facts: dict[str, Any], slot: str) -> Any:
