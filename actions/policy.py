@@ -13,24 +13,49 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
 from actions.conversation import last_policy_question
-from actions.replies import PLACE_BUTTONS, SERVICE_DOWN, chat_answer
+from actions.replies import (HANDOVER_BUTTONS, PLACE_BUTTONS, SCREEN_OFFER, SCREEN_OFFER_BUTTONS, SERVICE_DOWN,
+                             SOURCES_BUTTON, chat_answer, sources_text)
+from bot.facts import extract_facts, merge_facts
 from bot.places import find_place_in_text
+from bot.screening import program_in_text
 
 # Programs whose rules differ by place: worth knowing where the asker lives.
 LOCAL_TOPICS = {
     "dibao", "dibao_single", "dibao_edge", "tekun", "temporary_assistance", "medical_assistance",
     "rigid_expense", "housing_assistance", "disability_subsidies", "children", "application", "hotline",
 }
+# Programs the eligibility screen can look at: a resident asking about their own case is offered it.
+SCREENABLE = {"dibao", "dibao_single", "dibao_edge", "tekun", "temporary_assistance", "rigid_expense"}
+
+
+async def answer_result(question: str, place: str | None) -> dict[str, Any]:
+    """The knowledge base's answer (short answer, basis, citations…); raises ServiceUnavailable."""
+    client = ServiceClient()
+    try:
+        return await client.answer(question, place)
+    except ServiceRefused:  # e.g. a place the knowledge base does not know: answer nationally
+        return await client.answer(question, None)
 
 
 async def answer_text(question: str, place: str | None) -> tuple[str, list[str]]:
-    """(the answer with its quoted clauses, its topics); raises ServiceUnavailable."""
-    client = ServiceClient()
-    try:
-        result = await client.answer(question, place)
-    except ServiceRefused:  # e.g. a place the knowledge base does not know: answer nationally
-        result = await client.answer(question, None)
+    """(the answer with its basis line, its topics); raises ServiceUnavailable."""
+    result = await answer_result(question, place)
     return chat_answer(result), result.get("topics", [])
+
+
+def answer_buttons(result: dict[str, Any]) -> list[dict[str, str]]:
+    """看原文 for every cited answer; a person to ask when no card surely answered."""
+    buttons = [SOURCES_BUTTON] if result.get("citations") else []
+    if result.get("match") != "card" or not result.get("sure", True):
+        buttons.append(HANDOVER_BUTTONS[0])
+    return buttons
+
+
+def _place_matters(result: dict[str, Any]) -> bool:
+    """A card with local answers, or clauses on a program whose rules differ by place."""
+    if result.get("match") == "card":
+        return bool(result.get("local_places"))
+    return bool(LOCAL_TOPICS.intersection(result.get("topics") or []))
 
 
 class ActionAnswerPolicy(Action):
@@ -56,16 +81,39 @@ class ActionAnswerPolicy(Action):
                 return events
             text = question
         try:
-            answer, topics = await answer_text(text, place)
+            result = await answer_result(text, place)
         except (ServiceUnavailable, ServiceRefused):
             dispatcher.utter_message(text=SERVICE_DOWN)
             return events
+        answer, topics = chat_answer(result), result.get("topics", [])
+        events.append(SlotSet("last_sources", sources_text(result) or None))
         if intent == "tell_place":
             answer = f"好的，按{place}的规定再给您说一下：\n{answer}"
-        if not place and not tracker.get_slot("place_asked") and LOCAL_TOPICS.intersection(topics):
-            dispatcher.utter_message(text=answer)
+        dispatcher.utter_message(text=answer, buttons=answer_buttons(result))
+        if not place and not tracker.get_slot("place_asked") and _place_matters(result):
             dispatcher.utter_message(text="各地的具体做法不太一样。您在哪个县（市、区）？告诉我，我按当地的规定再说准一点。",
                                      buttons=PLACE_BUTTONS)
             return events + [SlotSet("place_asked", True)]
-        dispatcher.utter_message(text=answer)
+        if result.get("personal") and SCREENABLE.intersection(topics) and not tracker.active_loop.get("name"):
+            # Their own situation: offer the screen, with what this message already says.
+            facts = merge_facts(tracker.get_slot("screen_facts") or {}, extract_facts(text))
+            program = program_in_text(text) or next(t for t in topics if t in SCREENABLE)
+            dispatcher.utter_message(text=SCREEN_OFFER, buttons=SCREEN_OFFER_BUTTONS)
+            events += [SlotSet("screen_facts", facts), SlotSet("screen_program", program)]
         return events
+
+
+class ActionShowSources(Action):
+    """看原文: the clauses the last answer rests on, quoted."""
+
+    def name(self) -> str:
+        return "action_show_sources"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        sources = tracker.get_slot("last_sources")
+        if sources:
+            dispatcher.utter_message(text=f"政策原文：\n{sources}")
+        else:
+            dispatcher.utter_message(text="刚才的回答没有引用政策条文。您想了解哪项政策，直接问我就行。")
+        return []

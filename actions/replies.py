@@ -14,23 +14,35 @@ PLACE_BUTTONS = [
     {"title": "会宁", "payload": '/tell_place{"place": "会宁县"}'},
 ]
 
+SOURCES_BUTTON = {"title": "看原文", "payload": "/show_sources"}
+SCREEN_OFFER = "要不要我帮您初步算一算，看看您家可能符合哪些救助？"
+SCREEN_OFFER_BUTTONS = [
+    {"title": "帮我算一算", "payload": "/start_screen"},
+    {"title": "不用了", "payload": "/deny"},
+]
+
 HANDOVER_BUTTONS = [
     {"title": "转给工作人员", "payload": "/request_human"},
     {"title": "不用了", "payload": "/deny"},
 ]
 
 
-def chat_answer(result: dict, quotes: int = 2, quote_chars: int = 80) -> str:
-    """A knowledge-base answer sized for a phone screen: the short answer, then each
-    clause it rests on as 《title》clause（issuer，date）with the start of its text."""
+def chat_answer(result: dict) -> str:
+    """A knowledge-base answer sized for a phone screen: the short answer first, then its
+    basis as one compact line (《title》clause). The quoted text comes on request (看原文)."""
     lines = [result.get("short_answer") or result["answer"]]
-    citations = result.get("citations") or []
-    if citations and result.get("short_answer"):
-        lines.append("政策依据：")
-        for c in citations[:quotes]:
-            label = {"draft": "（征求意见稿，仅供参考）", "overridden": "（已被新规定取代）"}.get(c.get("status"), "")
-            source = "，".join(x for x in (c.get("issuer"), c.get("number"), c.get("date")) if x)
-            text = c.get("text") or ""
-            quote = text if len(text) <= quote_chars else text[:quote_chars] + "……"
-            lines.append(f"《{c['title']}》{c.get('clause') or ''}{label}（{source}）：“{quote}”")
+    if result.get("basis"):
+        lines.append(result["basis"])
     return "\n".join(lines)
+
+
+def sources_text(result: dict, quote_chars: int = 300) -> str:
+    """The cited clauses (up to `quote_chars` each), for the 看原文 button."""
+    lines = []
+    for c in result.get("citations") or []:
+        label = {"draft": "（征求意见稿，仅供参考）", "overridden": "（已被新规定取代）"}.get(c.get("status"), "")
+        source = "，".join(x for x in (c.get("issuer"), c.get("number"), c.get("date")) if x)
+        text = (c.get("text") or "").replace("\n", "")
+        quote = text if len(text) <= quote_chars else text[:quote_chars] + "……"
+        lines.append(f"《{c['title']}》{c.get('clause') or ''}{label}（{source}）：“{quote}”")
+    return "\n\n".join(lines)

@@ -2,7 +2,14 @@
 
 1. Danger to life and urgent hardship (bot.safety) always reach the urgent flow,
    whatever the classifier thought: such a message is never an ordinary FAQ.
-2. A message that asks something and names a program (低保, 临时救助, 两项补贴…)
+2. The other way round, only such a message opens an urgent case: a question
+   with hardship words in it ("学费交不起咋办", "看病钱不够怎么办") is a policy
+   question, and so is a question about another person that does not say it
+   reports them (a volunteer's report says so: 我是网格员, 发现, 反映…).
+3. A question about one's own situation ("我有辆三轮车能吃低保不") is answered
+   first; the screen is offered then, not started unasked. A request for the
+   screen itself ("帮我看看能不能吃低保") still starts it.
+4. A message that asks something and names a program (低保, 临时救助, 两项补贴…)
    is a policy question, even when the classifier heard small talk ("…可以在线申领吗?"
    scored as goodbye) or nothing it knew (nlu_fallback).
 
@@ -11,6 +18,7 @@ nlu_components/overrides.py, and the tests run it directly.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,6 +33,11 @@ VOCAB_DIR = Path(__file__).resolve().parent.parent / "policy_kb" / "vocab"
 SMALL_TALK = {"greet", "thank", "goodbye", "affirm", "deny", "stop", "chitchat", "out_of_scope",
               "bot_challenge", "nlu_fallback"}
 URGENT_FLOW = {"report_danger", "report_urgent"}
+SCREEN_INTENTS = {"start_screen", "inform"}
+# "帮我看看能不能吃低保" asks for the screen itself, not for the rules.
+SCREEN_REQUEST = re.compile(r"帮我|帮忙|给我|测一?测|算一?算|看一?看|评估一下")
+# How a volunteer or grid worker says they are reporting someone.
+REPORTING = re.compile(r"网格员|志愿者|社工|村干部|村委|居委|发现|反映|报告|上报|登记一下|帮他们?登记|帮她登记")
 # Words that make a question a social-assistance question besides the programs' own names.
 GENERAL_WORDS = ("救助", "补贴", "补助", "民政", "热线", "12345", "12349", "申领", "申请")
 
@@ -50,6 +63,13 @@ def override_intent(text: str, intent: str | None, vocab_dir: Path = VOCAB_DIR) 
         return "report_danger"
     if level == URGENT and intent not in URGENT_FLOW:
         return "report_urgent"
-    if intent in SMALL_TALK and looks_like_question(text) and any(w in text for w in policy_words(vocab_dir)):
+    question = looks_like_question(text)
+    if intent in URGENT_FLOW and level is None:
+        return "ask_policy" if question else None
+    if intent == "report_discovery" and question and not REPORTING.search(text):
+        return "ask_policy"
+    if intent in SCREEN_INTENTS and question and not SCREEN_REQUEST.search(text):
+        return "ask_policy"
+    if intent in SMALL_TALK and question and any(w in text for w in policy_words(vocab_dir)):
         return "ask_policy"
     return None

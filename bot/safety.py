@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from bot.text import looks_like_question
+
 LIFE = "life"          # call 110 / 120 / 119 now
 URGENT = "urgent"      # urgent hardship: log a 急难 case now
 
@@ -20,9 +22,12 @@ _LIFE_PATTERNS = {
 }
 _URGENT_PATTERN = (
     r"没饭吃|吃不上饭|揭不开锅|断粮|饿了(?:好几|几)天|没地方住|无家可归|露宿|睡大街|流落街头|今晚没(?:处|地方)"
-    r"|住院押金|交不起押金|医院要押金|等着救命|救命钱|孩子一个人在家|娃儿没人管|孩子没人管|没人照顾"
-    r"|被赶出来|房子塌了|房子垮了|房子烧没了|烧光了|急需|走投无路|急难"
+    r"|住院押金|交不起押金|医院要押金|等着救命|救命钱|孩子一个人在家|娃儿没人管|孩子没人管"
+    r"|被赶出来|房子塌了|房子垮了|房子烧没了|烧光了"
 )
+# Words of distress that are also everyday words of policy questions ("急难型临时救助是什么",
+# "急需用钱能申请临时救助吗"): a report only when the message does not ask a question.
+_SOFT_URGENT_PATTERN = r"急需|走投无路|没人照顾|快活不下去|急得很"
 
 
 # "没到吃不上饭的地步", "还不至于没地方住": a negated phrase is not a report.
@@ -38,6 +43,8 @@ def danger_level(text: str) -> str | None:
     if any(_reports(p, text) for p in _LIFE_PATTERNS.values()):
         return LIFE
     if _reports(_URGENT_PATTERN, text):
+        return URGENT
+    if _reports(_SOFT_URGENT_PATTERN, text) and not looks_like_question(text):
         return URGENT
     return None
 

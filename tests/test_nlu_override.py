@@ -19,6 +19,22 @@ def test_the_vocabulary_is_read_from_policy_kb():
     ("你是机器人吗", "bot_challenge", None),  # a question, but not about a program
     ("低保咋个申请", "ask_policy", None),     # already right
     ("不对，是三口人", "inform", None),
+    # Hardship words inside a policy question never open an urgent case.
+    ("我家娃儿考上大学了，学费交不起咋办", "report_urgent", "ask_policy"),
+    ("看病钱不够怎么办", "report_urgent", "ask_policy"),
+    ("急难型临时救助是什么", "report_urgent", "ask_policy"),
+    ("急需用钱可以申请临时救助吗", "report_urgent", "ask_policy"),
+    ("屋头断粮好几天了", "report_urgent", None),        # hardship happening now stays urgent
+    ("今晚没地方住了，能不能帮我", "ask_policy", "report_urgent"),
+    # A question about another person is not a volunteer's report unless it says so.
+    ("我邻居家老人一个人住，能申请特困吗", "report_discovery", "ask_policy"),
+    ("瘫痪在床的老人能领护理补贴吗", "report_discovery", "ask_policy"),
+    ("我是网格员，发现一户老人好几天没吃饭，能帮他申请吗", "report_discovery", None),
+    # One's own situation as a question: answered first (the screen is offered after).
+    ("我有辆三轮车能吃低保不", "start_screen", "ask_policy"),
+    ("我家三口人一个月收入一千五，能吃低保吗", "inform", "ask_policy"),
+    ("帮我看看能不能吃低保", "start_screen", None),
+    ("家里三口人，一个月收入一千五", "inform", None),
 ])
 def test_overrides(text, intent, expected):
     assert override_intent(text, intent) == expected

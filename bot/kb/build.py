@@ -462,6 +462,8 @@ def dumps(provisions: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.kb.cards import cards_per_topic, check_cards, eval_questions, load_cards
+
     from bot.config import settings
 
     ap = argparse.ArgumentParser(prog="python -m bot.kb.build", description=__doc__.split("\n\n")[0])
@@ -470,10 +472,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     kb_dir = Path(args.kb_dir or settings().policy_kb_dir)
     provisions, problems = build(kb_dir)
+    cards, card_problems = load_cards(kb_dir)
+    problems += card_problems + check_cards(cards, provisions, eval_questions=eval_questions(kb_dir))
     for msg in problems:
         print(f"CHECK FAILED: {msg}", file=sys.stderr)
     if problems:
         return 1
+    print(f"ok: {len(cards)} knowledge cards: every citation resolves, every number is in a cited span; "
+          + ", ".join(f"{t} {n}" for t, n in cards_per_topic(cards).items()))
     out = kb_dir / PROVISIONS_FILE
     text = dumps(provisions)
     if args.check:

@@ -121,6 +121,7 @@ class KnowledgeBase:
                                    for p in provisions])
         self._defines = self._defined_terms(provisions, vocab)
         self._definitions = {pid for ids in vocab.topic_definitions.values() for pid in ids}
+        self._card_index = None
 
     # --- loading -----------------------------------------------------------
 
@@ -295,6 +296,43 @@ class KnowledgeBase:
         return [self.by_id[o] for o in p.get("overrides") or [] if o in self.by_id]
 
     # --- answers -----------------------------------------------------------
+
+    @property
+    def card_index(self):
+        """The knowledge cards' index, built on first use (cards are loaded from policy_kb/cards/)."""
+        if self._card_index is None:
+            with self._lock:
+                if self._card_index is None:
+                    from bot.kb.card_index import CardIndex
+                    from bot.kb.cards import load_cards
+                    from bot.kb.semantic import semantic_scorer
+
+                    cards, _ = load_cards(self.kb_dir)
+                    self._card_index = CardIndex(cards, self.vocab, semantic_scorer())
+        return self._card_index
+
+    def rank_cards(self, query, limit: int = 3):
+        """Cards ranked for an understood message (bot.understanding.Query): the whole
+        message and each of its question sentences are matched, each card keeping its
+        best score (in a long story the question is one sentence of many)."""
+        return self.rank_cards_by_question(query, limit)[0]
+
+    def rank_cards_by_question(self, query, limit: int = 3):
+        """(cards ranked for the whole message, [best card of each question sentence])."""
+        from bot.understanding import question_kind
+
+        index = self.card_index
+        ranked = index.rank(query.text, query.programs, limit=limit, kind=query.kind)
+        per_question = []
+        for sentence in query.questions:
+            hits = index.rank(sentence, query.programs, limit=limit, kind=question_kind(sentence))
+            if hits:
+                per_question.append(hits[0])
+        best: dict[str, object] = {h.card.id: h for h in ranked}
+        for h in per_question:
+            if h.card.id not in best or h.score > best[h.card.id].score:
+                best[h.card.id] = h
+        return sorted(best.values(), key=lambda h: -h.score)[:limit], per_question
 
     def answer(self, question: str, jurisdiction: str | None = None) -> dict:
         """{"answer", "short_answer", "citations", "topics"} for a resident's question."""

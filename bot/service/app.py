@@ -19,8 +19,11 @@ from bot.service.routers import cases, chat, console, health, kb, screen
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI):
+async def _lifespan(app: FastAPI):
     install_log_masking()  # uvicorn's log handlers exist once the server runs
+    # Load the knowledge base, its card index and the understanding pipeline before the
+    # first question (and before /healthz answers), so no resident waits for them.
+    kb.warm_up(app)
     yield
 
 

@@ -2,30 +2,53 @@ import asyncio
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.policy import ActionAnswerPolicy
+from actions.policy import ActionAnswerPolicy, ActionShowSources
 from bot.config import settings
 
 
-def run_action(tracker):
+def run_action(tracker, action=ActionAnswerPolicy):
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionAnswerPolicy().run(dispatcher, tracker, {}))
+    events = asyncio.run(action().run(dispatcher, tracker, {}))
     return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-def test_answer_comes_from_the_service_with_its_citation_and_asks_the_place_once(service_env, tracker_for):
-    messages, slots = run_action(tracker_for("低保是什么"))
+def test_answer_is_short_with_its_basis_and_the_quotes_on_request(service_env, tracker_for):
+    messages, slots = run_action(tracker_for("低保金每个月几号发"))
     text = messages[0]["text"]
-    assert "依据" in text and "《" in text and "条" in text
+    first, basis = text.split("\n")
+    assert "按月" in first and basis.startswith("依据：《") and "“" not in text
+    assert [b["title"] for b in messages[0]["buttons"]] == ["看原文"]
+    assert "最低生活保障" in slots["last_sources"] and "“" in slots["last_sources"]
+    quoted, _ = run_action(tracker_for("/show_sources", intent="show_sources", slots=slots), ActionShowSources)
+    assert quoted[0]["text"].startswith("政策原文") and slots["last_sources"] in quoted[0]["text"]
+    nothing, _ = run_action(tracker_for("看原文", intent="show_sources"), ActionShowSources)
+    assert "没有引用" in nothing[0]["text"]
+
+
+def test_the_place_is_asked_once_when_the_answer_differs_by_place(service_env, tracker_for):
+    messages, slots = run_action(tracker_for("临时救助一般能给多少钱"))
     assert "哪个县" in messages[1]["text"] and [b["title"] for b in messages[1]["buttons"]][:2] == ["渠县", "达州"]
-    assert slots == {"place_asked": True}
-    again, _ = run_action(tracker_for("低保是什么", slots={"place_asked": True}))
+    assert slots["place_asked"] is True
+    again, _ = run_action(tracker_for("临时救助一般能给多少钱", slots={"place_asked": True}))
     assert len(again) == 1
+    national, slots = run_action(tracker_for("低保金每个月几号发"))
+    assert len(national) == 1 and "place_asked" not in slots
+
+
+def test_a_question_about_ones_own_case_is_answered_then_the_screen_offered(service_env, tracker_for):
+    messages, slots = run_action(tracker_for("我家三口人，一个月收入一千五，有辆三轮车能吃低保不", slots={"place_asked": True}))
+    assert "依据" in messages[0]["text"]
+    assert "算一算" in messages[1]["text"] and messages[1]["buttons"][0]["payload"] == "/start_screen"
+    assert slots["screen_facts"]["household_size"] == 3 and slots["screen_facts"]["monthly_income"] == 1500
+    assert slots["screen_program"] == "dibao"
+    general, slots = run_action(tracker_for("低保户的孩子上大学有什么政策", slots={"place_asked": True}))
+    assert len(general) == 1 and "screen_facts" not in slots
 
 
 def test_a_known_place_is_used_and_not_asked_again(service_env, tracker_for):
     messages, slots = run_action(tracker_for("临时救助最多能给多少", slots={"jurisdiction": "渠县"}))
     assert len(messages) == 1 and "渠县" in messages[0]["text"]
-    assert slots == {}
+    assert set(slots) == {"last_sources"}
 
 
 def test_telling_the_place_re_answers_the_last_question_for_it(service_env, tracker_for):

@@ -90,3 +90,10 @@ def test_typo_outside_the_vocabulary_still_finds_the_program(kb):
     # 供氧 is not in the typo list: character bigrams and the topic carry it
     hits = kb.search("特困人员的供氧标准谁来定", limit=3)
     assert any("tekun" in h["topics"] for h in hits)
+
+
+def test_a_long_clause_naming_many_programs_does_not_win_unrelated_questions(kb):
+    """shishi_2019_62-3.1 (事实无人抚养儿童, 413 characters, five programs) once topped many 低保 questions."""
+    for q in ("吃低保要满足什么条件", "上了班还能吃低保吗", "吃低保的人能不能打零工", "低保在哪里办"):
+        ids = [h.id for h in kb.search(q, jurisdiction="全国", limit=3)]
+        assert "shishi_2019_62-3.1" not in ids, (q, ids)

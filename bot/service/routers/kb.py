@@ -5,7 +5,7 @@ on app.state), shape the response.
 """
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field, field_validator
@@ -33,6 +33,7 @@ class Citation(BaseModel):
     overridden_by: str | None = Field(default=None, description="id of the provision that overrides this one")
     source: str | None = Field(default=None, description="where the text was taken from")
     text: str = Field(description="the provision's text")
+    span: str | None = Field(default=None, description="the exact part of the text a card's answer rests on")
 
 
 class AnswerRequest(BaseModel):
@@ -58,10 +59,23 @@ class AnswerRequest(BaseModel):
 
 
 class AnswerResponse(BaseModel):
-    answer: str = Field(description="2–4 short sentences, then the quoted provisions")
-    short_answer: str | None = Field(default=None, description="the sentences without the quotes")
+    answer: str = Field(description="the short answer, its basis line, then the quoted provisions")
+    short_answer: str | None = Field(default=None, description="the answer without the quotes: what a phone shows first")
+    basis: str = Field(default="", description="the sources as one line: 依据：《title》clause；…")
     citations: list[Citation]
     topics: list[str] = Field(description="program topic ids, e.g. dibao, temporary_assistance")
+    match: Literal["card", "clauses", "none"] = Field(
+        description="card: a knowledge card answers; clauses: the closest provisions (may not answer); none: nothing found")
+    confidence: float = Field(description="score of the best knowledge card; below the calibrated threshold clauses answer")
+    sure: bool | None = Field(default=None, description="false: the answer first says which question it took the message for")
+    card_id: str | None = Field(default=None, description="the knowledge card that answers, e.g. dibao_amount.payment_day")
+    card_ids: list[str] = Field(default=[], description="every card answering (one per question asked)")
+    rule_place: str | None = Field(default=None, description="whose rule the card's answer gives (全国 or a place)")
+    local_places: list[str] = Field(default=[], description="places with their own version of this card's answer")
+    status: str | None = Field(default=None, description="in_force, or draft when a cited provision is a draft")
+    effective_from: str | None = None
+    kind: str = Field(description="what the question asks: 定义/条件/材料/流程/时限/金额/发放/计算/退出/投诉/热线/其他")
+    personal: bool = Field(description="the question tells the asker's own situation")
 
 
 class SearchHit(Citation):
@@ -84,6 +98,16 @@ def get_kb(request: Request) -> KnowledgeBase:
         kb = KnowledgeBase.load(getattr(cfg, "policy_kb_dir", None))
         request.app.state.kb = kb
     return kb
+
+
+def warm_up(app) -> None:
+    """Loads what the first answer would otherwise wait for (a few seconds)."""
+    from bot.understanding import understand
+
+    cfg = getattr(app.state, "settings", None)
+    knowledge = KnowledgeBase.load(getattr(cfg, "policy_kb_dir", None))
+    app.state.kb = knowledge
+    knowledge.rank_cards(understand("低保怎么申请", knowledge.kb_dir))
 
 
 def _place_or_422(name: str | None) -> str | None:

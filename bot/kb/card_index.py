@@ -1,0 +1,165 @@
+"""Ranking knowledge cards for a resident's question.
+
+A card is recognised by its question and variants (the ways residents ask it).
+Three signals, added up (weights measured in bench/bench_cards.py on our own
+labelled set):
+- a linear classifier (LinearSVC) over TF-IDF of character n-grams and jieba
+  words, trained on every card's texts and answer when the index is built (a second or two):
+  it learns what all of a card's phrasings share, where a nearest-variant match
+  follows the one phrasing that happens to share the most words;
+- the best cosine similarity between the message and one of the card's texts
+  (TF-IDF of words and character bigrams), which keeps the score honest for a
+  message far from every card;
+- a bonus when the card answers the kind of question asked (材料, 时限, 金额…),
+  and a penalty when the message names a program the card is not about;
+optionally (JZ_SEMANTIC=1) a semantic similarity from multilingual-e5-small
+(bot.kb.semantic): it adds a few points on our set but costs 10–20 ms a message
+on this machine, above the answer's latency budget, so it is off by default.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.kb.cards import Card
+from bot.kb.vocab import Vocabulary, char_ngrams, tokenize
+from bot.understanding import normalize_text
+
+CHAR_WEIGHT = 0.5        # a bigram feature weighs half a word feature (cosine)
+LEXICAL_WEIGHT = 2.0     # weight of the best-variant cosine
+KIND_MATCH = 0.3         # the card answers the kind of question asked
+PROGRAM_MISMATCH = 0.3   # the message names a program the card is not about
+SEMANTIC_WEIGHT = 2.0    # weight of the rescaled e5 similarity, when on
+
+
+@dataclass(frozen=True)
+class CardHit:
+    card: Card
+    score: float
+    lexical: float
+    semantic: float | None
+    matched: str          # the card text (question or variant) closest to the message
+
+
+def _features(vocab: Vocabulary, normalized: str) -> dict[str, float]:
+    feats: dict[str, float] = defaultdict(float)
+    for t in tokenize(vocab, normalized, normalized=True):
+        feats["w:" + t] += 1.0
+    for g in char_ngrams(vocab, normalized, normalized=True):
+        feats["c:" + g] += CHAR_WEIGHT
+    return feats
+
+
+class _Classifier:
+    """LinearSVC over character 1–3-grams and jieba words; decision values per card."""
+
+    def __init__(self, vocab: Vocabulary, texts: list[str], owners: list[int], n_cards: int):
+        from scipy.sparse import hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
+        self._hstack = hstack
+        self.n_cards = n_cards
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
+        self.words = TfidfVectorizer(analyzer=lambda s: tokenize(vocab, s, normalized=True), sublinear_tf=True)
+        x = hstack([self.chars.fit_transform(texts), self.words.fit_transform(texts)]).tocsr()
+        self.model = LinearSVC(C=0.5, random_state=0).fit(x, owners)
+
+    def scores(self, normalized: str) -> np.ndarray:
+        x = self._hstack([self.chars.transform([normalized]), self.words.transform([normalized])]).tocsr()
+        out = np.full(self.n_cards, -2.0)
+        out[self.model.classes_] = self.model.decision_function(x)[0]
+        return out
+
+
+class CardIndex:
+    def __init__(self, cards: list[Card], vocab: Vocabulary, semantic=None):
+        self.cards = cards
+        self.vocab = vocab
+        self.semantic = semantic
+        self._owner: list[int] = []
+        self._texts: list[str] = []
+        for ci, card in enumerate(cards):
+            for text in card.texts:
+                self._owner.append(ci)
+                self._texts.append(normalize_text(text, vocab))
+        raw = [_features(vocab, t) for t in self._texts]
+        n = len(raw)
+        df: dict[str, int] = defaultdict(int)
+        for feats in raw:
+            for f in feats:
+                df[f] += 1
+        self._idf = {f: math.log((1 + n) / (1 + d)) + 1.0 for f, d in df.items()}
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, feats in enumerate(raw):
+            for f, w in self._weigh(feats).items():
+                self._postings[f].append((i, w))
+        self._kinds = np.array([c.kind for c in cards])
+        self._program_words = [self._card_programs(card) for card in cards]
+        # The classifier also learns from each card's answer: questions copied from official
+        # pages use the answer's terms (一证一书, 分散供养) more than residents' phrasings do.
+        answers = [normalize_text(card.answer.text, vocab) for card in cards]
+        self._classifier = (_Classifier(vocab, self._texts + answers, self._owner + list(range(len(cards))), len(cards))
+                            if len(cards) > 1 else None)
+        if semantic is not None:
+            semantic.index(self._texts)
+
+    def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
+        vec = {f: (1.0 + math.log(tf) if tf >= 1 else tf) * self._idf.get(f, 0.0) for f, tf in feats.items()}
+        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+        return {f: w / norm for f, w in vec.items() if w > 0}
+
+    def _card_programs(self, card: Card) -> set[str]:
+        found = {card.program} if card.program else set()
+        for text in card.texts:
+            found.update(self.vocab.topics_in(normalize_text(text, self.vocab)))
+        return found
+
+    def lexical_scores(self, normalized: str) -> dict[int, float]:
+        """Cosine similarity of the message with every card text that shares a feature."""
+        q = self._weigh(_features(self.vocab, normalized))
+        scores: dict[int, float] = defaultdict(float)
+        for f, w in q.items():
+            for i, dw in self._postings.get(f, ()):
+                scores[i] += w * dw
+        return scores
+
+    def rank(self, normalized: str, programs: tuple[str, ...] = (), limit: int = 3,
+             exclude: int | None = None, kind: str | None = None) -> list[CardHit]:
+        """Cards best first; `exclude` leaves one card text out of the cosine (leave-one-out)."""
+        n = len(self.cards)
+        if n == 0:
+            return []
+        lex_by_text = self.lexical_scores(normalized)
+        if exclude is not None:
+            lex_by_text.pop(exclude, None)
+        lexical = np.zeros(n)
+        best_text = np.full(n, -1)
+        for i, v in lex_by_text.items():
+            ci = self._owner[i]
+            if v > lexical[ci]:
+                lexical[ci], best_text[ci] = v, i
+        score = LEXICAL_WEIGHT * lexical
+        if self._classifier is not None:
+            score = score + self._classifier.scores(normalized)
+        semantic = None
+        if self.semantic is not None:
+            sims = self.semantic.scores(normalized)
+            if exclude is not None:
+                sims[exclude] = 0.0
+            semantic = np.zeros(n)
+            np.maximum.at(semantic, np.array(self._owner), sims)
+            score = score + SEMANTIC_WEIGHT * semantic
+        if kind and kind != "其他":
+            score = score + KIND_MATCH * (self._kinds == kind)
+        named = programs[0] if programs else None
+        if named:
+            score = score - PROGRAM_MISMATCH * np.array([named not in p for p in self._program_words])
+        order = np.argsort(-score)[:limit]
+        return [CardHit(self.cards[ci], float(score[ci]), float(lexical[ci]),
+                        None if semantic is None else float(semantic[ci]),
+                        self._texts[best_text[ci]] if best_text[ci] >= 0 else self.cards[ci].question)
+                for ci in order]

