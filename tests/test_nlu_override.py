@@ -25,6 +25,7 @@ def test_the_vocabulary_is_read_from_policy_kb():
     ("急难型临时救助是什么", "report_urgent", "ask_policy"),
     ("急需用钱可以申请临时救助吗", "report_urgent", "ask_policy"),
     ("屋头断粮好几天了", "report_urgent", None),        # hardship happening now stays urgent
+    ("我姐姐一个人在外地，好几天联系不上了，咋办", "report_urgent", None),  # no policy words: stays urgent
     ("今晚没地方住了，能不能帮我", "ask_policy", "report_urgent"),
     # A question about another person is not a volunteer's report unless it says so.
     ("我邻居家老人一个人住，能申请特困吗", "report_discovery", "ask_policy"),
@@ -35,6 +36,14 @@ def test_the_vocabulary_is_read_from_policy_kb():
     ("我家三口人一个月收入一千五，能吃低保吗", "inform", "ask_policy"),
     ("帮我看看能不能吃低保", "start_screen", None),
     ("家里三口人，一个月收入一千五", "inform", None),
+    # A rule asked in words the classifier files elsewhere.
+    ("审核过后低保金额还会变吗？", "check_case", "ask_policy"),
+    ("我的工单办得咋样了", "check_case", None),
+    ("查询码是3392，工单GD20251230008", "check_case", None),
+    ("低保金是打卡上还是发现金", "nlu_fallback", "ask_policy"),
+    ("低保申请都两个月了还没批，超时了找谁", "nlu_fallback", "ask_policy"),
+    ("达州上班了，工资是不是全部算收入", "bot_challenge", "ask_policy"),
+    ("今天天气咋样", "out_of_scope", None),
 ])
 def test_overrides(text, intent, expected):
     assert override_intent(text, intent) == expected

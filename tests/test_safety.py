@@ -17,6 +17,12 @@ from bot.safety import LIFE, URGENT, danger_level, emergency_numbers, emergency_
     ("如果着火了能申请临时救助吗", None),
     ("没到那一步，不过我妈晕倒了叫不醒", LIFE),
     ("临时救助有哪些条件", None),
+    ("隔壁独居老人好几天没出门了，敲门没人应", LIFE),
+    ("桥洞底下有个老人躺着一动不动，叫他也没反应", LIFE),
+    ("房东把我赶出来了，今晚睡哪里都不晓得", URGENT),
+    ("重病住院押金交不起，医院能先治病后交钱吗", None),   # a question: answered with the rules
+    ("刚到医院，交不起押金", URGENT),
+    ("急难型临时救助是什么", None),
 ])
 def test_danger_levels(text, level):
     assert danger_level(text) == level

