@@ -6,9 +6,11 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from actions import spool
+from actions import delivery, spool
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
-from actions.conversation import channel_of, resident_questions, transcript
+from actions.conversation import channel_of, reported_at, resident_questions, transcript
+from actions.spool import SpoolError  # noqa: F401  (raised by submit_case)
+from bot.cases.limits import fit_case, fit_key
 
 
 def case_payload(tracker: Tracker, case_type: str, title: str, summary: str,
@@ -22,12 +24,13 @@ def case_payload(tracker: Tracker, case_type: str, title: str, summary: str,
         "channel": channel_of(tracker),
         "sender_id": tracker.sender_id,
         "jurisdiction": tracker.get_slot("jurisdiction") or facts.get("jurisdiction"),
-        "title": title[:200],
-        "summary": summary[:4000],
+        "title": title,      # fitted to the service's limits by submit_case
+        "summary": summary,
         "transcript": transcript(tracker),
         "questions": questions or resident_questions(tracker),
         "eligibility": tracker.get_slot("screen_result"),
         "contact": contact or {},
+        "reported_at": reported_at(tracker),
     }
     if priority:
         payload["priority"] = priority
@@ -56,22 +59,31 @@ def due_text(due_at: str | None, now: datetime | None = None) -> str:
 
 
 async def submit_case(payload: dict[str, Any], key: str) -> dict[str, Any] | None:
-    """The created case, or None when the service stayed down (then it is spooled, never lost).
+    """The created case (for a refused report: its case of last resort), or None when the
+    report is kept in the spool for the service to take later (then it is never lost).
 
-    Spooled cases from earlier outages are re-sent first.
+    Raises SpoolError when the report could not be kept anywhere: the action must then
+    tell the resident to call the hotline now, never that it is registered.
+    The report is first fitted to the service's limits, and keeps the time it was made.
     """
     client = ServiceClient()
+    key = fit_key(key)
+    payload = fit_case({**payload, "reported_at": payload.get("reported_at") or now_iso()})
     try:
-        await spool.flush(client)
-        return await client.create_case(payload, key)
-    except ServiceUnavailable:
-        spool.save(key, payload)
+        case = await delivery.send(client, payload, key)
+    except (ServiceUnavailable, ServiceRefused) as exc:
+        if delivery.disposition(exc) == "bury":
+            return await delivery.give_up(client, key, payload, str(exc))
+        spool.save(key, payload)  # SpoolError propagates: not stored
         return None
-    except ServiceRefused:
-        # The payload itself was refused (e.g. an unknown place): keep the report without it.
-        payload = {k: v for k, v in payload.items() if k != "jurisdiction"}
-        try:
-            return await client.create_case(payload, key)
-        except (ServiceUnavailable, ServiceRefused):
-            spool.save(key, payload)
-            return None
+    await delivery.kick(client)  # the service is up: older spooled reports go now
+    return case
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# What a resident is told when a report could be kept nowhere (see submit_case).
+NOT_STORED = ("非常抱歉，系统出了故障，您的求助这次没能登记上。请现在就拨打 12345 政务服务便民热线"
+              "（或 12349 民政服务热线）直接求助。如果有生命危险，请立即拨打 110、120 或 119。")

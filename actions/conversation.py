@@ -46,6 +46,20 @@ def idempotency_key(tracker: Tracker, purpose: str) -> str:
     return f"{purpose}-{digest}"
 
 
+def reported_at(tracker: Tracker, text: str | None = None) -> str:
+    """When the resident made the report (ISO 8601, UTC): the time of their message `text`
+    (e.g. the urgent report that started the form), else of their latest message, else now."""
+    latest = None
+    for event in reversed(tracker.events):
+        if event.get("event") != "user" or not event.get("timestamp"):
+            continue
+        if latest is None:
+            latest = event["timestamp"]
+        if text is None or event.get("text") == text:
+            return _iso(event["timestamp"])
+    return _iso(latest or datetime.now(timezone.utc).timestamp())
+
+
 def channel_of(tracker: Tracker) -> str:
     """The resident's channel: front ends on the REST channel say which in the message metadata."""
     metadata = tracker.latest_message.get("metadata") or {}

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
-from actions.cases import case_payload, due_text, submit_case
+from actions.cases import NOT_STORED, SpoolError, case_payload, due_text, submit_case
 from actions.conversation import idempotency_key, resident_questions, summary_line
 from actions.policy import answer_text
 from actions.replies import HANDOVER_BUTTONS
@@ -62,7 +62,11 @@ class ActionHandover(Action):
         case_type = "eligibility_followup" if tracker.get_slot("screen_result") else "consultation"
         title = "资格复核：初筛后请工作人员核实" if case_type == "eligibility_followup" else "居民请求人工服务"
         payload = case_payload(tracker, case_type, title, handover_summary(tracker))
-        case = await submit_case(payload, idempotency_key(tracker, "handover"))
+        try:
+            case = await submit_case(payload, idempotency_key(tracker, "handover"))
+        except SpoolError:
+            dispatcher.utter_message(text=NOT_STORED)
+            return []
         if case is None:
             dispatcher.utter_message(text=SPOOLED)
             return []
@@ -125,13 +129,17 @@ class ActionComplaint(Action):
                                f"投诉举报：{summary_line(text)}")
         if place:
             payload["jurisdiction"] = place
-        case = await submit_case(payload, idempotency_key(tracker, "complaint"))
-        if case is None:
-            dispatcher.utter_message(text=SPOOLED)
+        try:
+            case = await submit_case(payload, idempotency_key(tracker, "complaint"))
+        except SpoolError:
+            dispatcher.utter_message(text=NOT_STORED)
         else:
-            dispatcher.utter_message(
-                text=f"您反映的情况已登记为投诉举报，工单号 {case['number']}，查询码 {case['check_code']}。"
-                     f"会转给监督部门核查，一般在{due_text(case.get('due_at'))}答复；您的个人信息会保密。")
+            if case is None:
+                dispatcher.utter_message(text=SPOOLED)
+            else:
+                dispatcher.utter_message(
+                    text=f"您反映的情况已登记为投诉举报，工单号 {case['number']}，查询码 {case['check_code']}。"
+                         f"会转给监督部门核查，一般在{due_text(case.get('due_at'))}答复；您的个人信息会保密。")
         try:
             # The resident's own words find the rules their complaint is about.
             answer, _ = await answer_text(f"{text} 监督 举报", place)
@@ -180,8 +188,12 @@ class ActionSubmitDiscovery(Action):
         place = find_place_in_text(f"{what} {where}") or tracker.get_slot("jurisdiction")
         if place:
             payload["jurisdiction"] = place
-        case = await submit_case(payload, idempotency_key(tracker, "discovery"))
         reset = [SlotSet(s, None) for s in ("discovery_what", "discovery_where", "discovery_contact")]
+        try:
+            case = await submit_case(payload, idempotency_key(tracker, "discovery"))
+        except SpoolError:
+            dispatcher.utter_message(text=NOT_STORED)
+            return reset
         if case is None:
             dispatcher.utter_message(text=SPOOLED)
             return reset

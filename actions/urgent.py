@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.cases import case_payload, due_text, submit_case
-from actions.conversation import idempotency_key, summary_line
+from actions.cases import NOT_STORED, SpoolError, case_payload, due_text, submit_case
+from actions.conversation import idempotency_key, reported_at, summary_line
 from actions.replies import EMERGENCY_FOOTER
 from bot.facts import extract_facts
 from bot.places import find_place_in_text
@@ -125,8 +125,13 @@ class ActionSubmitUrgent(Action):
         if place:
             payload["jurisdiction"] = place
         payload["contact"] = {k: v for k, v in payload["contact"].items() if v}
+        payload["reported_at"] = reported_at(tracker, what)  # the SLA runs from the first words
         key = tracker.get_slot("urgent_key") or idempotency_key(tracker, "urgent")
-        case = await submit_case(payload, key)
+        try:
+            case = await submit_case(payload, key)
+        except SpoolError:
+            dispatcher.utter_message(text=NOT_STORED)
+            return reset
         if case is None:
             dispatcher.utter_message(text="系统这会儿有点忙，您的求助已经先记在这里了，恢复后会马上转给工作人员，不会丢。"
                                           "等不及的话，请立即拨打 12345 或 12349 热线。" + EMERGENCY_FOOTER)

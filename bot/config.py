@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     service_url: str = ""
     # Seconds an action waits for the service before answering with the hotline.
     service_timeout: float = 3.0
+    # Seconds between the action server's rounds over its spool of undelivered reports.
+    spool_drain_seconds: float = 3.0
 
     # Rasa tracker store: "sqlite" (file in data_dir) or a PostgreSQL URL.
     tracker_store_url: str = ""

@@ -159,7 +159,7 @@ class Stack:
                 f"{self.service_url}/healthz", self._env(), logs / "service.log"),
             "actions": Process(
                 "actions",
-                [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions",
+                [str(APP_PYTHON), "-m", "actions.server", "--actions", "actions",
                  "--port", str(cfg.action_port)],
                 f"{self.action_url}/health", self._env(), logs / "actions.log"),
             "rasa": self.rasa_process("rasa", cfg.rasa_port),

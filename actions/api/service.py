@@ -15,11 +15,19 @@ from bot.config import settings
 
 
 class ServiceUnavailable(Exception):
-    """The service could not be reached or answered with a server error."""
+    """The service could not be reached (status None) or answered with a server error (5xx)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 class ServiceRefused(Exception):
-    """The service answered 4xx: the request itself is wrong (not worth retrying)."""
+    """The service answered 4xx: the request itself is wrong (not worth retrying as it is)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
 
 
 class ServiceClient:
@@ -37,9 +45,9 @@ class ServiceClient:
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"{path}: {exc!r}") from exc
         if r.status_code >= 500:
-            raise ServiceUnavailable(f"{path}: HTTP {r.status_code}")
+            raise ServiceUnavailable(f"{path}: HTTP {r.status_code}", r.status_code)
         if r.status_code >= 400:
-            raise ServiceRefused(f"{path}: HTTP {r.status_code}: {r.text[:300]}")
+            raise ServiceRefused(f"{path}: HTTP {r.status_code}: {r.text[:300]}", r.status_code)
         return r.json()
 
     async def answer(self, question: str, jurisdiction: str | None = None) -> dict[str, Any]:
@@ -59,6 +67,12 @@ class ServiceClient:
                     raise
                 await asyncio.sleep(backoff * 2 ** attempt)
         raise AssertionError("unreachable")
+
+    async def report_dead_letter(self, idempotency_key: str, case: dict[str, Any], error: str) -> dict[str, Any]:
+        """Hands a refused report to the console's dead-letter list; the answer's `case` is its
+        case of last resort (or None)."""
+        return await self._request("POST", "/v1/cases/dead-letters",
+                                   {"idempotency_key": idempotency_key, "payload": case, "error": error})
 
     async def lookup_case(self, number: str, check_code: str) -> dict[str, Any]:
         return await self._request("POST", "/v1/cases/lookup", {"number": number, "check_code": check_code})

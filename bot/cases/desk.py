@@ -12,7 +12,7 @@ import time as _time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,7 @@ from bot.cases.model import (
     TYPE_LABELS, CaseError, CaseType, Channel, Conflict, Hotline, NotAllowed, NotFound, Priority,
     Role, Satisfaction, Status, check_transition, escalated_priority,
 )
+from bot.cases.limits import TEXT_MAX
 from bot.cases.routing import route_for
 from bot.cases.sla import SlaRules, is_overdue, load_rules, utcnow
 from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, User
@@ -38,7 +39,9 @@ QUEUE_LABELS = {
     "followup": "待回访", "all": "全部",
 }
 EMERGENCY_NUMBERS = "遇到危险请立即拨打 110（报警）、120（急救）或 119（火警）。"
-MAX_TEXT = 4000
+MAX_TEXT = TEXT_MAX
+# A report older than this when it arrives is not believed (a broken clock): it gets the arrival time.
+MAX_REPORT_AGE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,34 @@ class NewCase:
     programs: list[str] = field(default_factory=list)
     eligibility: dict | None = None
     contact: dict = field(default_factory=dict)
+    # When the resident reported it (ISO 8601 string or datetime), e.g. a report the action
+    # server spooled during an outage; see report_time().
+    reported_at: str | datetime | None = None
+
+
+def report_time(reported_at: str | datetime | None, now: datetime) -> datetime | None:
+    """The time a case keeps as its creation (and SLA start): the resident's report time if
+    it is believable, else None (use the arrival time).
+
+    Believable: parseable, not after `now` (a clock ahead is clamped to now) and not older
+    than MAX_REPORT_AGE. Naive values are UTC; the result is naive UTC like every stored time.
+    """
+    if reported_at is None or reported_at == "":
+        return None
+    if isinstance(reported_at, datetime):
+        when = reported_at
+    else:
+        try:
+            when = datetime.fromisoformat(str(reported_at).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    if when > now:
+        return now
+    if now - when > MAX_REPORT_AGE:
+        return None
+    return when
 
 
 class CaseDesk:
@@ -178,6 +209,7 @@ class CaseDesk:
                     if found is not None:
                         return self._view(s, found, actor, with_check_code=True), False
                 now = self.clock()
+                created = report_time(data.reported_at, now) or now
                 case = Case(
                     number=None, check_code=f"{secrets.randbelow(10**6):06d}", idempotency_key=key,
                     type=case_type, channel=channel, sender_id=data.sender_id, jurisdiction=jurisdiction,
@@ -187,17 +219,21 @@ class CaseDesk:
                     questions=[_clip(q, 500) for q in data.questions if q and q.strip()][:20],
                     programs=list(data.programs)[:20], eligibility=data.eligibility,
                     contact=_clean_contact(data.contact), created_by=actor.name, escalated=False,
-                    created_at=now, updated_at=now, due_at=self.rules.due_at(case_type, priority, now),
+                    created_at=created, updated_at=now, due_at=self.rules.due_at(case_type, priority, created),
                     resolution="", followup_note="",
                 )
                 s.add(case)
                 s.flush()
-                local = self.rules.to_local(now)
+                local = self.rules.to_local(created)
                 case.number = f"GD{local:%Y%m%d}{case.id:06d}"
+                timing = {}
+                if data.reported_at is not None:  # what was claimed, and when it really arrived
+                    timing = {"reported_at": str(data.reported_at)[:64], "received_at": _iso(now),
+                              "report_time_used": created != now}
                 self._audit(
                     s, case, actor, "created", type=str(case_type), channel=str(channel),
                     priority=str(priority), jurisdiction=jurisdiction, hotline=str(route.hotline),
-                    route_place=route.matched_place, idempotency_key=key,
+                    route_place=route.matched_place, idempotency_key=key, **timing,
                 )
                 s.flush()
                 view = self._view(s, case, actor, with_check_code=True)

@@ -131,6 +131,29 @@ class CaseReply(Base):
     __table_args__ = (Index("ix_case_replies_pending", "channel", "sender_id", "delivered_at"),)
 
 
+class DeadLetter(Base):
+    """A report the service refused as sent (e.g. a 422), as the action server gave it up.
+
+    It stays here, counted on the console queue page, until a supervisor marks it dealt
+    with; `case_number` is the minimal case-of-last-resort made from it (bot/cases/dead_letters.py).
+    """
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    case_type: Mapped[str] = mapped_column(String(32), default="")
+    sender_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    case_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+
 # --- the audit log is append-only: refused by the ORM and by the database ---
 
 @event.listens_for(Session, "before_flush")

@@ -37,6 +37,9 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/cases/{number}/followup"): HANDLERS,
     ("GET", "/v1/cases/{number}/audit"): {SUP, ADMIN},
     ("GET", "/v1/cases/{number}/suggestions"): HANDLERS,
+    ("POST", "/v1/cases/dead-letters"): {BOT_},
+    ("GET", "/v1/cases/dead-letters"): DESK,
+    ("POST", "/v1/cases/dead-letters/{dead_letter_id}/resolve"): {SUP, ADMIN},
     ("GET", "/v1/conversations/{sender_id}/replies"): {BOT_},
     ("POST", "/v1/conversations/{sender_id}/replies/delivered"): {BOT_},
     ("POST", "/v1/conversations/{sender_id}/messages"): {BOT_},
@@ -54,6 +57,8 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/cases/{number}/assign"): {SUP, ADMIN},
     ("POST", "/console/cases/{number}/transfer"): HANDLERS,
     ("POST", "/console/cases/{number}/followup"): HANDLERS,
+    ("GET", "/console/dead-letters"): DESK,
+    ("POST", "/console/dead-letters/{dead_letter_id}/resolve"): {SUP, ADMIN},
     ("GET", "/console/report"): {VOL} | HANDLERS,
     ("POST", "/console/report"): {VOL} | HANDLERS,
 }
@@ -119,7 +124,7 @@ def _refused(resp) -> bool:
 
 
 def _call(client, app, method: str, path: str, who: str, number: str):
-    url = path.replace("{number}", number).replace("{sender_id}", "conv-1")
+    url = path.replace("{number}", number).replace("{sender_id}", "conv-1").replace("{dead_letter_id}", "1")
     client.cookies.clear()
     return client.request(method, url, headers=_headers(app, who), follow_redirects=False,
                           json={} if method == "POST" and url.startswith("/v1") else None)

@@ -12,7 +12,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from bot.cases.desk import QUEUES, CaseDesk, NewCase
+from bot.cases import dead_letters
+from bot.cases.desk import MAX_REPORT_AGE, QUEUES, CaseDesk, NewCase
+from bot.cases.limits import (
+    CONTACT_MAX, ID_MAX, JURISDICTION_MAX, LIST_MAX, TEXT_MAX, TIMESTAMP_MAX, TITLE_MAX, TRANSCRIPT_MAX_TURNS,
+)
 from bot.cases.model import (
     CaseError, CaseType, Channel, Conflict, Hotline, IllegalTransition, NotAllowed, NotFound,
     Priority, Role, Satisfaction, Status,
@@ -65,32 +69,38 @@ def run(fn, *args, **kwargs):
 
 class Turn(BaseModel):
     role: Literal["resident", "bot", "operator", "user"] = "resident"
-    text: str = Field(max_length=4000)
+    text: str = Field(max_length=TEXT_MAX)
     at: str | None = None
 
 
 class Contact(BaseModel):
-    name: str | None = Field(None, max_length=50)
-    phone: str | None = Field(None, max_length=30)
-    id_number: str | None = Field(None, max_length=30, description="身份证号; masked for roles that don't need it")
-    address: str | None = Field(None, max_length=200)
-    preferred_time: str | None = Field(None, max_length=50)
+    name: str | None = Field(None, max_length=CONTACT_MAX["name"])
+    phone: str | None = Field(None, max_length=CONTACT_MAX["phone"])
+    id_number: str | None = Field(None, max_length=CONTACT_MAX["id_number"],
+                                  description="身份证号; masked for roles that don't need it")
+    address: str | None = Field(None, max_length=CONTACT_MAX["address"])
+    preferred_time: str | None = Field(None, max_length=CONTACT_MAX["preferred_time"])
 
 
 class CaseIn(BaseModel):
     type: CaseType
     channel: Channel = Channel.web
-    sender_id: str | None = Field(None, max_length=128, description="Conversation id (Rasa sender id) replies go back to")
-    jurisdiction: str | None = Field(None, max_length=32, description="渠县, 达州市…; decides 12345 or 12349")
+    sender_id: str | None = Field(None, max_length=ID_MAX, description="Conversation id (Rasa sender id) replies go back to")
+    jurisdiction: str | None = Field(None, max_length=JURISDICTION_MAX, description="渠县, 达州市…; decides 12345 or 12349")
     priority: Priority | None = Field(None, description="Default by type; urgent cases are always urgent")
-    title: str = Field("", max_length=200)
-    summary: str = Field("", max_length=4000, description="Handoff summary written by the bot")
-    transcript: list[Turn] = Field(default_factory=list, max_length=200)
-    questions: list[str] = Field(default_factory=list, max_length=20, description="The resident's questions, for suggested answers")
-    programs: list[str] = Field(default_factory=list, max_length=20)
+    title: str = Field("", max_length=TITLE_MAX)
+    summary: str = Field("", max_length=TEXT_MAX, description="Handoff summary written by the bot")
+    transcript: list[Turn] = Field(default_factory=list, max_length=TRANSCRIPT_MAX_TURNS)
+    questions: list[str] = Field(default_factory=list, max_length=LIST_MAX, description="The resident's questions, for suggested answers")
+    programs: list[str] = Field(default_factory=list, max_length=LIST_MAX)
     eligibility: dict[str, Any] | None = Field(None, description="The eligibility screen result, as returned by /v1/screen")
     contact: Contact = Field(default_factory=Contact)
-    idempotency_key: str | None = Field(None, max_length=128, description="Or the Idempotency-Key header")
+    idempotency_key: str | None = Field(None, max_length=ID_MAX, description="Or the Idempotency-Key header")
+    reported_at: str | None = Field(
+        None, max_length=TIMESTAMP_MAX,
+        description="When the resident reported it (ISO 8601). From the bot token only: the case keeps this "
+                    "time for created_at and the SLA if it is not in the future and not older than "
+                    f"{MAX_REPORT_AGE.days} days; otherwise (or unparseable) the time of arrival is used")
 
 
 class CaseCreated(BaseModel):
@@ -151,7 +161,7 @@ def create_case(
     body: CaseIn, response: Response,
     principal: Principal = Depends(require(*DESK_ROLES, Role.volunteer, bot=True)),
     desk: CaseDesk = Depends(get_desk),
-    idempotency_key: str | None = Header(None, max_length=128),
+    idempotency_key: str | None = Header(None, max_length=ID_MAX),
 ) -> dict:
     data = NewCase(
         type=body.type, channel=body.channel, sender_id=body.sender_id, jurisdiction=body.jurisdiction,
@@ -159,6 +169,8 @@ def create_case(
         transcript=[t.model_dump() for t in body.transcript], questions=body.questions,
         programs=body.programs, eligibility=body.eligibility,
         contact=body.contact.model_dump(exclude_none=True),
+        # Only the action server (which spools reports) may say when a case was reported.
+        reported_at=body.reported_at if principal.kind == "bot" else None,
     )
     view, created = run(desk.create_case, data, principal.actor, idempotency_key or body.idempotency_key)
     if not created:
@@ -181,7 +193,7 @@ def list_cases(
 @router.get("/cases/counts", summary="Live counts of every queue")
 def queue_counts(principal: Principal = Depends(require(*DESK_ROLES)),
                  desk: CaseDesk = Depends(get_desk)) -> dict:
-    return run(desk.counts, principal.actor)
+    return {**run(desk.counts, principal.actor), "dead_letters": dead_letters.unresolved_count(desk)}
 
 
 @router.post("/cases/claim-next", summary="Take the most urgent, then oldest, unclaimed case")
@@ -200,6 +212,40 @@ def escalate_overdue(principal: Principal = Depends(require(Role.supervisor, Rol
 @router.post("/cases/lookup", summary="Resident's status lookup by case number and check code (public)")
 def lookup(body: LookupIn, desk: CaseDesk = Depends(get_desk)) -> dict:
     return run(desk.lookup, body.number, body.check_code)
+
+
+# ------------------------------------------------------------------ dead letters
+
+class DeadLetterIn(BaseModel):
+    idempotency_key: str = Field(min_length=1, max_length=ID_MAX, description="The refused report's key")
+    error: str = Field("", description="Why the service refused the report (kept up to 2000 characters)")
+    payload: dict[str, Any] = Field(default_factory=dict, description="The report as the action server sent it")
+
+
+class DeadLetterResolveIn(BaseModel):
+    note: str = Field("", max_length=1000, description="What was done (e.g. entered by hand as GD…)")
+
+
+@router.post("/cases/dead-letters", status_code=201,
+             summary="A report the service refused (bot token): stored, made a case of last resort, shown on the console")
+def report_dead_letter(body: DeadLetterIn, principal: Principal = Depends(require(bot=True)),
+                       desk: CaseDesk = Depends(get_desk)) -> dict:
+    letter, case = run(dead_letters.record, desk, body.idempotency_key, body.payload, body.error)
+    return {"dead_letter": letter, "case": case}
+
+
+@router.get("/cases/dead-letters", summary="Reports that could not be registered as sent (unresolved first)")
+def list_dead_letters(include_resolved: bool = False, principal: Principal = Depends(require(*DESK_ROLES)),
+                      desk: CaseDesk = Depends(get_desk)) -> dict:
+    return {"unresolved": dead_letters.unresolved_count(desk),
+            "dead_letters": run(dead_letters.list_letters, desk, principal.actor, include_resolved)}
+
+
+@router.post("/cases/dead-letters/{dead_letter_id}/resolve", summary="Mark a dead letter dealt with (supervisor)")
+def resolve_dead_letter(dead_letter_id: int, body: DeadLetterResolveIn,
+                        principal: Principal = Depends(require(Role.supervisor, Role.admin)),
+                        desk: CaseDesk = Depends(get_desk)) -> dict:
+    return run(dead_letters.resolve, desk, dead_letter_id, principal.actor, body.note)
 
 
 # ------------------------------------------------------------------ one case

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from bot.cases import dead_letters
 from bot.cases.desk import QUEUE_LABELS, CaseDesk, NewCase
 from bot.cases.model import (
     PRIORITY_LABELS, ROLE_LABELS, SATISFACTION_LABELS, STATUS_LABELS, TRANSITIONS, CaseError,
@@ -170,7 +171,8 @@ def queues(request: Request, queue: str = "", principal: Principal = Depends(req
     cases = desk.list_queue(queue, principal.actor)
     return _render(request, "console/queues.html", principal, queue=queue, counts=counts, cases=cases,
                    can_claim=principal.role in HANDLER_ROLES,
-                   can_escalate=principal.role in (Role.supervisor, Role.admin))
+                   can_escalate=principal.role in (Role.supervisor, Role.admin),
+                   dead_letter_count=dead_letters.unresolved_count(desk))
 
 
 @router.post("/claim-next")
@@ -190,6 +192,28 @@ def escalate(request: Request, principal: Principal = Depends(require_page(Role.
              desk: CaseDesk = Depends(get_desk)):
     done = desk.escalate_overdue(principal.actor)
     return _redirect(request, "/console?queue=overdue", f"已升级 {len(done)} 张超时工单")
+
+
+# ------------------------------------------------------------------ dead letters
+
+@router.get("/dead-letters", response_class=HTMLResponse)
+def dead_letter_page(request: Request, all: bool = False, principal: Principal = Depends(require_page(*DESK_ROLES)),
+                     desk: CaseDesk = Depends(get_desk)):
+    return _render(request, "console/dead_letters.html", principal,
+                   letters=dead_letters.list_letters(desk, principal.actor, include_resolved=all),
+                   show_all=all, can_resolve=principal.role in (Role.supervisor, Role.admin),
+                   dead_letter_count=dead_letters.unresolved_count(desk))
+
+
+@router.post("/dead-letters/{dead_letter_id}/resolve")
+def dead_letter_resolve(dead_letter_id: int, request: Request, note: str = Form("", max_length=1000),
+                        principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
+                        desk: CaseDesk = Depends(get_desk)):
+    try:
+        dead_letters.resolve(desk, dead_letter_id, principal.actor, note)
+    except CaseError as exc:
+        return _redirect(request, "/console/dead-letters", exc.message, error=True)
+    return _redirect(request, "/console/dead-letters", f"已标记处理：#{dead_letter_id}")
 
 
 # ------------------------------------------------------------------ case page
