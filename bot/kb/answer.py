@@ -37,6 +37,7 @@ UNSURE_SENTENCE = "我找到的相关规定是下面这些，可能没有完全�
 CARD_THRESHOLD = 0.15
 CARD_SURE = 0.8
 CARD_CLOSE = 0.5   # two cards this close below CARD_SURE are both shown
+CARD_EACH_QUESTION = 0.3   # a message asking two questions gets a card for each above this
 NOT_FOUND = ("这个问题我在现有的政策文件里没有找到明确的规定，不想给您说错。"
              "建议您直接问问乡镇（街道）社会救助窗口，或者拨打12345政务服务便民热线、12349民政服务热线。")
 QUOTE_MAX = 220
@@ -160,7 +161,7 @@ def compose_answer(kb: KnowledgeBase, question: str, jurisdiction: str | None) -
     place = query.place or (None if query.other_place else asker)
     hits, per_question = kb.rank_cards_by_question(query)
     # Two questions in one message ("什么时候发？公示几天？"), each surely matched: answer both.
-    distinct = list({h.card.id: h for h in per_question if h.score >= CARD_SURE}.values())[:2]
+    distinct = list({h.card.id: h for h in per_question if h.score >= CARD_EACH_QUESTION}.values())[:2]
     if len(distinct) == 2:
         return answer_from_cards(kb, query, distinct, place)
     if hits and hits[0].score >= CARD_THRESHOLD:
