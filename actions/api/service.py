@@ -7,6 +7,7 @@ creation is idempotent (Idempotency-Key), so it can be retried safely.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 import httpx
@@ -30,6 +31,28 @@ class ServiceRefused(Exception):
         self.status = status
 
 
+# One pooled HTTP client per event loop (the action server has one loop per worker): creating
+# an httpx.AsyncClient builds an SSL context, about 20 ms, which every action used to pay.
+_CLIENTS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, httpx.AsyncClient]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _pooled_client(headers: dict[str, str]) -> httpx.AsyncClient:
+    per_loop = _CLIENTS.setdefault(asyncio.get_running_loop(), {})
+    key = tuple(sorted(headers.items()))
+    client = per_loop.get(key)
+    if client is None or client.is_closed:
+        client = per_loop[key] = httpx.AsyncClient(
+            headers=headers, limits=httpx.Limits(max_connections=64, max_keepalive_connections=16))
+    return client
+
+
+async def close_clients() -> None:
+    """Closes this event loop's pooled clients (the action server calls it when it stops)."""
+    for client in _CLIENTS.pop(asyncio.get_running_loop(), {}).values():
+        await client.aclose()
+
+
 class ServiceClient:
     def __init__(self, base_url: str | None = None, timeout: float | None = None):
         cfg = settings()
@@ -40,8 +63,8 @@ class ServiceClient:
     async def _request(self, method: str, path: str, payload: dict[str, Any] | None = None,
                        headers: dict[str, str] | None = None) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, headers=self.headers) as client:
-                r = await client.request(method, f"{self.base_url}{path}", json=payload, headers=headers)
+            r = await _pooled_client(self.headers).request(method, f"{self.base_url}{path}", json=payload,
+                                                            headers=headers, timeout=self.timeout)
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"{path}: {exc!r}") from exc
         if r.status_code >= 500:
