@@ -118,10 +118,27 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text or "")
 
 
+# Numbering copied from FAQ pages ("Q1:", "问：", "四、", "解读二:"): not part of the question.
+_ENUMERATOR = re.compile(r"^(?:q\d*|问|解读[一二三四五六七八九十\d]+|[一二三四五六七八九十]+|\d{1,2})(?=[:：、.])")
+NEAR_COPY = 0.75   # similarity at or above which a variant counts as a copy of an evaluation question
+
+
 def variant_key(text: str) -> str:
     """The form in which two variants count as the same question."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = unicodedata.normalize("NFKC", text or "").lower().strip()
+    text = _ENUMERATOR.sub("", text)
     return re.sub(r"[\s\W_]+", "", text)
+
+
+def near_copy(a: str, b: str) -> bool:
+    """Whether two questions (as variant keys) are the same sentence give or take a few words."""
+    from difflib import SequenceMatcher
+
+    if not a or not b:
+        return False
+    if (a in b or b in a) and min(len(a), len(b)) >= 8:
+        return True
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= NEAR_COPY
 
 
 def _read_answer(raw: dict, where: str, problems: list[str]) -> CardAnswer:
@@ -227,7 +244,7 @@ def check_cards(cards: list[Card], provisions: list[dict], *, eval_questions: li
     by_id = {p["id"]: p for p in provisions}
     seen_ids: set[str] = set()
     owner: dict[str, str] = {}
-    eval_keys = {variant_key(q) for q in eval_questions}
+    eval_keys = [variant_key(q) for q in eval_questions]
     for card in cards:
         where = f"{card.source_file}:{card.id}"
         if card.id in seen_ids:
@@ -243,8 +260,8 @@ def check_cards(cards: list[Card], provisions: list[dict], *, eval_questions: li
             problems.append(f"{where}: `reviewed` needs `date` and `by`")
         for text in card.texts:
             key = variant_key(text)
-            if key in eval_keys:
-                problems.append(f"{where}: {text!r} is an evaluation question; write your own")
+            if any(near_copy(key, e) for e in eval_keys):
+                problems.append(f"{where}: {text!r} is (nearly) an evaluation question; write your own")
             other = owner.setdefault(key, card.id)
             if other != card.id:
                 problems.append(f"{where}: {text!r} also belongs to card {other}")

@@ -102,6 +102,11 @@ def test_variants_are_counted_and_never_shared(cards, provisions):
 def test_evaluation_questions_cannot_be_cards(cards, provisions):
     card = _card(cards, "dibao_amount.payment_day")
     assert any("evaluation question" in p for p in check_cards([card], provisions, eval_questions=[card.variants[2]]))
+    # Numbering, punctuation and a changed word or two do not make a copy one's own.
+    reworded = "问：" + card.variants[2].replace("低保", "最低生活保障", 1) + "？"
+    assert any("evaluation question" in p for p in check_cards([card], provisions, eval_questions=[reworded]))
+    assert not any("evaluation question" in p
+                   for p in check_cards([card], provisions, eval_questions=["特困人员救助供养的形式有哪些"]))
 
 
 def test_numbers_in_chinese_are_read():
