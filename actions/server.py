@@ -5,6 +5,10 @@ arguments and serves the same app as `python -m rasa_sdk`; in addition each
 server worker runs a `Drainer` (actions/delivery.py) from the moment it starts
 listening until it stops, so spooled reports reach the service within seconds of
 it coming back (and at start-up), with no resident traffic needed.
+
+It listens on JZ_ACTION_HOST (else JZ_HOST; loopback by default), never on every
+interface by accident, and refuses with 403, before any action runs, every call that
+does not carry the shared action token (actions/access.py; Rasa sends it, endpoint.yml).
 bot/stack.py starts the action server this way.
 """
 from __future__ import annotations
@@ -18,8 +22,11 @@ from rasa_sdk import utils
 from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME, DEFAULT_ENDPOINTS_PATH, DEFAULT_KEEP_ALIVE_TIMEOUT
 from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser, create_ssl_config
 from rasa_sdk.executor import ActionExecutor
-from sanic import Sanic
+from sanic import Sanic, response
+from sanic.request import Request
 from sanic.worker.loader import AppLoader
+
+from actions.access import is_allowed
 
 from bot.config import settings
 
@@ -50,9 +57,25 @@ async def _stop_drainer(app: Sanic) -> None:
         task.cancel()
 
 
+def require_action_token(app: Sanic, token: str) -> None:
+    """Every route but the health check answers 403 unless the request carries `token`."""
+
+    async def check(request: Request):
+        if is_allowed(request.path, request.method, request.headers.get("authorization"),
+                      request.args.get("token"), token):
+            return None
+        log.warning("refused %s %s from %s: no valid action token", request.method, request.path,
+                    request.remote_addr or request.ip)
+        return response.json({"error": "forbidden", "message": "this action server only serves its Rasa server"},
+                             status=403)
+
+    app.register_middleware(check, "request")
+
+
 def create_app(action_executor: ActionExecutor, **kwargs) -> Sanic:
-    """rasa-sdk's app for one worker, with the drainer tied to the server's life."""
+    """rasa-sdk's app for one worker: the token check first, the drainer tied to the server's life."""
     app = create_app_for_serve(action_executor, **kwargs)
+    require_action_token(app, settings().resolved_action_token())
     app.register_listener(_start_drainer, "after_server_start")
     app.register_listener(_stop_drainer, "before_server_stop")
     return app
@@ -66,7 +89,7 @@ def run(action_executor: ActionExecutor, port: int, cors_origins=None, ssl_certi
         endpoints=endpoints, keep_alive_timeout=DEFAULT_KEEP_ALIVE_TIMEOUT,
     ))
     app = loader.load()
-    host = os.environ.get("SANIC_HOST", "0.0.0.0")
+    host = settings().bind_host("action")  # not rasa-sdk's SANIC_HOST, which defaults to 0.0.0.0
     log.info("action server on %s:%s", host, port)
     app.prepare(host=host, port=port, ssl=create_ssl_config(ssl_certificate, ssl_keyfile, ssl_password),
                 workers=utils.number_of_sanic_workers())

@@ -5,6 +5,9 @@ configuration through `settings()`; README lists the variables.
 """
 from __future__ import annotations
 
+import os
+import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,10 +25,20 @@ class Settings(BaseSettings):
     database_url: str = ""
     policy_kb_dir: Path = PROJECT_ROOT / "policy_kb"
 
+    # Interfaces the processes bind to. JZ_HOST is the common default; each process has its
+    # own (JZ_RASA_HOST, JZ_ACTION_HOST, JZ_SERVICE_HOST), so the service (web chat, console)
+    # can be exposed with JZ_SERVICE_HOST=0.0.0.0 while Rasa and the action server stay on
+    # loopback. Residents' public doors are the service's web chat and the channel gateways.
     host: str = "127.0.0.1"
+    rasa_host: str = ""
+    action_host: str = ""
+    service_host: str = ""
     rasa_port: int = 5005
     action_port: int = 5055
     service_port: int = 8000
+
+    # How the service's web chat relay and the channel gateways reach Rasa; derived if unset.
+    rasa_url: str = ""
 
     # How the action server reaches the service; derived from host/port if unset.
     service_url: str = ""
@@ -46,6 +59,16 @@ class Settings(BaseSettings):
     # Secret for operator sessions and CSRF tokens; generated per data_dir if unset.
     secret_key: str = ""
 
+    # Login and case-lookup throttle counters (bot/throttle): empty for the service database
+    # (they survive a restart), or a `limits` storage URI such as redis://host:6379/1.
+    rate_limit_url: str = ""
+    # Password checks (argon2, ~64 MiB each) run at most this many at a time; the others wait.
+    login_hash_concurrency: int = 2
+
+    # Shared secret Rasa sends the action server (Authorization: Bearer …, endpoint.yml);
+    # the action server refuses every call without it. Generated per data_dir if unset.
+    action_token: str = ""
+
     # Telegram gateway (bot/channels/telegram.py): a bot token from @BotFather enables it;
     # the Bot API server root defaults to https://api.telegram.org (tests point it at a fake).
     telegram_token: str = ""
@@ -56,8 +79,49 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.data_dir / 'service.db'}"
 
+    def bind_host(self, process: str) -> str:
+        """The interface `process` ("rasa", "action" or "service") listens on."""
+        return getattr(self, f"{process}_host") or self.host or "127.0.0.1"
+
     def resolved_service_url(self) -> str:
-        return self.service_url or f"http://{self.host}:{self.service_port}"
+        return self.service_url or http_url(self.bind_host("service"), self.service_port)
+
+    def resolved_rasa_url(self) -> str:
+        return (self.rasa_url or http_url(self.bind_host("rasa"), self.rasa_port)).rstrip("/")
+
+    def resolved_action_url(self) -> str:
+        return http_url(self.bind_host("action"), self.action_port)
+
+    def resolved_action_token(self) -> str:
+        return self.action_token or data_dir_secret(self.data_dir, "action_token")
+
+
+_ANY_ADDRESS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
+
+
+def http_url(bind_host: str, port: int) -> str:
+    """The URL a process on this machine uses to reach a server bound to `bind_host`."""
+    host = _ANY_ADDRESS.get(bind_host, bind_host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def data_dir_secret(data_dir: Path, name: str) -> str:
+    """A random secret kept in data_dir/<name> (mode 600): created once, then shared by
+    every process that uses the same data folder."""
+    path = Path(data_dir) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(32))
+    except FileExistsError:
+        pass
+    for _ in range(100):  # another process may be writing it right now
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty: delete it, or set the secret in the environment")
 
 
 @lru_cache(maxsize=1)

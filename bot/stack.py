@@ -4,6 +4,10 @@ Telegram gateway when JZ_TELEGRAM_TOKEN is set).
 Used by `make run` (python -m bot.stack) and by the end-to-end tests, so the
 way the processes are wired together lives in exactly one place.
 Rasa reads endpoint.yml, whose ${JZ_RASA_*} variables are filled in here.
+
+Each process binds its own interface (Settings.bind_host: JZ_RASA_HOST, JZ_ACTION_HOST,
+JZ_SERVICE_HOST, all defaulting to JZ_HOST, loopback), and Rasa calls the action server
+with the shared action token, which the action server requires of every call.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import PROJECT_ROOT, Settings, http_url
 from bot.rasa_model import ensure_model, rasa_bin, rasa_env
 
 APP_PYTHON = Path(sys.executable)
@@ -97,10 +101,14 @@ class Stack:
     def __post_init__(self) -> None:
         if not self.settings.bot_token:  # shared by the service and the action server
             self.settings = self.settings.model_copy(update={"bot_token": secrets.token_urlsafe(24)})
+        if not self.settings.action_token:  # shared by Rasa and the action server only
+            self.settings = self.settings.model_copy(
+                update={"action_token": self.settings.resolved_action_token()})
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.settings.host}:{self.settings.rasa_port}"
+        """The Rasa server this stack starts."""
+        return http_url(self.settings.bind_host("rasa"), self.settings.rasa_port)
 
     @property
     def service_url(self) -> str:
@@ -108,7 +116,7 @@ class Stack:
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.settings.host}:{self.settings.action_port}"
+        return self.settings.resolved_action_url()
 
     def _env(self) -> dict[str, str]:
         cfg = self.settings
@@ -116,6 +124,10 @@ class Stack:
         env.update({
             "JZ_DATA_DIR": str(cfg.data_dir),
             "JZ_HOST": cfg.host,
+            "JZ_RASA_HOST": cfg.bind_host("rasa"),
+            "JZ_ACTION_HOST": cfg.bind_host("action"),
+            "JZ_SERVICE_HOST": cfg.bind_host("service"),
+            "JZ_RASA_URL": cfg.rasa_url or self.rasa_url,
             "JZ_RASA_PORT": str(cfg.rasa_port),
             "JZ_ACTION_PORT": str(cfg.action_port),
             "JZ_SERVICE_PORT": str(cfg.service_port),
@@ -135,6 +147,7 @@ class Stack:
         env["JZ_RASA_TRACKER_URL"] = tracker
         env["JZ_RASA_TRACKER_DIALECT"] = tracker.split(":", 1)[0].split("+", 1)[0]
         env["JZ_RASA_ACTION_URL"] = f"{self.action_url}/webhook"
+        env["JZ_RASA_ACTION_TOKEN"] = cfg.action_token
         if cfg.lock_store_url:  # redis://host:port/db
             u = httpx.URL(cfg.lock_store_url)
             env.update({
@@ -155,13 +168,14 @@ class Stack:
             "service": Process(
                 "service",
                 [str(APP_PYTHON), "-m", "uvicorn", "bot.service.app:create_app", "--factory",
-                 "--host", cfg.host, "--port", str(cfg.service_port), "--no-access-log"],
+                 "--host", cfg.bind_host("service"), "--port", str(cfg.service_port), "--no-access-log"],
                 f"{self.service_url}/healthz", self._env(), logs / "service.log"),
             "actions": Process(
                 "actions",
                 [str(APP_PYTHON), "-m", "actions.server", "--actions", "actions",
                  "--port", str(cfg.action_port)],
-                f"{self.action_url}/health", self._env(), logs / "actions.log"),
+                f"{self.action_url}/health", self._env() | {"JZ_ACTION_TOKEN": cfg.action_token},
+                logs / "actions.log"),
             "rasa": self.rasa_process("rasa", cfg.rasa_port),
         }
         if cfg.telegram_token:
@@ -174,8 +188,8 @@ class Stack:
         return Process(
             name,
             [str(rasa_bin()), "run", "--model", str(self.model), "--endpoints", "endpoint.yml",
-             "--credentials", "credentials.yml", "--interface", cfg.host, "--port", str(port)],
-            f"http://{cfg.host}:{port}/", self._rasa_env(), cfg.data_dir / "logs" / f"{name}.log")
+             "--credentials", "credentials.yml", "--interface", cfg.bind_host("rasa"), "--port", str(port)],
+            f"{http_url(cfg.bind_host('rasa'), port)}/", self._rasa_env(), cfg.data_dir / "logs" / f"{name}.log")
 
     def telegram_process(self) -> Process:
         """The Telegram gateway: it long-polls the Bot API, so it has no port to check."""

@@ -16,3 +16,24 @@ def test_questions_are_told_from_statements_and_requests():
     assert looks_like_question("低保咋个申请")
     assert not looks_like_question("我们家三口人，一个月收入两千")
     assert not looks_like_question("转人工")
+
+
+def test_a_long_message_is_cut_to_the_cap_preferably_at_a_sentence_end():
+    from bot.text import MAX_MESSAGE_CHARS, cap_message
+
+    short = cap_message("低保是什么")
+    assert short == ("低保是什么", False, 5)
+    hard = cap_message("我" * 5000)
+    assert hard.cut and len(hard.text) == MAX_MESSAGE_CHARS and hard.length == 5000
+    sentences = cap_message("家里很困难。" * 400)
+    assert sentences.cut and len(sentences.text) <= MAX_MESSAGE_CHARS and sentences.text.endswith("。")
+    # A sentence end far from the cap is not worth losing most of the text for.
+    early = cap_message("我们家。" + "我" * 3000)
+    assert len(early.text) == MAX_MESSAGE_CHARS
+
+
+def test_the_notes_are_in_chinese_and_name_the_limits():
+    from bot.text import MAX_MESSAGE_CHARS, MAX_RAW_MESSAGE_CHARS, too_long_note, too_long_refusal
+
+    assert str(MAX_MESSAGE_CHARS) in too_long_note() and "分成几条" in too_long_note()
+    assert str(MAX_RAW_MESSAGE_CHARS) in too_long_refusal()

@@ -3,7 +3,8 @@
 A thin adapter and its own process (`python -m bot.channels.telegram`, started by
 bot/stack.py when JZ_TELEGRAM_TOKEN is set). For each private text message it
 posts {"sender": "tg-<chat id>", "message": …, "metadata": {"channel": "telegram"}}
-to Rasa's /webhooks/rest/webhook and sends the answers back; Rasa's buttons become
+to Rasa's /webhooks/rest/webhook (a message over MAX_MESSAGE_CHARS cut to its first part,
+the answer led by a kind note: the rule of bot/text.py) and sends the answers back; Rasa's buttons become
 an inline keyboard whose presses send the button payload to Rasa. Operator replies
 from the case desk (12345/12349) are fetched from the service's outbox for the chats
 seen recently, sent, then marked delivered. No domain logic lives here.
@@ -26,7 +27,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from bot.config import Settings, settings
 from bot.privacy import MaskingFilter
 from bot.service.routers.chat import RASA_DOWN_REPLY
-from bot.text import MAX_MESSAGE_CHARS, clean_message
+from bot.text import cap_message, clean_message, too_long_note
 
 log = logging.getLogger("bot.channels.telegram")
 
@@ -34,8 +35,7 @@ DEFAULT_API_URL = "https://api.telegram.org"
 CHANNEL = "telegram"
 
 EMPTY_REPLY = "没有看到文字内容。请直接打字告诉我您想问什么，比如“低保怎么申请”。"
-TOO_LONG_REPLY = (f"这条消息有点长（超过 {MAX_MESSAGE_CHARS} 字），我一次看不完。"
-                  "麻烦分成几条短一点的发给我，先说最要紧的事。")
+TOO_LONG_NOTE = too_long_note()
 NOT_TEXT_REPLY = ("我现在只能看懂文字消息。请用文字告诉我您想问什么；"
                   "着急的话请拨打 12345 或 12349。")
 EXPIRED_BUTTON_REPLY = "这个按钮已经过期了，请直接打字告诉我您的选择。"
@@ -78,7 +78,7 @@ class TelegramGateway:
 
     def __init__(self, cfg: Settings, http: httpx.AsyncClient | None = None):
         self.cfg = cfg
-        self.rasa_url = f"http://{cfg.host}:{cfg.rasa_port}/webhooks/rest/webhook"
+        self.rasa_url = f"{cfg.resolved_rasa_url()}/webhooks/rest/webhook"
         self.service_url = cfg.resolved_service_url()
         self.http = http or httpx.AsyncClient()
         self.chats: OrderedDict[int, Chat] = OrderedDict()
@@ -124,11 +124,10 @@ class TelegramGateway:
         if not text:
             await self.send(context.bot, chat_id, EMPTY_REPLY)
             return
-        if len(text) > MAX_MESSAGE_CHARS:
-            await self.send(context.bot, chat_id, TOO_LONG_REPLY)
-            return
+        capped = cap_message(text)
         # A leading "/" would make Rasa read the text as an intent: only buttons may do that.
-        await self.converse(context.bot, chat_id, text.lstrip("/").strip() or START_MESSAGE)
+        await self.converse(context.bot, chat_id, capped.text.lstrip("/").strip() or START_MESSAGE,
+                            note=TOO_LONG_NOTE if capped.cut else None)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.converse(context.bot, update.effective_chat.id, START_MESSAGE)
@@ -157,10 +156,12 @@ class TelegramGateway:
         log.error("update failed: %s", context.error, exc_info=context.error)
 
     # ------------------------------------------------------------------ one turn
-    async def converse(self, bot, chat_id: int, message: str) -> None:
-        """Rasa's answer to one message, then any operator replies waiting for this chat."""
+    async def converse(self, bot, chat_id: int, message: str, note: str | None = None) -> None:
+        """Rasa's answer to one message (after `note`, if any), then any operator replies waiting."""
         chat = self._touch(chat_id)
         async with chat.lock:
+            if note:
+                await self.send(bot, chat_id, note)
             await _quietly(bot.send_chat_action(chat_id, ChatAction.TYPING))
             await self.note_on_case(sender_id(chat_id), message)
             for answer in await self.ask_rasa(sender_id(chat_id), message):

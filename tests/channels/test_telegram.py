@@ -6,7 +6,9 @@ server, action server and service of the session `stack`.
 """
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 
 from bot.cases.desk import Actor, CaseDesk
 from bot.channels.telegram import (
-    EMPTY_REPLY, NOT_TEXT_REPLY, TOO_LONG_REPLY, TelegramGateway, split_text,
+    EMPTY_REPLY, NOT_TEXT_REPLY, TOO_LONG_NOTE, TelegramGateway, split_text,
 )
 from bot.config import Settings
 from bot.db import Database
@@ -99,9 +101,16 @@ def test_rasa_down_gets_the_warm_fallback_with_hotlines(offline):
     assert all(n in reply for n in ("12349", "110", "120", "119"))
 
 
-def test_over_long_and_empty_messages_are_answered_not_forwarded(offline):
-    offline.user_says(8, "我家" * MAX_MESSAGE_CHARS)
-    assert offline.wait_for(8, "有点长", timeout=30)["text"] == TOO_LONG_REPLY
+def test_an_over_long_message_is_answered_kindly_and_its_first_part_forwarded(offline):
+    offline.user_says(11, "我家" * MAX_MESSAGE_CHARS)
+    assert offline.wait_for(11, "有点长", timeout=30)["text"] == TOO_LONG_NOTE
+    # Then the (cut) message went on to Rasa, which is down here: the warm fallback follows.
+    assert offline.wait_for(11, "连不上", timeout=30)["text"] == RASA_DOWN_REPLY
+    texts = [m["text"] for m in offline.messages_to(11)]
+    assert texts.index(TOO_LONG_NOTE) < texts.index(RASA_DOWN_REPLY)
+
+
+def test_empty_and_non_text_messages_are_answered_not_forwarded(offline):
     offline.user_says(8, " \u200b\u3000 ")
     assert offline.wait_for(8, "没有看到文字", timeout=30)["text"] == EMPTY_REPLY
     offline.user_sends(8, location={"latitude": 30.8, "longitude": 106.9})
@@ -157,6 +166,21 @@ def test_a_policy_question_is_answered_with_its_source(telegram):
 
 
 @pytest.mark.e2e
+def test_an_over_long_message_is_cut_before_rasa_and_answered_after_the_note(telegram, stack):
+    telegram.user_says(44, "我家里困难，想问一下能不能申请低保，需要什么材料。" * 150)  # 3750 characters
+    note = telegram.wait_for(44, "有点长")
+    assert note["text"] == TOO_LONG_NOTE
+    answer = telegram.wait_for(44, "依据")  # the first part was answered, with its source
+    assert telegram.messages_to(44).index(note) < telegram.messages_to(44).index(answer)
+    conn = sqlite3.connect(stack.settings.data_dir / "rasa_tracker.db")
+    try:
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = 'tg-44' AND type_name = 'user'").fetchall()
+    finally:
+        conn.close()
+    assert rows and all(len(json.loads(data)["text"]) <= MAX_MESSAGE_CHARS for (data,) in rows)
+
+
+@pytest.mark.e2e
 def test_start_greets_the_resident(telegram):
     telegram.user_says(43, "/start")
     assert "社会救助小助手" in telegram.wait_for(43, "社会救助小助手")["text"]
@@ -166,7 +190,7 @@ def test_start_greets_the_resident(telegram):
 def test_handover_and_the_operators_reply_reach_the_chat(telegram, stack):
     before = len(telegram.messages_to(42))
     telegram.user_says(42, "我要找人工")
-    number = re.search(r"工单号 (GD\d+)", telegram.wait_for(42, "工单号 GD", after=before)["text"])[1]
+    number = re.search(r"工单号 (GD[0-9A-Z]+)", telegram.wait_for(42, "工单号 GD", after=before)["text"])[1]
 
     desk = CaseDesk(Database(stack.settings.resolved_database_url()))
     supervisor = Actor("user:sup-tg", "supervisor", None, "值班长")

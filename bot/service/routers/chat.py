@@ -3,6 +3,10 @@
 The page talks only to this service (same origin, no CORS); the service
 forwards each message to Rasa's /webhooks/rest/webhook. Keeping the relay
 here lets operator replies from the case desk join the same conversation.
+
+A message over MAX_MESSAGE_CHARS is cut here (bot/text.py: the rule every door
+follows) and the answer starts with a kind note; only the part read reaches Rasa
+and the case desk.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, field_validator
 
 from bot.service.routers.cases import get_desk
-from bot.text import MAX_MESSAGE_CHARS, require_text
+from bot.text import MAX_MESSAGE_CHARS, MAX_RAW_MESSAGE_CHARS, cap_message, require_text, too_long_note
 
 router = APIRouter(tags=["web chat"])
 
@@ -33,7 +37,9 @@ OTHER_CHANNEL_PREFIXES = ("tg-",)
 class ChatIn(BaseModel):
     sender: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                         description="Conversation id kept by the page")
-    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    message: str = Field(min_length=1, max_length=MAX_RAW_MESSAGE_CHARS,
+                         description=f"Over {MAX_MESSAGE_CHARS} characters, the first {MAX_MESSAGE_CHARS} are read "
+                                     "and the answer says so")
 
     @field_validator("sender")
     @classmethod
@@ -61,18 +67,20 @@ def chat_page() -> str:
 @router.post("/v1/chat", response_model=ChatOut, summary="Send a resident's message to the assistant")
 async def chat(body: ChatIn, request: Request) -> ChatOut:
     cfg = request.app.state.settings
-    url = f"http://{cfg.host}:{cfg.rasa_port}/webhooks/rest/webhook"
+    url = f"{cfg.resolved_rasa_url()}/webhooks/rest/webhook"
+    capped = cap_message(body.message)
+    note = [{"recipient_id": body.sender, "text": too_long_note()}] if capped.cut else []
     # After a handover, the operator sees what the resident adds (before Rasa answers it,
     # so the message that creates a case is not added twice).
-    get_desk(request).add_resident_message(body.sender, body.message, "web")
+    get_desk(request).add_resident_message(body.sender, capped.text, "web")
     try:
         async with httpx.AsyncClient(timeout=30) as client:
-            r = await client.post(url, json={"sender": body.sender, "message": body.message})
+            r = await client.post(url, json={"sender": body.sender, "message": capped.text})
             r.raise_for_status()
             messages = r.json()
     except (httpx.HTTPError, ValueError):
         messages = [{"recipient_id": body.sender, "text": RASA_DOWN_REPLY}]
-    return ChatOut(messages=messages + _operator_replies(request, body.sender))
+    return ChatOut(messages=note + messages + _operator_replies(request, body.sender))
 
 
 @router.get("/v1/chat/{sender}/replies", response_model=ChatOut,
