@@ -14,6 +14,7 @@ from actions.conversation import idempotency_key, resident_questions, summary_li
 from actions.policy import answer_text
 from actions.replies import HANDOVER_BUTTONS
 from actions.urgent import where_and_contact
+from bot.cases.codes import find_case_number, find_check_code
 from bot.places import find_place_in_text
 from bot.programs import PROGRAMS
 from bot.text import looks_like_question
@@ -77,10 +78,6 @@ class ActionHandover(Action):
         return []
 
 
-CASE_NUMBER = re.compile(r"GD\s*\d{8,}", re.IGNORECASE)
-CHECK_CODE = re.compile(r"(?:查询码|验证码|码)\D{0,3}(\d{4,8})|(?<!\d)(\d{6})(?!\d)")
-
-
 class ActionCheckCase(Action):
     def name(self) -> str:
         return "action_check_case"
@@ -88,19 +85,21 @@ class ActionCheckCase(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
-        number_match = CASE_NUMBER.search(text)
-        rest = CASE_NUMBER.sub(" ", text)
-        code_match = CHECK_CODE.search(rest)
-        if not number_match or not code_match:
-            dispatcher.utter_message(text="请把工单号和查询码一起发给我，比如“工单号 GD20261122000001 查询码 123456”。"
+        # Old (GD + date + sequence, 6-digit code) and new (GD + date + 6 letters/digits,
+        # 8-character code) numbers alike; full-width and lower case typing too.
+        number = find_case_number(text)
+        code = find_check_code(text)
+        if not number or not code:
+            dispatcher.utter_message(text="请把工单号和查询码一起发给我，比如“工单号 GD20261122K7M3QX 查询码 AB3D5F7G”。"
                                           "登记时我都告诉过您；找不到的话可以拨打 12345 热线查询。")
             return []
-        number = re.sub(r"\s", "", number_match[0]).upper()
-        code = code_match[1] or code_match[2]
         try:
-            case = await ServiceClient().lookup_case(number, code)
-        except ServiceRefused:
-            dispatcher.utter_message(text="没有查到这个工单，请核对一下工单号和查询码。多次输错会暂时锁定查询。")
+            case = await ServiceClient().lookup_case(number, code, conversation=tracker.sender_id)
+        except ServiceRefused as exc:
+            if exc.status == 429:
+                dispatcher.utter_message(text="查询失败的次数太多了，请过一会儿再试，或拨打 12345 热线查询。")
+            else:
+                dispatcher.utter_message(text="没有查到这个工单，请核对一下工单号和查询码。多次输错要等一会儿才能再查。")
             return []
         except ServiceUnavailable:
             dispatcher.utter_message(text="查询系统暂时连不上，请稍后再试，或拨打 12345 热线查询。")

@@ -97,5 +97,9 @@ class ServiceClient:
         return await self._request("POST", "/v1/cases/dead-letters",
                                    {"idempotency_key": idempotency_key, "payload": case, "error": error})
 
-    async def lookup_case(self, number: str, check_code: str) -> dict[str, Any]:
-        return await self._request("POST", "/v1/cases/lookup", {"number": number, "check_code": check_code})
+    async def lookup_case(self, number: str, check_code: str, conversation: str | None = None) -> dict[str, Any]:
+        """The resident's lookup; `conversation` (their sender id) is what the service's
+        throttle counts, not the action server's own address (shared by every resident)."""
+        headers = {"X-JZ-Conversation": conversation[:128]} if conversation and conversation.isascii() else None
+        return await self._request("POST", "/v1/cases/lookup", {"number": number, "check_code": check_code},
+                                   headers=headers)

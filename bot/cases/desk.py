@@ -7,8 +7,6 @@ transaction as the change itself.
 from __future__ import annotations
 
 import secrets
-import threading
-import time as _time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from bot.cases.model import (
     TYPE_LABELS, CaseError, CaseType, Channel, Conflict, Hotline, NotAllowed, NotFound, Priority,
     Role, Satisfaction, Status, check_transition, escalated_priority,
 )
+from bot.cases.codes import new_case_number, new_check_code, normalize_case_number, normalize_check_code
 from bot.cases.limits import TEXT_MAX
 from bot.cases.routing import route_for
 from bot.cases.sla import SlaRules, is_overdue, load_rules, utcnow
@@ -115,8 +114,6 @@ class CaseDesk:
         self.db = db
         self.rules = rules or load_rules()
         self.clock = clock
-        self._lookup_failures: dict[str, list[float]] = {}
-        self._lookup_lock = threading.Lock()
 
     # ------------------------------------------------------------------ sessions
     @contextmanager
@@ -211,7 +208,8 @@ class CaseDesk:
                 now = self.clock()
                 created = report_time(data.reported_at, now) or now
                 case = Case(
-                    number=None, check_code=f"{secrets.randbelow(10**6):06d}", idempotency_key=key,
+                    number=self._free_number(s, self.rules.to_local(created).date()),
+                    check_code=new_check_code(), idempotency_key=key,
                     type=case_type, channel=channel, sender_id=data.sender_id, jurisdiction=jurisdiction,
                     hotline=route.hotline, priority=priority, priority_rank=PRIORITY_RANK[priority],
                     status=Status.new, title=_clip(data.title, 200) or TYPE_LABELS[case_type],
@@ -224,8 +222,6 @@ class CaseDesk:
                 )
                 s.add(case)
                 s.flush()
-                local = self.rules.to_local(created)
-                case.number = f"GD{local:%Y%m%d}{case.id:06d}"
                 timing = {}
                 if data.reported_at is not None:  # what was claimed, and when it really arrived
                     timing = {"reported_at": str(data.reported_at)[:64], "received_at": _iso(now),
@@ -244,6 +240,15 @@ class CaseDesk:
                 raise
             return existing, False
         return view, True
+
+    @staticmethod
+    def _free_number(s: Session, local_day) -> str:
+        """A random case number of that day not yet taken (a clash is one in 729 million)."""
+        for _ in range(20):
+            number = new_case_number(local_day)
+            if s.scalar(select(Case.id).where(Case.number == number)) is None:
+                return number
+        raise Conflict("暂时无法生成工单号，请再试一次")
 
     def _by_key(self, key: str, actor: Actor) -> dict | None:
         with self._read() as s:
@@ -311,20 +316,19 @@ class CaseDesk:
             ]
 
     def lookup(self, number: str, check_code: str) -> dict:
-        """What a resident may know about their case, given the number and check code."""
-        number = (number or "").strip().upper()
-        with self._lookup_lock:
-            now = _time.monotonic()
-            recent = [t for t in self._lookup_failures.get(number, []) if now - t < 900]
-            self._lookup_failures[number] = recent
-            if len(recent) >= 5:
-                raise NotAllowed("查询次数过多，请 15 分钟后再试，或拨打热线查询")
+        """What a resident may know about their case, given the number and check code.
+
+        NotFound for a wrong pair. How often one may try is the caller's throttle
+        (bot/throttle: per client and overall, never per case number, which would let
+        anyone lock a resident out of their own case)."""
+        number = normalize_case_number(number)
+        code = normalize_check_code(check_code).encode()
         with self._read() as s:
             case = s.scalar(select(Case).where(Case.number == number))
-            ok = case is not None and secrets.compare_digest(case.check_code, (check_code or "").strip())
+            # Compared even when there is no such case, so both cost the same.
+            expected = case.check_code.upper().encode() if case is not None else b"-" * len(code)
+            ok = secrets.compare_digest(expected, code) and case is not None
             if not ok:
-                with self._lookup_lock:
-                    self._lookup_failures.setdefault(number, []).append(_time.monotonic())
                 raise NotFound("工单号或查询码不正确")
             return {
                 "number": case.number,
@@ -389,7 +393,11 @@ class CaseDesk:
             raise NotAllowed("只有班长可以分派工单")
         with self._write() as s:
             case = self._get(s, number)
-            user = s.scalar(select(User).where(User.username == username, User.active.is_(True)))
+            from bot.cases.users import find_user  # (argon2 setup only where users are handled)
+
+            user = find_user(s, username)
+            if user is not None and not user.active:
+                user = None
             if user is None or user.role not in (Role.operator, Role.supervisor):
                 raise CaseError(f"不能分派给 {username}：没有这个话务员")
             old = s.get(User, case.assignee_id).username if case.assignee_id else None

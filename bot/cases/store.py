@@ -32,7 +32,8 @@ class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Human case number, e.g. GD20250521000012; given to the resident with the check code.
+    # Human case number, GD + local date + 6 random characters (bot/cases/codes.py), e.g.
+    # GD20250521K7M3QX (older cases: GD20250521000012); given to the resident with the check code.
     number: Mapped[str | None] = mapped_column(String(32), unique=True)
     check_code: Mapped[str] = mapped_column(String(16))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)

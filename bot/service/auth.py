@@ -9,33 +9,39 @@
   is derived from the session id, so another site cannot forge it.
 - Machine callers (the Rasa action server, the channel relays) send
   `Authorization: Bearer $JZ_BOT_TOKEN`.
+- Throttles (bot/throttle): logins per client address, then a progressive delay per
+  normalised username; case lookups per client and overall; counters in the database.
 
 Route rules are declared with `require(...)` on each route; tests/cases/test_auth_routes.py
 enumerates the app's routes and checks each one against its rule.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import dataclass
-from pathlib import Path
 
+import anyio
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bot.cases.desk import BOT, Actor
 from bot.cases.model import Role
 from bot.cases.users import get_user
+from bot.config import data_dir_secret
+from bot.throttle import LoginThrottle, LookupThrottle, Refusal, build_storage, client_key
+
+_throttle_lock = threading.Lock()
 
 SESSION_COOKIE = "jz_session"
 PRELOGIN_COOKIE = "jz_prelogin"
 SESSION_MAX_AGE = int(os.environ.get("JZ_SESSION_HOURS", "8")) * 3600
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-LOGIN_MAX_FAILURES = 5
-LOGIN_LOCK_SECONDS = 300
 
 ALL_ROLES = tuple(Role)
 DESK_ROLES = (Role.operator, Role.supervisor, Role.admin)
@@ -50,21 +56,7 @@ def secret_key(app) -> str:
     if cached:
         return cached
     cfg = app.state.settings
-    key = cfg.secret_key
-    if not key:
-        path = Path(cfg.data_dir) / "secret_key"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-        except FileExistsError:
-            pass
-        for _ in range(50):  # another process may be writing it right now
-            if path.read_text().strip():
-                break
-            time.sleep(0.01)
-        key = path.read_text().strip()
+    key = cfg.secret_key or data_dir_secret(cfg.data_dir, "secret_key")
     app.state._session_secret = key
     return key
 
@@ -184,37 +176,66 @@ def prelogin_valid(request: Request, token: str | None) -> bool:
     return hmac.compare_digest(str(value), nonce)
 
 
-# ---------------------------------------------------------------- login throttle
+# ---------------------------------------------------------------- throttles
 
-class LoginThrottle:
-    """Refuses a username for a while after repeated wrong passwords (per process)."""
-
-    def __init__(self):
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def locked(self, username: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._failures.get(username, []) if now - t < LOGIN_LOCK_SECONDS]
-            self._failures[username] = recent
-            return len(recent) >= LOGIN_MAX_FAILURES
-
-    def failed(self, username: str) -> None:
-        with self._lock:
-            self._failures.setdefault(username, []).append(time.monotonic())
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(username, None)
+def _throttle_storage(app):
+    """The throttles' counters (bot/throttle): the service database unless
+    JZ_RATE_LIMIT_URL names another storage. `app.state.throttle_clock` (tests) sets the clock."""
+    storage = getattr(app.state, "throttle_storage", None)
+    if storage is None:
+        with _throttle_lock:
+            storage = getattr(app.state, "throttle_storage", None)
+            if storage is None:
+                url = getattr(app.state.settings, "rate_limit_url", "")
+                clock = getattr(app.state, "throttle_clock", time.time)
+                storage = app.state.throttle_storage = build_storage(app.state.db, url, clock)
+    return storage
 
 
 def login_throttle(app) -> LoginThrottle:
     """The app's login throttle (one per app, created on first use)."""
     throttle = getattr(app.state, "login_throttle", None)
     if throttle is None:
-        throttle = app.state.login_throttle = LoginThrottle()
+        storage = _throttle_storage(app)
+        throttle = app.state.login_throttle = LoginThrottle(storage, clock=getattr(
+            app.state, "throttle_clock", time.time))
     return throttle
+
+
+def lookup_throttle(app) -> LookupThrottle:
+    """The app's case-lookup throttle (one per app, created on first use)."""
+    throttle = getattr(app.state, "lookup_throttle", None)
+    if throttle is None:
+        storage = _throttle_storage(app)
+        throttle = app.state.lookup_throttle = LookupThrottle(storage, clock=getattr(
+            app.state, "throttle_clock", time.time))
+    return throttle
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as throttles count it. Behind a reverse proxy this is what
+    uvicorn took from X-Forwarded-For (it trusts that header only from
+    --forwarded-allow-ips, by default 127.0.0.1)."""
+    return client_key(request.client.host if request.client else "")
+
+
+def too_many(refusal: Refusal) -> HTTPException:
+    return HTTPException(status_code=429, detail=refusal.message,
+                         headers={"Retry-After": str(refusal.retry_after)})
+
+
+def password_check_limiter(app):
+    """At most JZ_LOGIN_HASH_CONCURRENCY argon2 checks at once (each takes ~64 MiB); the
+    rest wait on the event loop, holding neither a thread nor memory. One per event loop."""
+    loop = asyncio.get_running_loop()
+    limiters = getattr(app.state, "_hash_limiters", None)
+    if limiters is None:
+        limiters = app.state._hash_limiters = weakref.WeakKeyDictionary()
+    limiter = limiters.get(loop)
+    if limiter is None:
+        size = max(1, int(getattr(app.state.settings, "login_hash_concurrency", 2) or 2))
+        limiter = limiters[loop] = anyio.CapacityLimiter(size)
+    return limiter
 
 
 # ---------------------------------------------------------------- route rules

@@ -76,7 +76,7 @@ def urgent_tracker(tracker_for, key="urgent-test-key-1"):
 def test_urgent_report_is_stored_once_however_often_it_is_retried(service_env, tracker_for):
     first, _ = run(ActionSubmitUrgent(), urgent_tracker(tracker_for, "urgent-retry-1"))
     again, _ = run(ActionSubmitUrgent(), urgent_tracker(tracker_for, "urgent-retry-1"))
-    number = re.search(r"GD\d+", first[0])[0]
+    number = re.search(r"GD[0-9A-Z]+", first[0])[0]
     assert number in again[0]
     assert "110" in first[0]
     case = stored_case(service_env, "urgent-retry-1")
@@ -101,13 +101,32 @@ def test_urgent_report_survives_the_service_being_down(service_env, tracker_for,
 
 def test_handover_tells_the_case_number_and_when(service_env, tracker_for):
     messages, _ = run(ActionHandover(), tracker_for("我要找工作人员", intent="request_human"))
-    assert re.search(r"工单号 GD\d+，查询码 \d{6}", messages[0])
+    assert re.search(r"工单号 GD[0-9A-Z]+，查询码 [0-9A-Z]{8}", messages[0])
     assert "答复您" in messages[0]
+
+
+def test_a_resident_checks_their_case_in_the_chat(service_env, tracker_for):
+    from actions.handover import ActionCheckCase
+
+    messages, _ = run(ActionHandover(), tracker_for("我要找工作人员", intent="request_human", sender="checker-1"))
+    number, code = re.search(r"工单号 (GD[0-9A-Z]+)，查询码 ([0-9A-Z]{8})", messages[0]).groups()
+    typed = f"查一下工单 {number.lower()} 查询码 {''.join(chr(ord(c) + 0xFEE0) for c in code)}"  # lower case, full width
+    found, _ = run(ActionCheckCase(), tracker_for(typed, intent="check_case", sender="checker-1"))
+    assert f"工单 {number} 现在的状态是" in found[0]
+    # one chat user guessing is stopped (counted by conversation) without stopping the others
+    for _ in range(10):
+        wrong, _ = run(ActionCheckCase(), tracker_for(f"工单{number}查询码ZZZZ2222", intent="check_case",
+                                                      sender="guesser-1"))
+        assert "没有查到" in wrong[0]
+    stopped, _ = run(ActionCheckCase(), tracker_for(typed, intent="check_case", sender="guesser-1"))
+    assert "次数太多" in stopped[0]
+    again, _ = run(ActionCheckCase(), tracker_for(typed, intent="check_case", sender="checker-1"))
+    assert "现在的状态是" in again[0]
 
 
 def test_complaint_is_registered_for_supervision(service_env, tracker_for):
     messages, _ = run(ActionComplaint(), tracker_for("村干部把低保给他亲戚吃，这是关系保", intent="complain"))
-    assert "投诉举报" in messages[0] and re.search(r"GD\d+", messages[0])
+    assert "投诉举报" in messages[0] and re.search(r"GD[0-9A-Z]+", messages[0])
 
 
 def test_a_question_about_the_rules_is_answered_before_the_screen_starts(service_env, tracker_for):

@@ -92,7 +92,7 @@ def test_an_oversize_first_message_makes_exactly_one_case(service_env):
     first = "屋头断粮好几天了，娃儿没饭吃，" + "我们真的没有办法了" * 700   # ~6300 characters
     reported = NOW() - timedelta(minutes=2)
     told = report_urgently(first, sender, reported)
-    assert re.search(r"已登记为急难求助，工单号 GD\d+", told), told
+    assert re.search(r"已登记为急难求助，工单号 GD[0-9A-Z]+", told), told
     [case] = cases_of(service_env, sender)
     assert case.transcript[0]["text"].startswith("屋头断粮好几天了，娃儿没饭吃，我们真的没有办法了")
     assert len(case.transcript[0]["text"]) <= 4000 and "后面的已省略" in case.transcript[0]["text"]
@@ -134,7 +134,7 @@ def test_a_report_refused_at_once_still_gets_the_resident_a_case_number(service_
     monkeypatch.setattr("actions.cases.channel_of", lambda _tracker: "fax")  # a payload the schema refuses
     sender = sender_id("refused-now")
     told = report_urgently("屋头断粮好几天了，娃儿没饭吃", sender, NOW())
-    number = re.search(r"工单号 (GD\d+)", told)[1]
+    number = re.search(r"工单号 (GD[0-9A-Z]+)", told)[1]
     [case] = cases_of(service_env, sender)
     assert case.number == number and case.title.startswith("【未能自动登记】") and case.priority == "urgent"
     assert spool.dead_letters()[0]["case_number"] == number
@@ -214,7 +214,7 @@ def test_the_answer_is_lost_after_the_case_is_stored_and_the_retry_makes_no_dupl
         # 1. The client's own retry (same key) gets the stored case back.
         sender = sender_id("lost-once")
         told = report_urgently("屋头断粮好几天了", sender, NOW())
-        assert lost["n"] == 1 and re.search(r"工单号 GD\d+", told)
+        assert lost["n"] == 1 and re.search(r"工单号 GD[0-9A-Z]+", told)
         assert len(cases_of(service_env, sender)) == 1
         # 2. Every answer lost: the report is spooled although the service has it; the spool's
         #    later try makes no second case.

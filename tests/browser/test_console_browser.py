@@ -58,7 +58,7 @@ def test_operator_answers_and_resolves_an_urgent_case(service):
     assert "119" in chat(service, sender, "我家房子着火了，烧光了，一家三口今晚没地方住")
     chat(service, sender, "渠县三汇镇，电话13812345678")
     reply = chat(service, sender, "可以")
-    number = re.search(r"工单号 (GD\d+)", reply)[1]
+    number = re.search(r"工单号 (GD[0-9A-Z]+)", reply)[1]
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)

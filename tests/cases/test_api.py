@@ -49,12 +49,18 @@ def test_resident_lookup_needs_the_check_code(client):
     ok = client.post("/v1/cases/lookup", json={"number": created["number"], "check_code": created["check_code"]})
     assert ok.status_code == 200 and ok.json()["status_label"].startswith("已受理")
     assert "13812345678" not in ok.text and "张三" not in ok.text
+    # typed as a resident might: lower case, full-width, with a space
+    typed = created["check_code"].lower()[:4] + " " + created["check_code"][4:]
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in created["number"])
+    assert client.post("/v1/cases/lookup", json={"number": wide, "check_code": typed}).status_code == 200
     bad = client.post("/v1/cases/lookup", json={"number": created["number"], "check_code": "000000x"})
     assert bad.status_code == 404
-    for _ in range(5):
+    # the throttle is the client's (tests/cases/test_throttle.py), not the case's
+    for _ in range(9):
         client.post("/v1/cases/lookup", json={"number": created["number"], "check_code": "999999"})
     locked = client.post("/v1/cases/lookup", json={"number": created["number"], "check_code": created["check_code"]})
-    assert locked.status_code == 403
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert "12345" in locked.json()["detail"]
 
 
 def test_operator_reply_reaches_the_conversation_outbox(app, client):
@@ -83,7 +89,8 @@ def test_operator_reply_reaches_the_conversation_outbox(app, client):
 
 
 def test_login_failures_are_throttled(client):
-    for _ in range(5):
+    # Ten wrong passwords from one address: that address is refused, even the right password.
+    for _ in range(10):
         page = client.get("/console/login")
         token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
         r = client.post("/console/login", data={"username": "sup", "password": "wrong-password", "login_token": token})
@@ -91,7 +98,7 @@ def test_login_failures_are_throttled(client):
     page = client.get("/console/login")
     token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
     r = client.post("/console/login", data={"username": "sup", "password": PASSWORD, "login_token": token})
-    assert r.status_code == 429
+    assert r.status_code == 429 and "后再试" in r.text and int(r.headers["Retry-After"]) > 0
 
 
 def test_login_form_needs_its_token(client):

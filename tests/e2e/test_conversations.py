@@ -73,7 +73,7 @@ def test_urgent_escalation(stack):
         reply = c.say("渠县三汇镇，电话13812345678")
         assert "可以吗" in reply
         reply = c.say("可以")
-        number = re.search(r"工单号 (GD\d+)", reply)[1]
+        number = re.search(r"工单号 (GD[0-9A-Z]+)", reply)[1]
         case = c.case()
         assert case.number == number and case.type == "urgent" and case.priority == "urgent"
         assert case.hotline == "12345"  # 渠县 routes to 12345
@@ -95,7 +95,7 @@ def test_handover(stack):
     try:
         c.say("特困供养是啥子")
         reply = c.say("我要找人工客服")
-        assert re.search(r"工单号 GD\d+，查询码 \d{6}", reply) and "答复您" in reply
+        assert re.search(r"工单号 GD[0-9A-Z]+，查询码 [0-9A-Z]{8}", reply) and "答复您" in reply
         case = c.case()
         assert case.type == "consultation" and any(t["text"] == "特困供养是啥子" for t in case.transcript)
         assert case.questions == ["特困供养是啥子"]
@@ -131,7 +131,7 @@ def test_web_chat_and_operator_reach_each_other_after_the_handover(stack):
     """Later messages join the case; the operator's reply is shown in the web chat, once."""
     sender = f"web-{uuid.uuid4().hex[:8]}"
     r = httpx.post(f"{stack.service_url}/v1/chat", json={"sender": sender, "message": "我要找工作人员"}, timeout=60)
-    number = re.search(r"工单号 (GD\d+)", texts(r.json()["messages"]))[1]
+    number = re.search(r"工单号 (GD[0-9A-Z]+)", texts(r.json()["messages"]))[1]
     from bot.cases.desk import Actor, CaseDesk
 
     # What the resident adds after the handover reaches the operator's case.

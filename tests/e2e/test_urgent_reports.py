@@ -97,7 +97,7 @@ def test_an_oversize_first_message_makes_exactly_one_case(stack):
     who = sender("huge")
     first = "屋头断粮好几天了，娃儿没饭吃，我们真的没有办法了。" * 200   # 5 000 characters
     reply = report(stack, who, first)
-    number = re.search(r"工单号 (GD\d+)", reply)
+    number = re.search(r"工单号 (GD[0-9A-Z]+)", reply)
     assert number, reply
     found = cases_of(stack, who)
     assert [c.number for c in found] == [number[1]]
@@ -148,7 +148,7 @@ def test_a_refused_report_raises_the_alert_and_never_blocks_later_reports(stack,
     assert last_resort.number in console.get("/console/dead-letters").text
     # A report made now arrives at once, as always.
     later = sender("later")
-    assert re.search(r"已登记为急难求助，工单号 GD\d+", report(stack, later, "屋头断粮好几天了，娃儿没饭吃"))
+    assert re.search(r"已登记为急难求助，工单号 GD[0-9A-Z]+", report(stack, later, "屋头断粮好几天了，娃儿没饭吃"))
     assert len(cases_of(stack, later)) == 1
 
 

@@ -2,7 +2,8 @@
 
 Thin: validates input, calls bot.cases.desk.CaseDesk with the caller as Actor,
 and maps domain errors to HTTP codes. Access rules are on every route
-(`require(...)`); the resident's status lookup is the only public route.
+(`require(...)`); the resident's status lookup is the only public route, and it is
+throttled per client and overall (bot/throttle), never per case number.
 """
 from __future__ import annotations
 
@@ -23,7 +24,10 @@ from bot.cases.model import (
 )
 from bot.cases.suggest import suggested_answers
 from bot.places import UnknownPlace
-from bot.service.auth import DESK_ROLES, HANDLER_ROLES, Principal, require
+from bot.throttle import Refusal
+from bot.service.auth import (
+    DESK_ROLES, HANDLER_ROLES, Principal, client_address, current_principal, lookup_throttle, require, too_many,
+)
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -142,8 +146,8 @@ class FollowupIn(BaseModel):
 
 
 class LookupIn(BaseModel):
-    number: str = Field(min_length=4, max_length=32)
-    check_code: str = Field(min_length=4, max_length=16)
+    number: str = Field(min_length=4, max_length=32, description="GD…; case, spaces and full-width digits do not matter")
+    check_code: str = Field(min_length=4, max_length=16, description="8 characters (older cases: 6 digits)")
 
 
 class DeliveredIn(BaseModel):
@@ -209,9 +213,43 @@ def escalate_overdue(principal: Principal = Depends(require(Role.supervisor, Rol
     return {"escalated": run(desk.escalate_overdue, principal.actor)}
 
 
-@router.post("/cases/lookup", summary="Resident's status lookup by case number and check code (public)")
-def lookup(body: LookupIn, desk: CaseDesk = Depends(get_desk)) -> dict:
-    return run(desk.lookup, body.number, body.check_code)
+class ErrorOut(BaseModel):
+    detail: str = Field(description="Chinese, safe to show to the person")
+
+
+def lookup_client(request: Request, conversation: str | None) -> str:
+    """Who a lookup is counted against: the caller's address, or, for the bot token
+    (the action server asks on behalf of every chat resident from one address), the
+    resident's conversation, so one chat user's guessing does not block the others."""
+    if conversation:
+        principal = current_principal(request)
+        if principal is not None and principal.kind == "bot":
+            return f"conversation:{conversation}"
+    return client_address(request)
+
+
+@router.post(
+    "/cases/lookup", summary="Resident's status lookup by case number and check code (public)",
+    responses={404: {"model": ErrorOut, "description": "No case with this number and check code"},
+               429: {"model": ErrorOut, "description": "Too many failed lookups from this client, or from everyone "
+                                                       "lately; the Retry-After header says when to try again"}},
+)
+def lookup(body: LookupIn, request: Request, desk: CaseDesk = Depends(get_desk),
+           x_jz_conversation: str | None = Header(
+               None, max_length=ID_MAX,
+               description="With the bot token: the resident's conversation id, which the lookup throttle "
+                           "counts instead of the caller's address")) -> dict:
+    throttle = lookup_throttle(request.app)
+    attempt = throttle.begin(lookup_client(request, x_jz_conversation))
+    if isinstance(attempt, Refusal):
+        raise too_many(attempt)
+    try:
+        found = desk.lookup(body.number, body.check_code)
+    except NotFound as exc:
+        throttle.failed(attempt)
+        raise http_error(exc) from exc
+    throttle.succeeded(attempt)
+    return found
 
 
 # ------------------------------------------------------------------ dead letters

@@ -5,12 +5,17 @@ Every page needs a login (require_page); every form POST carries a CSRF token
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import random
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
+import anyio
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -22,20 +27,26 @@ from bot.cases.model import (
     CaseType, Channel, Role, Status,
 )
 from bot.cases.suggest import suggested_answers
-from bot.cases.users import authenticate, get_user
+from bot.cases.users import (
+    complete_login, find_login_user, get_user, normalize_username, observe_verify_seconds, typical_verify_seconds,
+    verify_password,
+)
 from bot.places import UnknownPlace, known_places
 from bot.service.auth import (
     ALL_ROLES, DESK_ROLES, HANDLER_ROLES, PRELOGIN_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE,
-    Principal, csrf_token, issue_session, login_throttle, prelogin_token, prelogin_valid,
-    require_page, secret_key,
+    Principal, client_address, csrf_token, issue_session, login_throttle, password_check_limiter,
+    prelogin_token, prelogin_valid, require_page, secret_key,
 )
 from bot.service.routers.cases import get_desk
+from bot.throttle import Refusal
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 CST = timezone(timedelta(hours=8))
 FLASH_COOKIE = "jz_flash"
+# How long a refused login waits for its 429 (at most the Retry-After itself).
+REFUSAL_PAUSE_SECONDS = 1.0
 CONSOLE_QUEUES = ("unassigned", "mine", "urgent", "overdue", "followup")
 # Status actions offered on the case page (the workflow decides which apply).
 STATUS_ACTIONS = {
@@ -113,31 +124,74 @@ def login_page(request: Request, next: str = "/console") -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, username: str = Form(..., max_length=64), password: str = Form(..., max_length=256),
-          login_token: str = Form(""), next: str = Form("/console")):
-    def fail(message: str, status: int) -> HTMLResponse:
+async def login(request: Request, username: str = Form(..., max_length=64), password: str = Form(..., max_length=256),
+                login_token: str = Form(""), next: str = Form("/console")):
+    """Async on purpose: the throttle and the user lookup run in the thread pool, the
+    argon2 check in its own small pool (password_check_limiter), and an unknown username
+    waits on the event loop; a flood of logins then holds no thread /healthz needs."""
+    def fail(message: str, status: int, retry_after: int | None = None) -> HTMLResponse:
         nonce, token = prelogin_token(request)
         resp = _render(request, "console/login.html", None, login_token=token, next=_safe_next(next),
                        error=message, username=username)
         resp.status_code = status
+        if retry_after is not None:
+            resp.headers["Retry-After"] = str(retry_after)
         resp.set_cookie(PRELOGIN_COOKIE, nonce, httponly=True, samesite="strict", path="/console", max_age=3600)
         return resp
 
     if not prelogin_valid(request, login_token):
         return fail("页面已过期，请重新登录", 403)
-    if login_throttle(request.app).locked(username):
-        return fail("密码错误次数过多，请 5 分钟后再试", 429)
-    with request.app.state.db.session() as s:
-        user = authenticate(s, username, password)
-        if user is not None:
-            s.commit()
-    if user is None:
-        login_throttle(request.app).failed(username)
+    app = request.app
+    name = normalize_username(username)        # the one form login and its throttle use
+    address = client_address(request)
+    throttle = login_throttle(app)
+
+    async def refuse(refusal: Refusal) -> HTMLResponse:
+        # A refused client waits a little for its answer: a flood that waits for answers
+        # (most do) slows down to a few requests a second, and waiting costs nothing here.
+        await asyncio.sleep(min(REFUSAL_PAUSE_SECONDS, refusal.retry_after))
+        return fail(refusal.message, 429, refusal.retry_after)
+
+    if (refusal := throttle.blocked_locally(address)) is not None:
+        return await refuse(refusal)          # known blocked: not even a thread or a query
+
+    def before_hashing():
+        attempt = throttle.begin(name, address)
+        if isinstance(attempt, Refusal):
+            return attempt, None
+        with app.state.db.session() as s:
+            return attempt, find_login_user(s, name)
+
+    attempt, found = await run_in_threadpool(before_hashing)
+    if isinstance(attempt, Refusal):
+        return await refuse(attempt)
+    started = time.perf_counter()
+    if found is None:
+        # Unknown (or disabled) name: no argon2, only as long a wait as a real check takes.
+        await asyncio.sleep(typical_verify_seconds() * random.uniform(0.85, 1.15))
+        ok = False
+    else:
+        ok = await anyio.to_thread.run_sync(verify_password, found.password_hash, password,
+                                            limiter=password_check_limiter(app))
+        observe_verify_seconds(time.perf_counter() - started)
+    if not ok:
+        await run_in_threadpool(throttle.failed, attempt)
         return fail("用户名或密码不正确", 401)
-    login_throttle(request.app).succeeded(username)
+
+    def finish():
+        throttle.succeeded(attempt)
+        with app.state.db.session() as s:
+            user = complete_login(s, found.id, password)
+            if user is not None:
+                s.commit()
+            return user
+
+    user = await run_in_threadpool(finish)
+    if user is None:
+        return fail("用户名或密码不正确", 401)
     resp = RedirectResponse(_safe_next(next) if user.role != Role.volunteer else "/console/report", status_code=303)
     resp.set_cookie(
-        SESSION_COOKIE, issue_session(request.app, user), max_age=getattr(request.app.state, "session_max_age", SESSION_MAX_AGE),
+        SESSION_COOKIE, issue_session(app, user), max_age=getattr(app.state, "session_max_age", SESSION_MAX_AGE),
         httponly=True, samesite="lax", path="/",
         secure=request.url.scheme == "https",
     )
