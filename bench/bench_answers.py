@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import tempfile
-from pathlib import Path
 
 import httpx
 
 from bench.grading import Graded, grade, load_keys, route_of, summary, turn_actions
-from bot.config import PROJECT_ROOT, Settings
+from bot.config import PROJECT_ROOT
 
 BASIS = re.compile(r"《([^》]+)》([^；。《（]+)")
 DEV_KEYS = PROJECT_ROOT.parent / "shared" / "eval" / "answer_keys_dev.jsonl"
@@ -48,29 +46,21 @@ def cited_topics(kb, texts: list[str]) -> set[str]:
 
 
 def through_bot(sets: dict[str, list[dict]]) -> dict[str, list[Graded]]:
-    from bot.stack import Stack, free_port
+    from bench.stack import running_stack
 
     out: dict[str, list[Graded]] = {}
     replies: dict[str, list[list[str]]] = {}
-    with tempfile.TemporaryDirectory() as d:
-        settings = Settings(data_dir=Path(d), rasa_port=free_port(), action_port=free_port(),
-                            service_port=free_port())
-        stack = Stack(settings)
-        stack.start()
-        try:
-            with httpx.Client(timeout=60) as client:
-                for name, keys in sets.items():
-                    out[name] = []
-                    for n, key in enumerate(keys):
-                        sender = f"grade-{name}-{n}"
-                        r = client.post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                                        json={"sender": sender, "message": key["q"]})
-                        texts = [m.get("text", "") for m in r.json() if m.get("text")]
-                        route = route_of(turn_actions(Path(d) / "rasa_tracker.db", sender))
-                        out[name].append(grade(key, texts, route))
-                        replies.setdefault(name, []).append(texts)
-        finally:
-            stack.stop()
+    with running_stack() as (stack, data_dir), httpx.Client(timeout=60) as client:
+        for name, keys in sets.items():
+            out[name] = []
+            for n, key in enumerate(keys):
+                sender = f"grade-{name}-{n}"
+                r = client.post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                                json={"sender": sender, "message": key["q"]})
+                texts = [m.get("text", "") for m in r.json() if m.get("text")]
+                route = route_of(turn_actions(data_dir / "rasa_tracker.db", sender))
+                out[name].append(grade(key, texts, route))
+                replies.setdefault(name, []).append(texts)
     LAST_REPLIES.clear()
     LAST_REPLIES.update(replies)
     return out

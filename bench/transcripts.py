@@ -9,14 +9,11 @@ one conversation. Buttons are shown as [title].
 from __future__ import annotations
 
 import sys
-import tempfile
 import uuid
-from pathlib import Path
 
 import httpx
 
-from bot.config import Settings
-from bot.stack import Stack, free_port
+from bench.stack import running_stack
 
 EXAMPLES = [
     "低保每个月几号发钱",
@@ -41,21 +38,14 @@ def show(client: httpx.Client, rasa_url: str, sender: str, message: str) -> None
 
 
 def main(argv: list[str]) -> None:
-    with tempfile.TemporaryDirectory() as d:
-        stack = Stack(Settings(data_dir=Path(d), rasa_port=free_port(), action_port=free_port(),
-                               service_port=free_port()))
-        stack.start()
-        try:
-            with httpx.Client(timeout=60) as client:
-                if argv:
-                    sender = f"demo-{uuid.uuid4().hex[:8]}"
-                    for message in argv:
-                        show(client, stack.rasa_url, sender, message)
-                else:
-                    for message in EXAMPLES:
-                        show(client, stack.rasa_url, f"demo-{uuid.uuid4().hex[:8]}", message)
-        finally:
-            stack.stop()
+    with running_stack() as (stack, _), httpx.Client(timeout=60) as client:
+        if argv:
+            sender = f"demo-{uuid.uuid4().hex[:8]}"
+            for message in argv:
+                show(client, stack.rasa_url, sender, message)
+        else:
+            for message in EXAMPLES:
+                show(client, stack.rasa_url, f"demo-{uuid.uuid4().hex[:8]}", message)
 
 
 if __name__ == "__main__":

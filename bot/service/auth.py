@@ -192,24 +192,21 @@ def _throttle_storage(app):
     return storage
 
 
-def login_throttle(app) -> LoginThrottle:
-    """The app's login throttle (one per app, created on first use)."""
-    throttle = getattr(app.state, "login_throttle", None)
+def _app_throttle(app, name: str, kind):
+    """One throttle of `kind` per app, kept on app.state under `name`, created on first use."""
+    throttle = getattr(app.state, name, None)
     if throttle is None:
-        storage = _throttle_storage(app)
-        throttle = app.state.login_throttle = LoginThrottle(storage, clock=getattr(
-            app.state, "throttle_clock", time.time))
+        throttle = kind(_throttle_storage(app), clock=getattr(app.state, "throttle_clock", time.time))
+        setattr(app.state, name, throttle)
     return throttle
+
+
+def login_throttle(app) -> LoginThrottle:
+    return _app_throttle(app, "login_throttle", LoginThrottle)
 
 
 def lookup_throttle(app) -> LookupThrottle:
-    """The app's case-lookup throttle (one per app, created on first use)."""
-    throttle = getattr(app.state, "lookup_throttle", None)
-    if throttle is None:
-        storage = _throttle_storage(app)
-        throttle = app.state.lookup_throttle = LookupThrottle(storage, clock=getattr(
-            app.state, "throttle_clock", time.time))
-    return throttle
+    return _app_throttle(app, "lookup_throttle", LookupThrottle)
 
 
 def client_address(request: Request) -> str:
