@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import json
 import statistics
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import httpx
 
-from bot.config import Settings
-from bot.stack import Stack, free_port
+from bench.stack import running_stack
 from bot.text import too_long_note
 
 OTHER_MESSAGES = 60
@@ -93,33 +90,27 @@ def _figures(name: str, latencies: list[float], baseline_p50: float) -> dict:
 
 
 def run() -> dict:
-    with tempfile.TemporaryDirectory() as d:
-        stack = Stack(Settings(data_dir=Path(d), rasa_port=free_port(), action_port=free_port(),
-                               service_port=free_port()))
-        stack.start()
-        try:
-            url = f"{stack.rasa_url}/webhooks/rest/webhook"
-            with httpx.Client(timeout=60) as client:  # warm-up: both kinds of message
-                for i in range(3):
-                    _post(client, url, f"bench-warm-{i}", QUESTION)
-                    _post(client, url, f"bench-warm-long-{i}", LONG)
-                long_ms = []
-                for i in range(LONG_MESSAGES):
-                    ms, answers = _post(client, url, f"bench-long-{i}", LONG)
-                    if not answers or answers[0].get("text") != too_long_note() or len(answers) < 2:
-                        raise RuntimeError(f"the long message was not answered kindly: {answers[:2]}")
-                    long_ms.append(ms)
+    with running_stack() as (stack, _):
+        url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        with httpx.Client(timeout=60) as client:  # warm-up: both kinds of message
+            for i in range(3):
+                _post(client, url, f"bench-warm-{i}", QUESTION)
+                _post(client, url, f"bench-warm-long-{i}", LONG)
+            long_ms = []
+            for i in range(LONG_MESSAGES):
+                ms, answers = _post(client, url, f"bench-long-{i}", LONG)
+                if not answers or answers[0].get("text") != too_long_note() or len(answers) < 2:
+                    raise RuntimeError(f"the long message was not answered kindly: {answers[:2]}")
+                long_ms.append(ms)
 
-            alone = _other_conversation(url, "alone")
-            with Background(url, LONG, every=1.0) as long_each_second:
-                with_long = _other_conversation(url, "long")
-            with Background(url, QUESTION, every=1.0):
-                with_short = _other_conversation(url, "short")
-            with Background(url, LONG, every=0) as flood:
-                with_flood = _other_conversation(url, "flood")
-            alone += _other_conversation(url, "alone-again")
-        finally:
-            stack.stop()
+        alone = _other_conversation(url, "alone")
+        with Background(url, LONG, every=1.0) as long_each_second:
+            with_long = _other_conversation(url, "long")
+        with Background(url, QUESTION, every=1.0):
+            with_short = _other_conversation(url, "short")
+        with Background(url, LONG, every=0) as flood:
+            with_flood = _other_conversation(url, "flood")
+        alone += _other_conversation(url, "alone-again")
 
     baseline = statistics.median(alone)
     return {

@@ -14,13 +14,13 @@ import statistics
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
-from bot.config import PROJECT_ROOT, Settings
+from bench.stack import running_stack
+from bot.config import PROJECT_ROOT
 from bot.rasa_model import ensure_model
-from bot.stack import Stack, free_port
+from bot.stack import free_port
 
 MESSAGES_PER_LEVEL = 120
 LEVELS = (1, 4, 16)
@@ -65,21 +65,15 @@ async def _load(url: str, concurrency: int, total: int) -> tuple[list[float], fl
 
 def round_trip() -> dict:
     figures: dict = {}
-    with tempfile.TemporaryDirectory() as d:
-        stack = Stack(Settings(data_dir=Path(d), rasa_port=free_port(), action_port=free_port(),
-                               service_port=free_port()))
-        stack.start()
-        try:
-            url = f"{stack.rasa_url}/webhooks/rest/webhook"
-            asyncio.run(_load(url, 2, 10))  # warm-up
-            for level in LEVELS:
-                lat, seconds, errors = asyncio.run(_load(url, level, MESSAGES_PER_LEVEL))
-                figures[f"roundtrip_c{level}_p50_ms"] = round(statistics.median(lat), 1)
-                figures[f"roundtrip_c{level}_p95_ms"] = round(_pct(lat, 95), 1)
-                figures[f"roundtrip_c{level}_msgs_per_s"] = round(len(lat) / seconds, 1)
-                figures[f"roundtrip_c{level}_errors"] = errors
-        finally:
-            stack.stop()
+    with running_stack() as (stack, _):
+        url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        asyncio.run(_load(url, 2, 10))  # warm-up
+        for level in LEVELS:
+            lat, seconds, errors = asyncio.run(_load(url, level, MESSAGES_PER_LEVEL))
+            figures[f"roundtrip_c{level}_p50_ms"] = round(statistics.median(lat), 1)
+            figures[f"roundtrip_c{level}_p95_ms"] = round(_pct(lat, 95), 1)
+            figures[f"roundtrip_c{level}_msgs_per_s"] = round(len(lat) / seconds, 1)
+            figures[f"roundtrip_c{level}_errors"] = errors
     return figures
 
 
