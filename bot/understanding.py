@@ -141,7 +141,6 @@ def _set_entities(doc, spans) -> None:
 
 
 def _build_pipeline(kb_dir: Path):
-    import spacy
     from spacy.language import Language
     from spacy.tokens import Doc, Span
 
