@@ -176,7 +176,10 @@ class CardIndex:
             for f, w in self._weigh(feats).items():
                 self._postings[f].append((i, w))
         self._kinds = np.array([c.kind for c in cards])
-        self._program_words = [self._card_programs(card) for card in cards]
+        # The programs each card is about: its own, and any its phrasings name.
+        self._program_words = [{card.program} if card.program else set() for card in cards]
+        for ci, text in zip(self._owner, self._texts):
+            self._program_words[ci].update(vocab.topics_in(text))
         # The classifier also learns from each card's answer: questions copied from official
         # pages use the answer's terms (一证一书, 分散供养) more than residents' phrasings do.
         answers = [normalize_text(card.answer.text, vocab) for card in cards]
@@ -190,12 +193,6 @@ class CardIndex:
         vec = {f: (1.0 + math.log(tf) if tf >= 1 else tf) * self._idf.get(f, 0.0) for f, tf in feats.items()}
         norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
         return {f: w / norm for f, w in vec.items() if w > 0}
-
-    def _card_programs(self, card: Card) -> set[str]:
-        found = {card.program} if card.program else set()
-        for text in card.texts:
-            found.update(self.vocab.topics_in(normalize_text(text, self.vocab)))
-        return found
 
     def lexical_scores(self, normalized: str) -> dict[int, float]:
         """Cosine similarity of the message with every card text that shares a feature."""
