@@ -160,7 +160,7 @@ def compose_answer(kb: KnowledgeBase, question: str, jurisdiction: str | None) -
     # named gets the national rule; otherwise the asker's own place.
     place = query.place or (None if query.other_place else asker)
     hits, per_question = kb.rank_cards_by_question(query)
-    # Two questions in one message ("什么时候发？公示几天？"), each surely matched: answer both.
+    # Two questions in one message ("什么时候发？公示几天？"), each matched by a card: answer both.
     distinct = list({h.card.id: h for h in per_question if h.score >= CARD_EACH_QUESTION}.values())[:2]
     if len(distinct) == 2:
         return answer_from_cards(kb, query, distinct, place)
