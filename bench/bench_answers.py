@@ -3,7 +3,10 @@
 Two sets, each message sent as a new conversation through Rasa's REST channel
 (→ NLU → action server → service → knowledge base):
 - the real residents' dev questions, ../shared/eval/answer_keys_dev.jsonl;
-- our own labelled set, policy_kb/eval/answer_keys.jsonl (keys written before any run).
+- our own labelled set, policy_kb/eval/answer_keys.jsonl (keys written before any run; since
+  2026-12-01 tuned against, so optimistic);
+- our fresh held-out set, policy_kb/eval/answer_keys_fresh.jsonl (written from the sources
+  alone on 2026-12-01, before any run; measured, never tuned against).
 Figures: the key-graded share of each, the routes taken (answer / screen / urgent /
 volunteer_case / handover / fallback), urgent false alarms (urgent where the key
 expects an answer) and missed emergencies (an urgent key not routed urgent).
@@ -26,10 +29,12 @@ from bot.config import PROJECT_ROOT
 BASIS = re.compile(r"《([^》]+)》([^；。《（]+)")
 DEV_KEYS = PROJECT_ROOT.parent / "shared" / "eval" / "answer_keys_dev.jsonl"
 OWN_KEYS = PROJECT_ROOT / "policy_kb" / "eval" / "answer_keys.jsonl"
+FRESH_KEYS = PROJECT_ROOT / "policy_kb" / "eval" / "answer_keys_fresh.jsonl"
 
 
 def _sets() -> dict[str, list[dict]]:
-    return {name: load_keys(path) for name, path in (("dev", DEV_KEYS), ("own", OWN_KEYS)) if path.exists()}
+    return {name: load_keys(path) for name, path in (("dev", DEV_KEYS), ("own", OWN_KEYS), ("fresh", FRESH_KEYS))
+            if path.exists()}
 
 
 def cited_topics(kb, texts: list[str]) -> set[str]:
@@ -121,7 +126,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", action="store_true", help="grade the knowledge base in-process (no Rasa)")
     ap.add_argument("--misses", action="store_true", help="print the questions that failed")
-    ap.add_argument("--set", choices=("dev", "own"), help="only this set")
+    ap.add_argument("--set", choices=("dev", "own", "fresh"), help="only this set")
     args = ap.parse_args()
     sets = {k: v for k, v in _sets().items() if not args.set or k == args.set}
     graded = in_process(sets) if args.kb else through_bot(sets)

@@ -14,8 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.numbers import normalize_numbers
-from bot.places import find_place_in_text
+from bot.understanding import Query, understand
 
 FACT_IDS = (
     "jurisdiction", "hukou", "household_size", "monthly_income", "ages", "disability_type",
@@ -125,13 +124,17 @@ def _household_size(text: str, expecting: str | None) -> int | None:
     return None
 
 
-def extract_facts(text: str, expecting: str | None = None) -> dict[str, Any]:
-    """The facts one message states. Only what it states: silence is not "no"."""
-    t = normalize_numbers(text)
+def extract_facts(text: str, expecting: str | None = None, query: "Query | None" = None) -> dict[str, Any]:
+    """The facts one message states. Only what it states: silence is not "no".
+
+    The message is read through bot.understanding (simplified characters, numbers as digits,
+    the place named); the patterns read its words as written (`Query.literal`), since they
+    tell 低保户 from 低保标准. Pass the `query` when the message is already read."""
+    query = query or understand(text)
+    t = query.literal
     facts: dict[str, Any] = {}
-    place = find_place_in_text(text)
-    if place:
-        facts["jurisdiction"] = place
+    if query.place:
+        facts["jurisdiction"] = query.place
     if _HUKOU_RURAL.search(t):
         facts["hukou"] = "rural"
     elif _HUKOU_URBAN.search(t):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 # One rule at every door (the web chat relay, the Telegram gateway, Rasa's REST channel):
@@ -46,6 +47,19 @@ def clean_message(text: str) -> str:
     text = _CONTROL.sub("", text)
     text = _SPACES.sub(" ", text)
     return text.strip()
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s").convert
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters as simplified (請問特困供養怎麼申請 → 请问特困供养怎么申请):
+    the classifier, the rules and the knowledge base are all written in simplified."""
+    return _t2s()(text) if text else text
 
 
 class Capped(NamedTuple):

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from bot.kb.vocab import CROSS_CUTTING_TOPICS
 from bot.numbers import normalize_numbers
 from bot.places import _ALIASES, NATIONAL, find_place_in_text
-from bot.text import clean_message, looks_like_question
+from bot.text import clean_message, looks_like_question, to_simplified
 
 # Words jieba tags as place names that are not places someone lives in.
 _NOT_PLACES = frozenset("""城市 农村 城镇 城乡 乡镇 乡村 社区 小区 村里 城里 县城 市区 城区 郊区 山区 本地 外地 当地 全国 国家 中国
@@ -60,7 +61,7 @@ QUESTION_KINDS: tuple[tuple[str, str], ...] = (
     ("退出", r"取消|停发|停了|退出|不给了|渐退|还能继续|会不会被|影响低保|没了"),
     ("流程", r"怎么申请|如何申请|咋个申请|咋申请|去哪|到哪|找谁|哪里办|在哪办|流程|程序|步骤|怎么办理|如何办理|申请.{0,4}(?:步骤|手续)|怎么弄|咋个弄|咋个办|怎么办"),
     ("定义", r"是什么|什么是|什么叫|啥子是|是啥|是指|啥意思|什么意思|指的是"),
-    ("条件", r"条件|要求|能不能|能否|可不可以|可以.{0,12}[吗不]|符合|够不够|算不算|得不得|有没有资格|资格|哪些人|谁可以|吗[?？]?$|不[?？]?$"),
+    ("条件", r"条件|要求|多少岁|几岁|年龄|年纪|能不能|能否|可不可以|可以.{0,12}[吗不]|符合|够不够|算不算|得不得|有没有资格|资格|哪些人|谁可以|吗[?？]?$|不[?？]?$"),
 )
 _FIRST_PERSON = re.compile(r"我家|我们家|我屋|屋头|本人|我是|我今年|我[妈爸母父儿女老丈妻媳孙]|我们[一两三四五六七八九\d]|我[一个]|我[在住有没离失得现已]")
 _FIGURE = re.compile(r"\d")
@@ -72,6 +73,7 @@ class Query:
     text: str                     # cleaned, simplified, vocabulary-normalised
     tokens: tuple[str, ...]       # jieba tokens of `text`, punctuation dropped
     numeric_text: str             # `text` with Chinese numerals as digits
+    literal: str                  # cleaned and simplified, numbers as digits, words as written
     place: str | None             # a served place named in the message
     other_place: str | None       # a place we do not serve (成都, 沈阳市)
     programs: tuple[str, ...]     # program ids named or hinted, strongest first
@@ -96,7 +98,7 @@ _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 
 def normalize_text(text: str, vocab) -> str:
     """What every reader compares: cleaned, simplified characters, the vocabulary's words."""
-    return vocab.normalize(_ENUMERATOR.sub("", _t2s()(clean_message(text))))
+    return vocab.normalize(_ENUMERATOR.sub("", to_simplified(clean_message(text))))
 
 
 def question_sentences(normalized: str) -> tuple[str, ...]:
@@ -196,13 +198,6 @@ def _build_pipeline(kb_dir: Path):
     return nlp, vocab
 
 
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s").convert
-
-
 _LOCK = threading.Lock()
 
 
@@ -234,13 +229,16 @@ def understand(text: str, kb_dir: Path | str | None = None) -> Query:
     place = find_place_in_text(" ".join(served)) if served else None
     other = next((kb for label, _, kb in ents if label == "OTHER_PLACE"), None)
     named = [kb for label, _, kb in ents if label == "PROGRAM"]
-    programs = tuple(dict.fromkeys([*named, *vocab.question_topics(doc.text)]))
+    # Programs before cross-cutting topics (申请, 热线): "申请低保要多久" is about 低保.
+    programs = tuple(sorted(dict.fromkeys([*named, *vocab.question_topics(doc.text)]),
+                            key=lambda t: t in CROSS_CUTTING_TOPICS))
     tokens = tuple(t.text for t in doc if not t.is_punct and not t.is_space)
     return Query(
         raw=text or "",
         text=doc.text,
         tokens=tokens,
         numeric_text=doc._.numeric_text,
+        literal=normalize_numbers(to_simplified(clean_message(text or ""))),
         place=None if place == NATIONAL else place,
         other_place=None if place else other,
         programs=programs,

@@ -91,3 +91,11 @@ def test_a_correction_replaces_the_earlier_fact():
     known = merge_facts(known, extract_facts("不对，是三口人"))
     assert known["household_size"] == 3
     assert known["monthly_income"] == 1000
+
+
+def test_traditional_characters_and_places_are_read_through_the_understanding_step():
+    facts = extract_facts("我們屋頭三口人，每個月收入一千五，住在渠縣農村")
+    assert facts["household_size"] == 3 and facts["monthly_income"] == 1500
+    assert facts["jurisdiction"] == "渠县" and facts["hukou"] == "rural"
+    # A city we do not serve is no jurisdiction of ours.
+    assert "jurisdiction" not in extract_facts("我在成都，家里两口人")

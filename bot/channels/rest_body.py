@@ -4,7 +4,8 @@ Pure logic, shared by the Rasa adapter (rasa_channels/rest.py, Python 3.10) and 
 tests. A body is a JSON object {"sender": "…", "message": "…"} with optional
 "metadata" (an object) and "input_channel" (a string). Anything else is refused with a
 400 and a message in Chinese (never Rasa's own 500); a message longer than
-MAX_MESSAGE_CHARS is cut there and the answer starts with a kind note (bot/text.py).
+MAX_MESSAGE_CHARS is cut there and the answer starts with a kind note (bot/text.py);
+traditional characters become simplified.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Union
 
-from bot.text import MAX_MESSAGE_CHARS, MAX_RAW_MESSAGE_CHARS, cap_message, too_long_note, too_long_refusal
+from bot.text import (MAX_MESSAGE_CHARS, MAX_RAW_MESSAGE_CHARS, cap_message, to_simplified, too_long_note,
+                      too_long_refusal)
 
 MAX_SENDER_CHARS = 128
 # A body this large cannot hold an acceptable message (\uXXXX escapes take 6 bytes a character).
@@ -77,6 +79,7 @@ def parse_rest_body(raw: Optional[bytes]) -> Union[RestMessage, BadRequest]:
     if input_channel is not None and not isinstance(input_channel, str):
         return BadRequest("bad_input_channel", "input_channel 应是一个字符串。")
 
-    capped = cap_message(message, MAX_MESSAGE_CHARS)
+    # Traditional characters are read as simplified from here on (classifier, rules, answers).
+    capped = cap_message(to_simplified(message), MAX_MESSAGE_CHARS)
     return RestMessage(sender=sender, text=capped.text, note=too_long_note() if capped.cut else None,
                        metadata=metadata, input_channel=input_channel or None, length=capped.length)

@@ -138,7 +138,9 @@ def near_copy(a: str, b: str) -> bool:
         return False
     if (a in b or b in a) and min(len(a), len(b)) >= 8:
         return True
-    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= NEAR_COPY
+    m = SequenceMatcher(None, a, b, autojunk=False)
+    # The cheap upper bounds first: most pairs fail them, and the full ratio is slow.
+    return m.real_quick_ratio() >= NEAR_COPY and m.quick_ratio() >= NEAR_COPY and m.ratio() >= NEAR_COPY
 
 
 def _read_answer(raw: dict, where: str, problems: list[str]) -> CardAnswer:
@@ -312,11 +314,13 @@ def card_status(card_answer: CardAnswer, by_id: dict[str, dict]) -> dict:
 
 
 def eval_questions(kb_dir: Path) -> list[str]:
-    """The shared evaluation questions, when they are beside the checkout (never to be copied)."""
-    path = kb_dir.parent.parent / "shared" / "eval" / "real_questions_dev.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line)["q"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Questions we measure with and must never copy: the shared evaluation questions (when
+    they are beside the checkout) and our fresh held-out set (policy_kb/eval/answer_keys_fresh.jsonl).
+    Our first labelled set is not among them: it has been tuned against (policy_kb/eval/README.md)."""
+    paths = [kb_dir.parent.parent / "shared" / "eval" / "real_questions_dev.jsonl",
+             kb_dir / "eval" / "answer_keys_fresh.jsonl"]
+    return [json.loads(line)["q"] for path in paths if path.exists()
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _load_provisions(kb_dir: Path) -> list[dict]:

@@ -16,6 +16,11 @@ def test_a_plain_message_passes_unchanged():
     assert m == RestMessage("me", "低保是什么", None, {"channel": "telegram"}, None, 5)
 
 
+def test_traditional_characters_are_read_as_simplified():
+    m = parse_rest_body(body(sender="me", message="孤兒可以被收養嗎？請問特困供養怎麼申請"))
+    assert isinstance(m, RestMessage) and m.text == "孤儿可以被收养吗？请问特困供养怎么申请"
+
+
 def test_an_over_long_message_is_cut_with_the_note():
     m = parse_rest_body(body(sender="me", message="我家" * 50_000))
     assert isinstance(m, RestMessage) and m.note == too_long_note()
