@@ -9,7 +9,9 @@ message after another (a bounded number each phase):
 - while a second client sends one 100 000-character message a second;
 - the control: the same client sending an ordinary question a second instead;
 - the worst case: 100 000-character messages back to back (one always in flight; the
-  rate is then set by how fast they are answered, so it is any busy second client).
+  rate is then set by how fast they are answered, so it is any busy second client), with
+  its control: ordinary questions back to back from the second client. On two cores any
+  second client that never pauses slows the first; what the length adds is the difference.
 """
 from __future__ import annotations
 
@@ -110,6 +112,8 @@ def run() -> dict:
             with_short = _other_conversation(url, "short")
         with Background(url, LONG, every=0) as flood:
             with_flood = _other_conversation(url, "flood")
+        with Background(url, QUESTION, every=0):
+            with_busy = _other_conversation(url, "busy")
         alone += _other_conversation(url, "alone-again")
 
     baseline = statistics.median(alone)
@@ -121,6 +125,7 @@ def run() -> dict:
         **_figures("with_long_1_per_s", with_long, baseline),
         **_figures("with_short_1_per_s", with_short, baseline),
         **_figures("with_long_back_to_back", with_flood, baseline),
+        **_figures("with_short_back_to_back", with_busy, baseline),
         "long_back_to_back_per_s": round(len(flood.latencies) / (sum(flood.latencies) / 1000), 2),
     }
 

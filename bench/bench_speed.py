@@ -1,0 +1,237 @@
+"""Speed in one run, side by side: Rasa's own ceiling on this machine and our bot.
+
+- ceiling: a trivial Rasa model (two intents, keyword classifier, rules, no actions)
+  served by the same Rasa through its REST channel;
+- our bot (whole stack on loopback): sequential p50/p95 of a greeting, a policy answer
+  (Rasa → action server → service → knowledge base), a screening turn and an urgent
+  turn; messages/s at 1, 4, 16 and 50 concurrent conversations for both, and the ratio
+  to the ceiling; turn 1 vs turn 50 of one conversation; 50 conversations × 5 turns
+  (errors, p95); the web chat relay and the Telegram gateway (against the local fake
+  Bot API) next to Rasa's own port.
+`python -m bench.run speed` writes the figures to bench/results.json.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.stack import running_stack
+from bot.rasa_model import CACHE_DIR, rasa_bin, rasa_env
+from bot.stack import Process, free_port
+
+LEVELS = (1, 4, 16, 50)
+MESSAGES_PER_LEVEL = 150
+SEQUENTIAL = 40
+POLICY = "低保怎么申请"
+GREETING = "你好"
+SCREEN_START = "帮我算一算我家能不能吃低保"
+SCREEN_ANSWER = "三口人"
+URGENT = "我家老人突然晕倒了，叫不醒"
+
+TRIVIAL = {
+    "config.yml": "recipe: default.v1\nassistant_id: ceiling\nlanguage: en\npipeline:\n"
+                  "  - name: WhitespaceTokenizer\n  - name: KeywordIntentClassifier\n"
+                  "policies:\n  - name: RulePolicy\n",
+    "domain.yml": 'version: "3.1"\nintents: [greet, goodbye]\nresponses:\n'
+                  '  utter_greet:\n    - text: "hello"\n  utter_goodbye:\n    - text: "bye"\n',
+    "data/nlu.yml": 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello\n    - hi\n'
+                    '- intent: goodbye\n  examples: |\n    - bye\n    - goodbye\n',
+    "data/rules.yml": 'version: "3.1"\nrules:\n- rule: greet\n  steps:\n  - intent: greet\n'
+                      '  - action: utter_greet\n- rule: bye\n  steps:\n  - intent: goodbye\n'
+                      '  - action: utter_goodbye\n',
+    "credentials.yml": "rest:\n",
+}
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def trivial_model(project: Path) -> Path:
+    """The ceiling's model, trained once and cached by its files' hash."""
+    for name, text in TRIVIAL.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text, encoding="utf-8")
+    key = hashlib.sha256(repr(sorted(TRIVIAL.items())).encode()).hexdigest()[:16]
+    cached = CACHE_DIR / f"ceiling-{key}.tar.gz"
+    if not cached.exists():
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(rasa_bin()), "train", "--out", str(project / "models"), "--fixed-model-name", key],
+                       cwd=project, env=rasa_env(), check=True, stdout=subprocess.DEVNULL)
+        shutil.move(project / "models" / f"{key}.tar.gz", cached)
+    return cached
+
+
+def sequential(url: str, messages: list[str], n: int = SEQUENTIAL, prefix: str = "seq") -> list[float]:
+    """Milliseconds of the LAST message of `messages`, each run in a new conversation."""
+    times = []
+    with httpx.Client(timeout=60) as client:
+        for i in range(n):
+            sender = f"{prefix}-{i}-{time.monotonic_ns()}"
+            for k, text in enumerate(messages):
+                t = time.perf_counter()
+                r = client.post(url, json={"sender": sender, "message": text})
+                r.raise_for_status()
+                if k == len(messages) - 1:
+                    times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+async def _concurrent(url: str, message: str, conversations: int, turns: int) -> tuple[list[float], float, int]:
+    """`conversations` at once, each sending `turns` messages one after another."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def conversation(client: httpx.AsyncClient, c: int) -> None:
+        nonlocal errors
+        for turn in range(turns):
+            t = time.perf_counter()
+            try:
+                r = await client.post(url, json={"sender": f"load-{c}-{time.monotonic_ns()}", "message": message})
+                ok = r.status_code == 200 and bool(r.json())
+            except (httpx.HTTPError, ValueError):
+                ok = False
+            latencies.append((time.perf_counter() - t) * 1000)
+            errors += not ok
+
+    started = time.perf_counter()
+    limits = httpx.Limits(max_connections=conversations + 4, max_keepalive_connections=conversations + 4)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        await asyncio.gather(*(conversation(client, c) for c in range(conversations)))
+    return latencies, time.perf_counter() - started, errors
+
+
+def throughput(url: str, message: str, tag: str) -> dict:
+    out = {}
+    asyncio.run(_concurrent(url, message, 2, 5))   # warm-up
+    for level in LEVELS:
+        turns = max(1, MESSAGES_PER_LEVEL // level)
+        lat, seconds, errors = asyncio.run(_concurrent(url, message, level, turns))
+        out[f"{tag}_c{level}_msgs_per_s"] = round(len(lat) / seconds, 1)
+        out[f"{tag}_c{level}_p95_ms"] = round(_pct(lat, 95), 1)
+        out[f"{tag}_c{level}_errors"] = errors
+    return out
+
+
+def ceiling() -> dict:
+    with tempfile.TemporaryDirectory(prefix="ceiling-") as d:
+        project = Path(d)
+        model = trivial_model(project)
+        port = free_port()
+        proc = Process("ceiling", [str(rasa_bin()), "run", "--model", str(model), "--credentials", "credentials.yml",
+                                   "--interface", "127.0.0.1", "--port", str(port)],
+                       f"http://127.0.0.1:{port}/", rasa_env(), project / "ceiling.log")
+        _start_in(proc, project)
+        try:
+            url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+            seq = sequential(url, ["hello"], prefix="ceil")
+            return {"ceiling_greeting_p50_ms": round(statistics.median(seq), 1),
+                    **throughput(url, "hello", "ceiling")}
+        finally:
+            proc.stop()
+
+
+def _start_in(proc: Process, cwd: Path, timeout: float = 120) -> None:
+    proc.log_path.parent.mkdir(parents=True, exist_ok=True)
+    proc.popen = subprocess.Popen(proc.cmd, cwd=cwd, env=proc.env, stdout=open(proc.log_path, "ab"),
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while not proc.healthy():
+        if not proc.alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the ceiling model's Rasa did not start:\n{proc.tail()}")
+        time.sleep(0.25)
+
+
+def ours() -> dict:
+    out: dict = {}
+    with running_stack() as (stack, _):
+        url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        sequential(url, [POLICY], n=5, prefix="warm")
+        for name, messages in (("greeting", [GREETING]), ("policy", [POLICY]),
+                               ("screen_turn", [SCREEN_START, SCREEN_ANSWER]), ("urgent_turn", [URGENT])):
+            times = sequential(url, messages, prefix=name, n=SEQUENTIAL if name != "urgent_turn" else 15)
+            out[f"bot_{name}_p50_ms"] = round(statistics.median(times), 1)
+            out[f"bot_{name}_p95_ms"] = round(_pct(times, 95), 1)
+        out |= throughput(url, POLICY, "bot")
+        out |= long_conversation(url)
+        lat, _, errors = asyncio.run(_concurrent(url, POLICY, 50, 5))
+        out["bot_50x5_errors"] = errors
+        out["bot_50x5_p95_ms"] = round(_pct(lat, 95), 1)
+        out |= web_relay(stack)
+    out |= telegram_path()
+    return out
+
+
+def long_conversation(url: str, turns: int = 50) -> dict:
+    times = []
+    sender = f"long-{time.monotonic_ns()}"
+    with httpx.Client(timeout=60) as client:
+        for _ in range(turns):
+            t = time.perf_counter()
+            client.post(url, json={"sender": sender, "message": POLICY}).raise_for_status()
+            times.append((time.perf_counter() - t) * 1000)
+    first, last = statistics.median(times[:5]), statistics.median(times[-5:])
+    return {"bot_turn1_5_p50_ms": round(first, 1), "bot_turn46_50_p50_ms": round(last, 1),
+            "bot_turn50_over_turn1": round(last / first, 2)}
+
+
+def web_relay(stack) -> dict:
+    """The web chat relay (service → Rasa) against Rasa's port, same message, same run."""
+    rasa_times, relay_times = [], []
+    with httpx.Client(timeout=60) as client:
+        for i in range(SEQUENTIAL):
+            t = time.perf_counter()
+            client.post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                        json={"sender": f"direct-{i}-{time.monotonic_ns()}", "message": POLICY}).raise_for_status()
+            rasa_times.append((time.perf_counter() - t) * 1000)
+            # A new conversation, as the page opens it (the service issues it and its token).
+            session = client.post(f"{stack.service_url}/v1/chat/session").raise_for_status().json()
+            t = time.perf_counter()
+            client.post(f"{stack.service_url}/v1/chat", json={"sender": session["sender"], "message": POLICY},
+                        headers={"X-Chat-Token": session["token"]}).raise_for_status()
+            relay_times.append((time.perf_counter() - t) * 1000)
+    direct, relay = statistics.median(rasa_times), statistics.median(relay_times)
+    return {"rasa_port_policy_p50_ms": round(direct, 1), "web_relay_policy_p50_ms": round(relay, 1),
+            "web_relay_adds_ms": round(relay - direct, 1)}
+
+
+def telegram_path(n: int = 15) -> dict:
+    """From the fake Bot API's update to the gateway's sendMessage with the answer."""
+    from tests.support.fake_telegram import FakeTelegram
+
+    token = "123456:bench-token"
+    times = []
+    with FakeTelegram(token) as api, running_stack(telegram_token=token, telegram_api_url=api.url):
+        for i in range(n + 2):
+            chat_id = 5000 + i
+            t = time.perf_counter()
+            after = len(api.messages_to(chat_id))
+            api.user_says(chat_id, POLICY)
+            api.wait_for(chat_id, "依据", after=after, timeout=60)
+            if i >= 2:   # the first two warm the gateway up
+                times.append((time.perf_counter() - t) * 1000)
+    return {"telegram_policy_p50_ms": round(statistics.median(times), 1),
+            "telegram_policy_p95_ms": round(_pct(times, 95), 1)}
+
+
+def run() -> dict:
+    figures = {**ceiling(), **ours()}
+    for level in LEVELS:
+        ceil = figures.get(f"ceiling_c{level}_msgs_per_s")
+        if ceil:
+            figures[f"bot_c{level}_share_of_ceiling"] = round(figures[f"bot_c{level}_msgs_per_s"] / ceil, 2)
+    return figures
+
+
+if __name__ == "__main__":
+    for k, v in run().items():
+        print(f"{k:36s} {v}")

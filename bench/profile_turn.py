@@ -1,0 +1,73 @@
+"""Where a turn's time goes: py-spy samples Rasa, the action server and the service while
+one message is sent over and over, and prints each process's heaviest frames (inclusive).
+
+    python -m bench.profile_turn "低保怎么申请" [--seconds 20] [--top 40]
+
+This is how the hot spot in Rasa's check of every action answer was found
+(rasa_channels/speedups.py). Not a timed bench: the figures are shares of samples.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.stack import running_stack
+from bot.config import PROJECT_ROOT
+
+PY_SPY = PROJECT_ROOT / ".venv" / "bin" / "py-spy"
+PROCESSES = ("rasa", "actions", "service")
+_LINE_NUMBER = re.compile(r":\d+\)")
+
+
+def heaviest(raw: Path, top: int) -> list[tuple[float, str]]:
+    """Frames by the share of samples they appear in, from py-spy's raw (collapsed) output."""
+    counts: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        for frame in {_LINE_NUMBER.sub(")", f) for f in stack.split(";")}:
+            counts[frame] += int(n)
+    return [(100 * c / total, f) for f, c in counts.most_common(top)] if total else []
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("message", nargs="?", default="低保怎么申请")
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--top", type=int, default=40)
+    args = ap.parse_args()
+    with running_stack() as (stack, _), tempfile.TemporaryDirectory() as out, httpx.Client(timeout=60) as client:
+        url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        for i in range(5):
+            client.post(url, json={"sender": f"warm-{i}", "message": args.message})
+        spies = {name: subprocess.Popen([str(PY_SPY), "record", "-p", str(stack.processes[name].popen.pid),
+                                         "-o", f"{out}/{name}.txt", "-f", "raw", "-r", "200",
+                                         "-d", str(int(args.seconds) + 4), "--subprocesses"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for name in PROCESSES}
+        time.sleep(2)
+        started, sent = time.monotonic(), 0
+        while time.monotonic() - started < args.seconds:
+            client.post(url, json={"sender": f"profile-{sent % 50}", "message": args.message})
+            sent += 1
+        for spy in spies.values():
+            spy.wait()
+        print(f"{sent} messages in {args.seconds:.0f} s ({sent / args.seconds:.1f}/s, one at a time)")
+        for name in PROCESSES:
+            print(f"\n== {name}")
+            for share, frame in heaviest(Path(out) / f"{name}.txt", args.top):
+                print(f"{share:5.1f}%  {frame[:140]}")
+
+
+if __name__ == "__main__":
+    main()
