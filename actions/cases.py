@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from actions import delivery, spool
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
 from actions.conversation import channel_of, reported_at, resident_questions, transcript
-from actions.spool import SpoolError  # noqa: F401  (raised by submit_case)
+from actions.spool import SpoolError
 from bot.cases.limits import fit_case, fit_key
 
 
@@ -69,6 +69,9 @@ async def submit_case(payload: dict[str, Any], key: str) -> dict[str, Any] | Non
     client = ServiceClient()
     key = fit_key(key)
     payload = fit_case({**payload, "reported_at": payload.get("reported_at") or now_iso()})
+    # Kept before it is sent: if this process dies while sending (the service slow or down,
+    # the retries under way), the drainer sends it when the action server starts again.
+    kept = _write_ahead(key, payload)
     try:
         case = await delivery.send(client, payload, key)
     except (ServiceUnavailable, ServiceRefused) as exc:
@@ -76,8 +79,22 @@ async def submit_case(payload: dict[str, Any], key: str) -> dict[str, Any] | Non
             return await delivery.give_up(client, key, payload, str(exc))
         spool.save(key, payload)  # SpoolError propagates: not stored
         return None
+    if kept:
+        try:
+            spool.done(key)  # the service has it
+        except SpoolError:
+            pass  # still in the spool: the drainer finds the case there already (same key)
     await delivery.kick(client)  # the service is up: older spooled reports go now
     return case
+
+
+def _write_ahead(key: str, payload: dict[str, Any]) -> bool:
+    """False when the spool cannot be written: no reason not to try the service."""
+    try:
+        spool.save(key, payload)
+        return True
+    except SpoolError:
+        return False
 
 
 def now_iso() -> str:

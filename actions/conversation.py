@@ -50,12 +50,15 @@ def reported_at(tracker: Tracker, text: str | None = None) -> str:
     """When the resident made the report (ISO 8601, UTC): the time of their message `text`
     (e.g. the urgent report that started the form), else of their latest message, else now."""
     latest = None
+    # Earlier messages come back from the tracker store masked (rasa_channels/tracker_store.py),
+    # `text` from a slot whole: compare them masked.
+    wanted = mask_text(text) if text is not None else None
     for event in reversed(tracker.events):
         if event.get("event") != "user" or not event.get("timestamp"):
             continue
         if latest is None:
             latest = event["timestamp"]
-        if text is None or event.get("text") == text:
+        if wanted is None or mask_text(event.get("text") or "") == wanted:
             return _iso(event["timestamp"])
     return _iso(latest or datetime.now(timezone.utc).timestamp())
 
@@ -63,7 +66,7 @@ def reported_at(tracker: Tracker, text: str | None = None) -> str:
 def channel_of(tracker: Tracker) -> str:
     """The resident's channel: front ends on the REST channel say which in the message metadata."""
     metadata = tracker.latest_message.get("metadata") or {}
-    return metadata.get("channel") if metadata.get("channel") in ("web", "telegram", "rest") else "web"
+    return metadata.get("channel") if metadata.get("channel") in ("web", "telegram", "wechat", "rest") else "web"
 
 
 def summary_line(text: str) -> str:

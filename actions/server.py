@@ -57,6 +57,12 @@ async def _stop_drainer(app: Sanic) -> None:
         task.cancel()
 
 
+async def _close_service_clients(app: Sanic) -> None:
+    from actions.api.service import close_clients
+
+    await close_clients()
+
+
 def require_action_token(app: Sanic, token: str) -> None:
     """Every route but the health check answers 403 unless the request carries `token`."""
 
@@ -78,6 +84,7 @@ def create_app(action_executor: ActionExecutor, **kwargs) -> Sanic:
     require_action_token(app, settings().resolved_action_token())
     app.register_listener(_start_drainer, "after_server_start")
     app.register_listener(_stop_drainer, "before_server_stop")
+    app.register_listener(_close_service_clients, "after_server_stop")
     return app
 
 

@@ -3,9 +3,11 @@
 Two tables in one SQLite file (`$JZ_DATA_DIR/actions_spool.db`), every write committed
 before the resident is told anything:
 
-- `pending_cases`: reports the service could not be reached for; actions/delivery.py
-  re-sends them (same idempotency key, so never twice) every few seconds, when the
-  action server starts, and after any successful submission.
+- `pending_cases`: reports the service has not taken yet. Every report is written here
+  before it is sent (so the action server dying mid-send loses none) and removed once
+  the service has it; actions/delivery.py re-sends what remains (same idempotency key,
+  so never twice) every few seconds, when the action server starts, and after any
+  successful submission.
 - `dead_letters`: reports the service refused as sent (4xx). They never block the
   pending ones; each is handed to the service's dead-letter list (a console alert and
   a case of last resort, see bot/cases/dead_letters.py) and kept here until the service

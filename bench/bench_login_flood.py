@@ -135,7 +135,7 @@ def _make_operator(data_dir: Path) -> None:
     from bot.db import Database
 
     db = Database(f"sqlite:///{data_dir / 'service.db'}")
-    db.create_all()
+    db.migrate()
     with db.session() as s:
         create_user(s, OPERATOR, PASSWORD, "operator", "王芳")
         s.commit()

@@ -6,12 +6,12 @@ configuration through `settings()`; README lists the variables.
 from __future__ import annotations
 
 import os
-import secrets
-import time
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.secret_files import data_dir_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,14 +74,36 @@ class Settings(BaseSettings):
     telegram_token: str = ""
     telegram_api_url: str = ""
 
+    # WeChat official account gateway (bot/channels/wechat.py): the server token set in the
+    # account's 服务器配置 enables it; app id and secret get access_tokens for the
+    # customer-service and menu APIs; the EncodingAESKey (43 characters) enables safe mode.
+    # The API root defaults to https://api.weixin.qq.com (tests point it at a fake).
+    wechat_token: str = ""
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_aes_key: str = ""
+    wechat_api_url: str = ""
+    wechat_host: str = ""
+    wechat_port: int = 8010
+
+    # Retention of personal data (bot/retention.py): Rasa's conversation events, and the
+    # transcripts and personal fields of closed cases, are removed this many days after
+    # (0 keeps them for ever). The service runs the job every retention_check_hours.
+    retention_days: int = 180
+    retention_check_hours: float = 6.0
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'service.db'}"
 
     def bind_host(self, process: str) -> str:
-        """The interface `process` ("rasa", "action" or "service") listens on."""
+        """The interface `process` ("rasa", "action", "service" or "wechat") listens on."""
         return getattr(self, f"{process}_host") or self.host or "127.0.0.1"
+
+    def resolved_tracker_store_url(self) -> str:
+        """Rasa's tracker store as Rasa is given it (bot/stack.py): SQLite in data_dir by default."""
+        return self.tracker_store_url or f"sqlite:///{self.data_dir / 'rasa_tracker.db'}"
 
     def resolved_service_url(self) -> str:
         return self.service_url or http_url(self.bind_host("service"), self.service_port)
@@ -103,25 +125,6 @@ def http_url(bind_host: str, port: int) -> str:
     """The URL a process on this machine uses to reach a server bound to `bind_host`."""
     host = _ANY_ADDRESS.get(bind_host, bind_host)
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def data_dir_secret(data_dir: Path, name: str) -> str:
-    """A random secret kept in data_dir/<name> (mode 600): created once, then shared by
-    every process that uses the same data folder."""
-    path = Path(data_dir) / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(32))
-    except FileExistsError:
-        pass
-    for _ in range(100):  # another process may be writing it right now
-        secret = path.read_text().strip()
-        if secret:
-            return secret
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty: delete it, or set the secret in the environment")
 
 
 @lru_cache(maxsize=1)

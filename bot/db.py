@@ -2,7 +2,9 @@
 
 SQLite is the embedded default; PostgreSQL is used by setting
 JZ_DATABASE_URL=postgresql+psycopg://... . Domain modules declare their tables
-on `Base` and receive a Session; they never build engines themselves.
+on `Base` and receive a Session; they never build engines themselves. The schema
+is made and changed by migrations (bot/migrations, `Database.migrate`), never by
+create_all.
 """
 from __future__ import annotations
 
@@ -50,11 +52,13 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def create_all(self) -> None:
-        # Import table modules so they register on Base before create_all.
-        import bot.storage_models  # noqa: F401
+    def migrate(self) -> None:
+        """Brings the schema to the newest revision (bot/migrations): every process that
+        opens the service database calls this first. Safe when several start at once; a
+        database made by the old create_all is adopted at the baseline, its data kept."""
+        from bot import migrations
 
-        Base.metadata.create_all(self.engine)
+        migrations.upgrade(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

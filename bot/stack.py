@@ -1,5 +1,5 @@
 """Starts and stops the whole assistant: Rasa server, action server, service (and the
-Telegram gateway when JZ_TELEGRAM_TOKEN is set).
+Telegram gateway when JZ_TELEGRAM_TOKEN is set, the WeChat gateway when JZ_WECHAT_TOKEN is).
 
 Used by `make run` (python -m bot.stack) and by the end-to-end tests, so the
 way the processes are wired together lives in exactly one place.
@@ -27,6 +27,7 @@ from bot.config import PROJECT_ROOT, Settings, http_url
 from bot.rasa_model import ensure_model, rasa_bin, rasa_env
 
 APP_PYTHON = Path(sys.executable)
+GATEWAYS = ("telegram", "wechat")  # started once Rasa and the service answer
 
 
 def free_port() -> int:
@@ -134,6 +135,9 @@ class Stack:
             "JZ_SERVICE_URL": self.service_url,
             "JZ_DATABASE_URL": cfg.resolved_database_url(),
             "JZ_BOT_TOKEN": cfg.bot_token,
+            # The service's retention job (bot/retention.py) also clears Rasa's tracker store.
+            "JZ_TRACKER_STORE_URL": cfg.tracker_store_url,
+            "JZ_RETENTION_DAYS": str(cfg.retention_days),
             "PYTHONUNBUFFERED": "1",
         })
         return env
@@ -180,6 +184,8 @@ class Stack:
         }
         if cfg.telegram_token:
             self.processes["telegram"] = self.telegram_process()
+        if cfg.wechat_token:
+            self.processes["wechat"] = self.wechat_process()
 
     def rasa_process(self, name: str, port: int) -> Process:
         """A Rasa server; several can share one tracker store and (Redis) lock store."""
@@ -198,14 +204,26 @@ class Stack:
         return Process("telegram", [str(APP_PYTHON), "-m", "bot.channels.telegram"], None, env,
                        cfg.data_dir / "logs" / "telegram.log")
 
+    def wechat_process(self) -> Process:
+        """The WeChat gateway: WeChat's servers call its port (JZ_WECHAT_HOST/JZ_WECHAT_PORT)."""
+        cfg = self.settings
+        host = cfg.bind_host("wechat")
+        env = self._env() | {
+            "JZ_WECHAT_TOKEN": cfg.wechat_token, "JZ_WECHAT_APP_ID": cfg.wechat_app_id,
+            "JZ_WECHAT_APP_SECRET": cfg.wechat_app_secret, "JZ_WECHAT_AES_KEY": cfg.wechat_aes_key,
+            "JZ_WECHAT_API_URL": cfg.wechat_api_url, "JZ_WECHAT_HOST": host, "JZ_WECHAT_PORT": str(cfg.wechat_port),
+        }
+        return Process("wechat", [str(APP_PYTHON), "-m", "bot.channels.wechat"],
+                       f"{http_url(host, cfg.wechat_port)}/healthz", env, cfg.data_dir / "logs" / "wechat.log")
+
     def start(self, timeout: float = 240) -> None:
         if not self.processes:
             self.build()
-        # Servers first; processes without a port (channel gateways) once those answer,
+        # Servers first; the channel gateways (GATEWAYS, or any process without a port) once those answer,
         # so no resident is told "the assistant is unreachable" during start-up.
-        servers = [p for p in self.processes.values() if p.health_url]
+        servers = [p for p in self.processes.values() if p.health_url and p.name not in GATEWAYS]
         self._start_and_wait(servers, timeout)
-        self._start_and_wait([p for p in self.processes.values() if not p.health_url], timeout)
+        self._start_and_wait([p for p in self.processes.values() if p not in servers], timeout)
 
     def _start_and_wait(self, processes: list[Process], timeout: float) -> None:
         for p in processes:
@@ -226,7 +244,7 @@ class Stack:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        for name in ("telegram", "rasa", "actions", "service"):
+        for name in ("wechat", "telegram", "rasa", "actions", "service"):
             if name in self.processes:
                 self.processes[name].stop()
 
@@ -241,6 +259,8 @@ def main() -> int:
     started = time.monotonic()
     stack.start()
     telegram = "  Telegram        gateway polling the Bot API\n" if "telegram" in stack.processes else ""
+    if "wechat" in stack.processes:
+        telegram += f"  WeChat          {stack.processes['wechat'].health_url.removesuffix('/healthz')}/wechat\n"
     print(
         f"\n社会救助助手 is running ({time.monotonic() - started:.0f}s to start):\n"
         f"  web chat        {stack.service_url}/\n"

@@ -1,5 +1,15 @@
-"""Custom Rasa input channels (run inside the Rasa environment, Python 3.10).
+"""Rasa-side adapters (run inside the Rasa environment, Python 3.10): custom input
+channels (rest.py, registered in credentials.yml) and the tracker store
+(tracker_store.py, named in endpoint.yml).
 
-Registered in credentials.yml. Not a model input (bot/rasa_model.py MODEL_INPUTS):
-changing a channel does not retrain the model.
+Not model inputs (bot/rasa_model.py MODEL_INPUTS): changing them does not retrain the model.
+Rasa imports this package before it serves anything (the channels load at start-up), so
+this is where the Rasa process starts masking personal numbers in all it logs or prints
+(rasa.log is its stdout and stderr): bot.privacy.install_process_masking; and where
+Rasa's own hot spots are fixed (speedups.py).
 """
+from bot.privacy import install_process_masking
+from rasa_channels.speedups import validate_action_results_with_one_validator
+
+install_process_masking()
+validate_action_results_with_one_validator()

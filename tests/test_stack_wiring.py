@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config import Settings, data_dir_secret, http_url
+from bot.config import Settings, http_url
+from bot.secret_files import data_dir_secret
 from bot.stack import Stack
 from tests.conftest import stack_settings
 

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     db = Database(settings().resolved_database_url())
-    db.create_all()
+    db.migrate()
     try:
         if args.cmd == "create-user":
             with db.session() as s:

@@ -33,7 +33,7 @@ from bot.cases.limits import clip, fit_case
 from bot.cases.model import CaseType, Channel, NotAllowed, NotFound, Priority, Role
 from bot.cases.store import DeadLetter
 from bot.places import UnknownPlace, normalize_place
-from bot.privacy import mask_text
+from bot.privacy import mask_personal_text
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def _sees_all(viewer: Actor) -> bool:
 
 def _view(letter: DeadLetter, full: bool) -> dict:
     payload = letter.payload or {}
-    text = (lambda t: t) if full else mask_text
+    text = (lambda t: t) if full else mask_personal_text
     return {
         "id": letter.id, "idempotency_key": letter.idempotency_key, "case_type": letter.case_type,
         "title": text(str(payload.get("title") or "")), "summary": text(str(payload.get("summary") or "")),

@@ -6,6 +6,7 @@ transaction as the change itself.
 """
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from bot.cases.sla import SlaRules, is_overdue, load_rules, utcnow
 from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, User
 from bot.db import Database
 from bot.places import normalize_place
-from bot.privacy import mask_contact, mask_text
+from bot.privacy import mask_contact, mask_personal_text
 
 QUEUES = ("unassigned", "mine", "urgent", "overdue", "followup", "all")
 QUEUE_LABELS = {
@@ -63,6 +64,16 @@ class Actor:
 
 BOT = Actor("bot", None, None, "智能助手")
 SYSTEM = Actor("system", None, None, "系统")
+
+# Who speaks for a resident's conversation. Only the bot (the action server, holding the
+# service token) writes a case from a conversation: it alone may link the case to one
+# (sender_id, so later messages join the case and replies go back) and bring its
+# transcript. A desk user (operator, supervisor, admin, volunteer) records what they took
+# themselves: by phone or in the console, with no conversation link and no transcript
+# (what the caller said goes in the summary, under the user's name as created_by).
+CONVERSATION_CHANNELS = (Channel.web, Channel.rest, Channel.telegram, Channel.wechat)
+DESK_CHANNELS = (Channel.phone, Channel.console)
+KEY_TAKEN = "这个幂等键已被其他人用过，请换一个新的键再提交"
 
 
 @dataclass
@@ -193,6 +204,8 @@ class CaseDesk:
             priority = Priority.urgent
         if actor.role == Role.volunteer and case_type not in (CaseType.discovery, CaseType.urgent):
             raise NotAllowed("志愿者只能上报主动发现或急难线索")
+        if actor.role is not None:  # a desk user: see CONVERSATION_CHANNELS
+            _check_desk_origin(data, channel)
         key = (idempotency_key or "").strip() or None
         if key is not None:
             existing = self._by_key(key, actor)
@@ -204,7 +217,7 @@ class CaseDesk:
                 if key is not None:
                     found = s.scalar(select(Case).where(Case.idempotency_key == key))
                     if found is not None:
-                        return self._view(s, found, actor, with_check_code=True), False
+                        return self._replay(s, found, actor), False
                 now = self.clock()
                 created = report_time(data.reported_at, now) or now
                 case = Case(
@@ -253,7 +266,14 @@ class CaseDesk:
     def _by_key(self, key: str, actor: Actor) -> dict | None:
         with self._read() as s:
             found = s.scalar(select(Case).where(Case.idempotency_key == key))
-            return self._view(s, found, actor, with_check_code=True) if found else None
+            return self._replay(s, found, actor) if found else None
+
+    def _replay(self, s: Session, found: Case, actor: Actor) -> dict:
+        """A retry gets the case it created (with its check code); anyone else who sends
+        the same key gets Conflict and learns nothing about that case."""
+        if found.created_by != actor.name:
+            raise Conflict(KEY_TAKEN)
+        return self._view(s, found, actor, with_check_code=True)
 
     # ------------------------------------------------------------------ read
     def get(self, number: str, viewer: Actor) -> dict:
@@ -462,6 +482,7 @@ class CaseDesk:
             raise CaseError("备注不能为空")
         with self._write() as s:
             case = self._get(s, number)
+            self._require_handler(case, actor)  # the same rule as replies
             note = CaseNote(case_id=case.id, at=self.clock(), author=actor.name, text=text)
             s.add(note)
             s.flush()
@@ -480,7 +501,7 @@ class CaseDesk:
             if case.status in (Status.closed, Status.transferred):
                 raise CaseError("工单已归档或已转办，不能再回复")
             now = self.clock()
-            reply = CaseReply(case_id=case.id, channel=case.channel, sender_id=case.sender_id,
+            reply = CaseReply(case_id=case.id, channel=case.channel, sender_id=_conversation_of(case),
                               author=actor.name, text=text, created_at=now)
             s.add(reply)
             s.flush()
@@ -493,7 +514,7 @@ class CaseDesk:
                 self._set_status(s, case, Status.in_progress, actor, reason="已回复群众")
             case.updated_at = now
             self._audit(s, case, actor, "reply", reply_id=reply.id, channel=case.channel,
-                        deliverable=bool(case.sender_id), length=len(text))
+                        deliverable=bool(reply.sender_id), length=len(text))
             return {"id": reply.id, "case": case.number, "channel": reply.channel,
                     "sender_id": reply.sender_id, "created_at": _iso(now), "delivered": False}
 
@@ -507,7 +528,8 @@ class CaseDesk:
         if not sender_id or not text:
             return None
         with self._write() as s:
-            q = select(Case).where(Case.sender_id == sender_id, Case.status.in_(list(ACTIVE_STATUSES)))
+            q = select(Case).where(Case.sender_id == sender_id, Case.status.in_(list(ACTIVE_STATUSES)),
+                                   Case.created_by == BOT.name)  # only the bot links a case to a chat
             if channel:
                 q = q.where(Case.channel == channel)
             case = s.scalars(q.order_by(Case.id.desc())).first()
@@ -564,6 +586,19 @@ class CaseDesk:
                 done.append(case.number)
         return done
 
+    def conversation_cases(self, sender_id: str, limit: int = 50) -> list[dict]:
+        """The cases the bot made from this conversation (我的工单 in the web chat), newest
+        first: number, type and status in the resident's words, last change. Nothing else of
+        the case (the caller proved it holds the conversation, not that it handles the case)."""
+        if not sender_id:
+            return []
+        with self._read() as s:
+            cases = s.scalars(select(Case).where(Case.sender_id == sender_id, Case.created_by == BOT.name)
+                              .order_by(Case.id.desc()).limit(limit))
+            return [{"number": c.number, "type": c.type, "type_label": TYPE_LABELS[CaseType(c.type)],
+                     "status": c.status, "status_label": RESIDENT_STATUS_LABELS[Status(c.status)],
+                     "created_at": _iso(c.created_at), "updated_at": _iso(c.updated_at)} for c in cases]
+
     # ------------------------------------------------------------------ outbox
     def pending_replies(self, sender_id: str, channel: str | None = None) -> list[dict]:
         with self._read() as s:
@@ -590,6 +625,24 @@ class CaseDesk:
                                     detail={"reply_id": rid}))
         return marked
 
+    def mark_undeliverable(self, reply_ids: list[int], sender_id: str, reason: str) -> list[int]:
+        """Records that a channel could not deliver replies (e.g. WeChat's 48-hour window has
+        closed): an audit event once per reply, shown on the case page. The replies stay
+        pending, so a channel that can deliver later (the resident writes again) still does."""
+        marked = []
+        reason = _clip(reason, 200) or "渠道无法送达"
+        with self._write() as s:
+            now = self.clock()
+            for rid in reply_ids:
+                reply = s.scalar(select(CaseReply).where(CaseReply.id == rid, CaseReply.sender_id == sender_id,
+                                                         CaseReply.delivered_at.is_(None)))
+                if reply is None or rid in _undelivered(s, reply.case_id):
+                    continue
+                s.add(CaseEvent(case_id=reply.case_id, at=now, actor="bot", action="reply_undeliverable",
+                                detail={"reply_id": rid, "reason": reason}))
+                marked.append(rid)
+        return marked
+
     def consume_replies(self, sender_id: str, channel: str | None = None) -> list[dict]:
         """Pending replies for a conversation, marked delivered in the same call.
 
@@ -611,6 +664,8 @@ class CaseDesk:
               with_check_code: bool = False) -> dict:
         now = self.clock()
         sees = sees_contact(case, viewer)
+        # Not the handler: numbers, names and addresses masked (bot/privacy.py), the case's own name too.
+        masked = functools.partial(mask_personal_text, names=[(case.contact or {}).get("name") or ""])
         assignee = s.get(User, case.assignee_id) if case.assignee_id else None
         view = {
             "number": case.number,
@@ -620,7 +675,7 @@ class CaseDesk:
             "jurisdiction": case.jurisdiction, "hotline": case.hotline,
             "priority": case.priority, "priority_label": PRIORITY_LABELS[Priority(case.priority)],
             "status": case.status, "status_label": STATUS_LABELS[Status(case.status)],
-            "title": case.title if sees else mask_text(case.title),
+            "title": case.title if sees else masked(case.title),
             "assignee": assignee.username if assignee else None,
             "assignee_name": (assignee.display_name or assignee.username) if assignee else None,
             "created_at": _iso(case.created_at), "updated_at": _iso(case.updated_at),
@@ -637,7 +692,8 @@ class CaseDesk:
             view["check_code"] = case.check_code
             view["acknowledgement"] = acknowledgement(case)
         if full:
-            text = (lambda t: t) if sees else mask_text
+            text = (lambda t: t) if sees else masked
+            undelivered = _undelivered(s, case.id)
             view.update({
                 "summary": text(case.summary),
                 "transcript": [dict(m, text=text(m.get("text", ""))) for m in (case.transcript or [])],
@@ -660,14 +716,29 @@ class CaseDesk:
                     for n in s.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id))
                 ],
                 "replies": [
-                    _reply_dict(r, case.number)
+                    _reply_dict(r, case.number, undelivered.get(r.id))
                     for r in s.scalars(select(CaseReply).where(CaseReply.case_id == case.id).order_by(CaseReply.id))
                 ],
             })
             if not sees:
                 for r in view["replies"]:
-                    r["text"] = mask_text(r["text"])
+                    r["text"] = masked(r["text"])
         return view
+
+
+def _check_desk_origin(data: NewCase, channel: Channel) -> None:
+    """A desk user's case is one they took themselves (see CONVERSATION_CHANNELS)."""
+    if data.sender_id:
+        raise NotAllowed("人工登记的工单不能关联群众的在线对话")
+    if data.transcript:
+        raise NotAllowed("人工登记的工单不能附带对话记录，来电内容请写在摘要里")
+    if channel not in DESK_CHANNELS:
+        raise NotAllowed("人工登记的工单渠道只能是电话或控制台")
+
+
+def _conversation_of(case: Case) -> str | None:
+    """The conversation a case answers to: only one the bot linked it to."""
+    return case.sender_id if case.created_by == BOT.name else None
 
 
 def sees_contact(case: Case, viewer: Actor) -> bool:
@@ -688,9 +759,19 @@ def acknowledgement(case: Case) -> str:
             f"也可以拨打 {hotline} 查询。{EMERGENCY_NUMBERS}")
 
 
-def _reply_dict(r: CaseReply, number: str) -> dict:
-    return {"id": r.id, "case": number, "channel": r.channel, "sender_id": r.sender_id,
-            "text": r.text, "created_at": _iso(r.created_at), "delivered": r.delivered_at is not None}
+def _reply_dict(r: CaseReply, number: str, undeliverable: str | None = None) -> dict:
+    out = {"id": r.id, "case": number, "channel": r.channel, "sender_id": r.sender_id,
+           "text": r.text, "created_at": _iso(r.created_at), "delivered": r.delivered_at is not None}
+    if undeliverable and r.delivered_at is None:  # the channel said why it could not deliver (yet)
+        out["undeliverable"] = undeliverable
+    return out
+
+
+def _undelivered(s: Session, case_id: int) -> dict[int, str]:
+    """reply id → the reason a channel gave for not delivering it (mark_undeliverable)."""
+    events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id,
+                                               CaseEvent.action == "reply_undeliverable"))
+    return {int(e.detail["reply_id"]): e.detail.get("reason") or "" for e in events if e.detail}
 
 
 def _iso(dt: datetime | None) -> str | None:

@@ -19,6 +19,7 @@ QUESTION_MAX = 500        # the desk keeps this much of each question
 ID_MAX = 128              # sender id, idempotency key
 JURISDICTION_MAX = 32
 TIMESTAMP_MAX = 64        # a turn's `at`, `reported_at` (ISO 8601)
+ROW_ID_MAX = 2**63 - 1    # a reply or dead-letter id: what a database integer column holds
 CONTACT_MAX = {"name": 50, "phone": 30, "id_number": 30, "address": 200, "preferred_time": 50}
 TURN_ROLES = ("resident", "bot", "operator", "user")
 

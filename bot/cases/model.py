@@ -42,6 +42,7 @@ class Channel(StrEnum):
     web = "web"            # the web chat page
     rest = "rest"          # Rasa's REST channel (other front ends)
     telegram = "telegram"
+    wechat = "wechat"      # the WeChat official account (bot/channels/wechat.py)
     phone = "phone"        # taken on the hotline by an operator
     console = "console"    # entered in the console (e.g. a volunteer's report)
 
@@ -92,6 +93,7 @@ RESIDENT_STATUS_LABELS = {
 ROLE_LABELS = {Role.operator: "话务员", Role.supervisor: "班长", Role.volunteer: "志愿者", Role.admin: "管理员"}
 CHANNEL_LABELS = {
     Channel.web: "网页对话", Channel.rest: "对话接口", Channel.telegram: "Telegram",
+    Channel.wechat: "微信公众号",
     Channel.phone: "电话", Channel.console: "工作台录入",
 }
 SATISFACTION_LABELS = {

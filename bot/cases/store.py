@@ -156,6 +156,8 @@ class DeadLetter(Base):
 
 
 # --- the audit log is append-only: refused by the ORM and by the database ---
+# (The database triggers are made by the migrations, bot/migrations/versions/0001_baseline.py;
+# the DDL events below make the same ones when a test builds tables with metadata.create_all.)
 
 @event.listens_for(Session, "before_flush")
 def _audit_is_append_only(session: Session, _ctx, _instances) -> None:

@@ -26,7 +26,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.config import Settings, settings
 from bot.privacy import MaskingFilter
-from bot.service.routers.chat import RASA_DOWN_REPLY
+from bot.channels.gateway import StackLink
 from bot.text import cap_message, clean_message, too_long_note
 
 log = logging.getLogger("bot.channels.telegram")
@@ -44,8 +44,6 @@ START_MESSAGE = "你好"  # /start and other commands: Rasa greets and says what
 OPERATOR_REPLY = "【工作人员回复 · 工单 {case}】\n{text}"
 CHOSEN = "\n\n👉 您选择了：{title}"
 
-RASA_TIMEOUT = 30.0      # seconds; Rasa runs custom actions, which call the service
-SERVICE_TIMEOUT = 5.0
 REPLY_POLL_SECONDS = 3.0  # how often operator replies are fetched for active chats
 ACTIVE_CHAT_SECONDS = 12 * 3600  # chats quiet longer than this get replies on their next message
 MAX_ACTIVE_CHATS = 200   # bounds the outbox polling
@@ -78,14 +76,12 @@ class TelegramGateway:
 
     def __init__(self, cfg: Settings, http: httpx.AsyncClient | None = None):
         self.cfg = cfg
-        self.rasa_url = f"{cfg.resolved_rasa_url()}/webhooks/rest/webhook"
-        self.service_url = cfg.resolved_service_url()
         self.http = http or httpx.AsyncClient()
+        self.link = StackLink(cfg, self.http, CHANNEL)
         self.chats: OrderedDict[int, Chat] = OrderedDict()
         # callback_data holds at most 64 bytes: longer payloads are kept here under a short key.
         self.payloads: OrderedDict[str, str] = OrderedDict()
         self._poller: asyncio.Task | None = None
-        self._outbox_down = False  # warn once per outage, not once per chat and poll
 
     # ------------------------------------------------------------------ PTB wiring
     def build_application(self) -> Application:
@@ -109,7 +105,8 @@ class TelegramGateway:
         return app
 
     async def _post_init(self, app: Application) -> None:
-        log.info("Telegram gateway for @%s: Rasa %s, service %s", app.bot.username, self.rasa_url, self.service_url)
+        log.info("Telegram gateway for @%s: Rasa %s, service %s", app.bot.username, self.link.rasa_url,
+                 self.link.service_url)
         self._poller = asyncio.create_task(self._poll_operator_replies(app))
 
     async def _post_stop(self, app: Application) -> None:
@@ -163,32 +160,10 @@ class TelegramGateway:
             if note:
                 await self.send(bot, chat_id, note)
             await _quietly(bot.send_chat_action(chat_id, ChatAction.TYPING))
-            await self.note_on_case(sender_id(chat_id), message)
-            for answer in await self.ask_rasa(sender_id(chat_id), message):
+            await self.link.note_on_case(sender_id(chat_id), message)
+            for answer in await self.link.ask_rasa(sender_id(chat_id), message):
                 await self.send(bot, chat_id, answer.get("text") or "", answer.get("buttons") or [])
             await self.deliver_operator_replies(bot, chat_id)
-
-    async def note_on_case(self, sender: str, message: str) -> None:
-        """After a handover, what the resident adds joins their open case for the operator."""
-        try:
-            await self.http.post(f"{self.service_url}/v1/conversations/{sender}/messages",
-                                 json={"text": message, "channel": CHANNEL},
-                                 headers={"Authorization": f"Bearer {self.cfg.bot_token}"}, timeout=5)
-        except httpx.HTTPError as exc:  # the answer matters more than the note: carry on
-            log.warning("could not add the message to %s's case: %s", sender, type(exc).__name__)
-
-    async def ask_rasa(self, sender: str, message: str) -> list[dict]:
-        body = {"sender": sender, "message": message, "metadata": {"channel": CHANNEL}}
-        try:
-            r = await self.http.post(self.rasa_url, json=body, timeout=RASA_TIMEOUT)
-            r.raise_for_status()
-            answers = r.json()
-            if not isinstance(answers, list):
-                raise ValueError("not a list of messages")
-        except (httpx.HTTPError, ValueError) as exc:
-            log.warning("Rasa unreachable for %s: %s", sender, exc.__class__.__name__)
-            return [{"text": RASA_DOWN_REPLY}]
-        return [a for a in answers if isinstance(a, dict)]
 
     async def send(self, bot, chat_id: int, text: str, buttons: list[dict] | None = None) -> None:
         if not text and buttons:
@@ -221,20 +196,7 @@ class TelegramGateway:
     async def deliver_operator_replies(self, bot, chat_id: int) -> int:
         """Sends the case desk's pending replies, marking each delivered once it has been sent."""
         sender = sender_id(chat_id)
-        url = f"{self.service_url}/v1/conversations/{sender}/replies"
-        headers = {"Authorization": f"Bearer {self.cfg.bot_token}"}
-        try:
-            r = await self.http.get(url, params={"channel": CHANNEL}, headers=headers, timeout=SERVICE_TIMEOUT)
-            r.raise_for_status()
-            replies = r.json()["replies"]
-        except (httpx.HTTPError, ValueError, KeyError) as exc:
-            if not self._outbox_down:
-                log.warning("case desk outbox unreachable (%s): %s", url, exc.__class__.__name__)
-            self._outbox_down = True
-            return 0
-        if self._outbox_down:
-            log.info("case desk outbox reachable again")
-            self._outbox_down = False
+        replies = await self.link.pending_replies(sender)
         sent = 0
         for reply in replies:
             try:
@@ -243,12 +205,7 @@ class TelegramGateway:
                 log.warning("%s blocked the bot; operator reply %s not delivered", sender, reply["id"])
                 self.chats.pop(chat_id, None)
                 return sent
-            try:
-                r = await self.http.post(f"{url}/delivered", json={"ids": [reply["id"]]},
-                                         headers=headers, timeout=SERVICE_TIMEOUT)
-                r.raise_for_status()
-            except httpx.HTTPError as exc:  # sent but not marked: it may be sent again later
-                log.warning("could not mark reply %s delivered: %s", reply["id"], exc.__class__.__name__)
+            if not await self.link.mark_delivered(sender, reply["id"]):  # sent, not marked: may come again
                 return sent
             sent += 1
             log.info("operator reply %s (case %s) delivered to %s", reply["id"], reply["case"], sender)

@@ -6,15 +6,21 @@ settings, the database, and whatever a router loads once (the knowledge base).
 """
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+import asyncio
+import logging
+from contextlib import asynccontextmanager, suppress
 
+import httpx
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.config import Settings, settings as default_settings
 from bot.db import Database
 from bot.privacy import install_log_masking
+from bot.service.errors import document_validation_errors
 from bot.service.routers import cases, chat, console, health, kb, screen
 
 
@@ -24,7 +30,38 @@ async def _lifespan(app: FastAPI):
     # Load the knowledge base, its card index and the understanding pipeline before the
     # first question (and before /healthz answers), so no resident waits for them.
     kb.warm_up(app)
-    yield
+    # One pooled client for the web chat relay to Rasa (a new client per message costs an
+    # SSL context and a connection each time).
+    app.state.rasa_client = httpx.AsyncClient(
+        timeout=30, limits=httpx.Limits(max_connections=64, max_keepalive_connections=16))
+    job = asyncio.create_task(_retention_loop(app))
+    try:
+        yield
+    finally:
+        job.cancel()
+        with suppress(asyncio.CancelledError):
+            await job
+        await app.state.rasa_client.aclose()
+
+
+async def _retention_loop(app: FastAPI) -> None:
+    """Personal data past JZ_RETENTION_DAYS goes (bot/retention.py): now, then every
+    JZ_RETENTION_CHECK_HOURS, in a thread so no request waits for it."""
+    from bot import retention
+
+    cfg: Settings = app.state.settings
+    if cfg.retention_days <= 0:
+        return
+    while True:
+        try:
+            await asyncio.to_thread(retention.run, cfg, app.state.db)
+        except Exception:  # a busy or unreachable database: the next round tries again
+            logging.getLogger(__name__).exception("retention job failed")
+        await asyncio.sleep(max(cfg.retention_check_hours, 0.01) * 3600)
+
+
+# FastAPI's answer to a request body it cannot decode (fastapi/routing.py).
+_UNREADABLE_BODY = "There was an error parsing the body"
 
 
 def create_app(cfg: Settings | None = None) -> FastAPI:
@@ -38,7 +75,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     app.state.settings = cfg
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     app.state.db = Database(cfg.resolved_database_url())
-    app.state.db.create_all()
+    app.state.db.migrate()
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError):
@@ -53,13 +90,38 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
             content={"detail": f"字段 {first['field']} 有误：{first['message']}", "errors": problems},
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        # A body FastAPI cannot even decode (not UTF-8) is invalid JSON like any other: the
+        # same 422 and Chinese message, not FastAPI's English 400.
+        if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
+            return await _validation_error(request, RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]))
+        return await http_exception_handler(request, exc)
+
     app.include_router(health.router)
     app.include_router(kb.router)
     app.include_router(screen.router)
     app.include_router(chat.router)
     app.include_router(cases.router)
     app.include_router(console.router)
+    _document_errors(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """The schema states the 422 body the handler above sends (bot/service/errors.py)."""
+    generate = app.openapi  # FastAPI's: cached, made anew when the routes change
+    done: list[int] = []
+
+    def openapi() -> dict:
+        schema = generate()
+        if done != [id(schema)]:
+            document_validation_errors(schema)
+            done[:] = [id(schema)]
+        return schema
+
+    app.openapi = openapi
 
 
 def _zh_validation_message(err: dict) -> str:

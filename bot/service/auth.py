@@ -33,7 +33,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from bot.cases.desk import BOT, Actor
 from bot.cases.model import Role
 from bot.cases.users import get_user
-from bot.config import data_dir_secret
+from bot.secret_files import data_dir_secret
 from bot.throttle import LoginThrottle, LookupThrottle, Refusal, build_storage, client_key
 
 _throttle_lock = threading.Lock()

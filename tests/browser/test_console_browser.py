@@ -9,13 +9,13 @@ import os
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.cases.users import create_user
 from bot.db import Database
 from bot.stack import Stack
 from tests.conftest import stack_settings, texts
+from tests.support.web_chat import WebChat
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
@@ -34,7 +34,7 @@ def service(tmp_path_factory):
     stack = Stack(stack_settings(tmp_path_factory.mktemp("browser-stack")))
     stack.build()
     db = Database(stack.settings.resolved_database_url())
-    db.create_all()
+    db.migrate()
     with db.session() as s:
         create_user(s, "wangfang", PASSWORD, "operator", "王芳")
         s.commit()
@@ -44,20 +44,18 @@ def service(tmp_path_factory):
     stack.stop()
 
 
-def chat(service, sender: str, message: str) -> str:
-    r = httpx.post(f"{service.url}/v1/chat", json={"sender": sender, "message": message}, timeout=60)
-    r.raise_for_status()
-    return texts(r.json()["messages"])
+def chat(resident: WebChat, message: str) -> str:
+    return texts(resident.say(message))
 
 
 def test_operator_answers_and_resolves_an_urgent_case(service):
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    sender = "web-browser-1"
-    assert "119" in chat(service, sender, "我家房子着火了，烧光了，一家三口今晚没地方住")
-    chat(service, sender, "渠县三汇镇，电话13812345678")
-    reply = chat(service, sender, "可以")
+    resident = WebChat.start(service.url)
+    assert "119" in chat(resident, "我家房子着火了，烧光了，一家三口今晚没地方住")
+    chat(resident, "渠县三汇镇，电话13812345678")
+    reply = chat(resident, "可以")
     number = re.search(r"工单号 (GD[0-9A-Z]+)", reply)[1]
 
     with sync_playwright() as p:
@@ -108,6 +106,6 @@ def test_operator_answers_and_resolves_an_urgent_case(service):
             browser.close()
 
     # The operator's reply reaches the resident's web chat, once.
-    shown = httpx.get(f"{service.url}/v1/chat/{sender}/replies", timeout=10).json()["messages"]
+    shown = resident.replies()
     assert len(shown) == 1 and edited.replace("\r\n", "\n").strip() in shown[0]["text"]
     assert os.path.getsize(ARTIFACTS / "05-resolved.png") > 10_000

@@ -56,7 +56,7 @@ def make_users(db: Database) -> People:
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
     database = Database(f"sqlite:///{tmp_path / 'cases.db'}")
-    database.create_all()
+    database.migrate()
     yield database
     database.engine.dispose()
 

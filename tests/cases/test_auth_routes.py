@@ -42,6 +42,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/cases/dead-letters/{dead_letter_id}/resolve"): {SUP, ADMIN},
     ("GET", "/v1/conversations/{sender_id}/replies"): {BOT_},
     ("POST", "/v1/conversations/{sender_id}/replies/delivered"): {BOT_},
+    ("POST", "/v1/conversations/{sender_id}/replies/undeliverable"): {BOT_},
     ("POST", "/v1/conversations/{sender_id}/messages"): {BOT_},
     # console
     ("GET", "/console/login"): EVERYONE,

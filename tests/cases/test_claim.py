@@ -110,7 +110,7 @@ def test_twenty_parallel_claimers_sqlite(db):
 @pytest.mark.postgres
 def test_twenty_parallel_claimers_postgres(postgres_url):
     pg = Database(postgres_url)
-    pg.create_all()
+    pg.migrate()
     try:
         out = _claim_race(pg, CLAIMERS, CLAIMERS + 5)
         assert None not in out["numbers"]
@@ -144,7 +144,7 @@ def test_idempotent_creation_sqlite(desk, tmp_path):
     assert c1 and not c2 and v1["number"] == v2["number"] and v1["check_code"] == v2["check_code"]
     assert desk.create_case(new_case(), BOT)[1]  # no key: always a new case
     fresh = Database(f"sqlite:///{tmp_path / 'race.db'}")
-    fresh.create_all()
+    fresh.migrate()
     _idempotent_race(fresh)
     fresh.engine.dispose()
 
@@ -155,7 +155,7 @@ def test_idempotent_creation_and_append_only_postgres(postgres_url):
     from sqlalchemy.exc import DatabaseError
 
     pg = Database(postgres_url)
-    pg.create_all()
+    pg.migrate()
     try:
         _idempotent_race(pg)
         with pg.engine.connect() as conn:

@@ -47,3 +47,20 @@ def test_contact_is_masked_for_roles_that_do_not_need_it(desk, people):
     assert mine["contact"]["phone"] == "13812345678" and not mine["contact_masked"]
     assert "13812345678" not in str(desk.get(n, people.op2))
     assert desk.get(n, people.sup)["contact"]["id_number"] == "510722199001011234"
+
+
+def test_names_and_addresses_in_the_transcript_only_for_the_handler(desk, people):
+    said = "我叫张三，住在渠县三汇镇新华村3组12号，身份证360426199101010071，电话13812345678"
+    v, _ = desk.create_case(new_case(transcript=[{"role": "resident", "text": said}], summary=f"张三来电：{said}"), BOT)
+    n = v["number"]
+    desk.claim_next(people.op1)
+    for viewer in (people.op2, people.admin, BOT):  # not handling it
+        seen = desk.get(n, viewer)
+        shown = str(seen)
+        for private in ("张三", "新华村", "3组12号", "360426199101010071", "13812345678"):
+            assert private not in shown, (viewer.name, private)
+        assert "渠县三汇镇" in seen["transcript"][0]["text"]  # where the case belongs stays
+        assert seen["contact"]["name"] == "张*"
+    for viewer in (people.op1, people.sup):  # the handler and supervisors see it whole
+        seen = desk.get(n, viewer)
+        assert seen["transcript"][0]["text"] == said and seen["contact"]["name"] == "张三"

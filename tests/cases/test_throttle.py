@@ -147,7 +147,7 @@ def _throttle(tmp_path, fake_time) -> LoginThrottle:
     from bot.db import Database
 
     db = Database(f"sqlite:///{tmp_path / 't.db'}")
-    db.create_all()
+    db.migrate()
     return LoginThrottle(SQLStorage(db, clock=fake_time), clock=fake_time)
 
 
@@ -302,7 +302,7 @@ def test_sql_storage_counts_and_expires(tmp_path, fake_time):
     from bot.db import Database
 
     db = Database(f"sqlite:///{tmp_path / 's.db'}")
-    db.create_all()
+    db.migrate()
     storage = SQLStorage(db, clock=fake_time)
     assert storage.incr("k", 10) == 1 and storage.incr("k", 10, amount=2) == 3 and storage.get("k") == 3
     assert storage.get_expiry("k") == pytest.approx(fake_time.now + 10)
@@ -330,7 +330,7 @@ def test_sql_storage_on_postgres(postgres_url, fake_time):
     from bot.db import Database
 
     pg = Database(postgres_url)
-    pg.create_all()
+    pg.migrate()
     try:
         storage = SQLStorage(pg, clock=fake_time)
         assert storage.incr("k", 10) == 1 and storage.incr("k", 10) == 2 and storage.decr("k") == 1

@@ -106,7 +106,7 @@ def test_release_back_to_the_queue(desk, people):
 
 
 def test_volunteer_may_report_discoveries_only(desk, people):
-    v, _ = desk.create_case(new_case(type="discovery", sender_id=None), people.vol)
+    v, _ = desk.create_case(new_case(type="discovery", sender_id=None, transcript=[], channel="console"), people.vol)
     assert v["priority"] == "high"
     with pytest.raises(NotAllowed):
         desk.create_case(new_case(type="complaint"), people.vol)

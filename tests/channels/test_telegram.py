@@ -21,7 +21,7 @@ from bot.channels.telegram import (
 )
 from bot.config import Settings
 from bot.db import Database
-from bot.service.routers.chat import RASA_DOWN_REPLY
+from bot.channels.gateway import RASA_DOWN_REPLY
 from bot.stack import Process, Stack
 from bot.text import MAX_MESSAGE_CHARS
 from tests.conftest import stack_settings

@@ -129,17 +129,20 @@ def test_volunteer_report(stack):
 
 def test_web_chat_and_operator_reach_each_other_after_the_handover(stack):
     """Later messages join the case; the operator's reply is shown in the web chat, once."""
-    sender = f"web-{uuid.uuid4().hex[:8]}"
-    r = httpx.post(f"{stack.service_url}/v1/chat", json={"sender": sender, "message": "我要找工作人员"}, timeout=60)
-    number = re.search(r"工单号 (GD[0-9A-Z]+)", texts(r.json()["messages"]))[1]
+    from tests.support.web_chat import WebChat
+
+    chat = WebChat.start(stack.service_url)
+    number = re.search(r"工单号 (GD[0-9A-Z]+)", texts(chat.say("我要找工作人员")))[1]
     from bot.cases.desk import Actor, CaseDesk
 
     # What the resident adds after the handover reaches the operator's case.
-    httpx.post(f"{stack.service_url}/v1/chat", json={"sender": sender, "message": "我电话是13800001111"}, timeout=60)
+    chat.say("我电话是13800001111")
     desk = CaseDesk(Database(stack.settings.resolved_database_url()))
     assert desk.case_record(number).transcript[-1]["text"] == "我电话是13800001111"
     operator = Actor("user:sup-e2e", "supervisor", None, "值班长")
     desk.reply(number, "您好，您的情况我们已收到，明天上午会给您打电话。", operator)
-    r = httpx.get(f"{stack.service_url}/v1/chat/{sender}/replies", timeout=10)
-    assert "明天上午会给您打电话" in texts(r.json()["messages"])
-    assert httpx.get(f"{stack.service_url}/v1/chat/{sender}/replies", timeout=10).json()["messages"] == []
+    # Only the conversation's holder gets the reply, and a refused call consumes nothing.
+    stranger = httpx.get(f"{stack.service_url}/v1/chat/{chat.sender}/replies", timeout=10)
+    assert stranger.status_code == 401
+    assert "明天上午会给您打电话" in texts(chat.replies())
+    assert chat.replies() == []

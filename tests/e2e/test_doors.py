@@ -25,6 +25,7 @@ from bot.db import Database
 from bot.text import MAX_MESSAGE_CHARS, MAX_RAW_MESSAGE_CHARS, too_long_note
 from tests.conftest import say, texts
 from tests.support.sockets import listening_addresses
+from tests.support.web_chat import WebChat
 
 pytestmark = pytest.mark.e2e
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -199,8 +200,9 @@ def test_a_streamed_over_long_message_starts_with_the_note(stack):
 
 
 def test_the_web_chat_cuts_an_over_long_message_with_the_same_note(stack):
-    who = sender("web-long")
-    r = httpx.post(f"{stack.service_url}/v1/chat", json={"sender": who, "message": LONG_STORY * 200}, timeout=60)
+    chat = WebChat.start(stack.service_url)
+    who = chat.sender
+    r = chat.post(LONG_STORY * 200)
     assert r.status_code == 200
     messages = r.json()["messages"]
     assert messages[0]["text"] == too_long_note() and len(messages) >= 2
@@ -210,8 +212,7 @@ def test_the_web_chat_cuts_an_over_long_message_with_the_same_note(stack):
 
 
 def test_the_web_chat_refuses_a_message_beyond_any_paste(stack):
-    r = httpx.post(f"{stack.service_url}/v1/chat",
-                   json={"sender": sender("web-huge"), "message": "低" * (MAX_RAW_MESSAGE_CHARS + 1)}, timeout=60)
+    r = WebChat.start(stack.service_url).post("低" * (MAX_RAW_MESSAGE_CHARS + 1))
     assert r.status_code == 422 and "message" in r.json()["detail"]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from bot.text import MAX_RAW_MESSAGE_CHARS
 from tests.conftest import say, texts
+from tests.support.web_chat import WebChat
 
 pytestmark = pytest.mark.e2e
 
@@ -32,10 +33,14 @@ def test_what_is_dibao_is_answered_with_its_source(stack):
 
 
 def test_web_chat_relay_reaches_rasa(stack):
-    r = httpx.post(f"{stack.service_url}/v1/chat", json={"sender": sender(), "message": "低保是什么"}, timeout=60)
+    chat = WebChat.start(stack.service_url)
+    r = chat.post("低保是什么")
     assert r.status_code == 200
     reply = texts(r.json()["messages"])
     assert "依据" in reply and "《" in reply
+    # without the conversation's token nothing reaches Rasa (unit tests: tests/channels/test_webchat.py)
+    r = httpx.post(f"{stack.service_url}/v1/chat", json={"sender": chat.sender, "message": "低保是什么"}, timeout=10)
+    assert r.status_code == 401 and "对话" in r.json()["detail"]
 
 
 @pytest.mark.parametrize("payload, field", [

@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -61,13 +62,21 @@ class PostgresServer:
                       "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"),
             check=True, capture_output=True, timeout=120,
         )
+        try:
+            self._serve()
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def _serve(self) -> None:
+        """Starts the server on the existing data folder and returns once it takes connections."""
         # Loopback only, socket in our own folder, no durability needed for tests.
         self.proc = subprocess.Popen(
             self._cmd(str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
                       "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
                       "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                       "-c", "max_connections=100", "-c", "shared_buffers=32MB"),
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "server.log", "wb"),
+            stdout=subprocess.DEVNULL, stderr=open(self.root / "server.log", "ab"),
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
@@ -82,8 +91,42 @@ class PostgresServer:
                 break
             time.sleep(0.2)
         log = (self.root / "server.log").read_text(errors="replace")
-        self.stop()
         raise RuntimeError(f"PostgreSQL did not start:\n{log[-2000:]}")
+
+    def pids(self) -> list[int]:
+        """The postmaster and its children (backends and workers leave its process group)."""
+        master = int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        pids = [master]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                    pids.append(int(entry.name))
+        return pids
+
+    def kill(self, pids: list[int] | None = None) -> None:
+        """A crash: SIGKILL to the postmaster and its children at once (`pids`, if taken before)."""
+        for pid in pids or self.pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc is not None and self.user:
+            # runuser stops itself when its child is stopped (SIGSTOP) and would never reap it.
+            self.proc.send_signal(signal.SIGCONT)
+        self.wait_stopped()
+
+    def wait_stopped(self, timeout: float = 20) -> None:
+        if self.proc is not None:
+            self.proc.wait(timeout)
+
+    def restart(self) -> None:
+        """Starts the server again on the same data folder and port (crash recovery included)."""
+        self.wait_stopped()
+        self._serve()
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

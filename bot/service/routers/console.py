@@ -11,10 +11,12 @@ import random
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
 import anyio
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -22,6 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.cases import dead_letters
 from bot.cases.desk import QUEUE_LABELS, CaseDesk, NewCase
+from bot.cases.limits import ROW_ID_MAX
 from bot.cases.model import (
     PRIORITY_LABELS, ROLE_LABELS, SATISFACTION_LABELS, STATUS_LABELS, TRANSITIONS, CaseError,
     CaseType, Channel, Role, Status,
@@ -260,7 +263,7 @@ def dead_letter_page(request: Request, all: bool = False, principal: Principal =
 
 
 @router.post("/dead-letters/{dead_letter_id}/resolve")
-def dead_letter_resolve(dead_letter_id: int, request: Request, note: str = Form("", max_length=1000),
+def dead_letter_resolve(dead_letter_id: Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)], request: Request, note: str = Form("", max_length=1000),
                         principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
                         desk: CaseDesk = Depends(get_desk)):
     try:

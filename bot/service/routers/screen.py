@@ -29,6 +29,7 @@ from bot.eligibility import InputError, screen as run_screen
 from bot.eligibility.parameters import OVERRIDES_FILENAME, get_parameters
 from bot.eligibility.entities import MAX_AGE, MAX_MONEY, STANDARD_KEYS
 from bot.places import UnknownPlace, normalize_place
+from bot.service.errors import refusals
 
 router = APIRouter(prefix="/v1", tags=["eligibility"])
 
@@ -233,7 +234,7 @@ class ScreenResponse(BaseModel):
     "/screen",
     response_model=ScreenResponse,
     summary="初步判断可能符合哪些社会救助（不是审批结论）",
-    responses={422: {"description": "输入有误：中文说明哪个字段、为什么"}},
+    responses=refusals(422, _422="输入有误：中文说明哪个字段、为什么"),
 )
 async def screen(body: ScreenRequest, request: Request) -> Response:
     cfg = request.app.state.settings

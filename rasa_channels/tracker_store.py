@@ -1,0 +1,119 @@
+"""Rasa's SQL tracker store, keeping no personal number in the clear.
+
+Named in endpoint.yml (`type: rasa_channels.tracker_store.MaskingSQLTrackerStore`), with
+the same url/dialect as Rasa's own `SQL` store and the same `events` table. Before an
+event is written:
+- user and bot messages (text, parse_data, entities, metadata) are masked for good with
+  bot.privacy.mask_text: 身份证号, bank-card and phone numbers never reach the database;
+- a slot value holding such a number (urgent_contact, discovery_contact, a report's
+  first message) is sealed instead (Fernet, key derived from JZ_TRACKER_SECRET or
+  $JZ_DATA_DIR/tracker_secret), because the flows need it again on a later turn: the
+  phone given in one message is sent with the case after the resident consents in the
+  next. Reading the conversation back unseals it, so the action server sees the value
+  the resident gave; the database file holds only the sealed form.
+
+So a case made after a turn carries the earlier messages masked (the contact fields and
+the current message stay whole). Old events are deleted after JZ_RETENTION_DAYS by
+bot/retention.py (the service runs it; `python -m bot.retention` by hand).
+Runs inside the Rasa environment (Python 3.10); not a model input.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Dict, Optional, Text
+
+from cryptography.fernet import Fernet, InvalidToken
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot.privacy import mask_values
+from bot.secret_files import data_dir_secret
+
+log = logging.getLogger(__name__)
+
+SEALED_PREFIX = "jz-sealed:v1:"
+
+
+def tracker_secret() -> str:
+    """JZ_TRACKER_SECRET, or a random secret kept in $JZ_DATA_DIR/tracker_secret (mode 600).
+    Several Rasa servers sharing one PostgreSQL tracker store need the same one."""
+    if os.environ.get("JZ_TRACKER_SECRET"):
+        return os.environ["JZ_TRACKER_SECRET"]
+    return data_dir_secret(os.environ.get("JZ_DATA_DIR") or "var", "tracker_secret")
+
+
+class Sealer:
+    def __init__(self, secret: str):
+        self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()))
+
+    def seal(self, value: Any) -> str:
+        return SEALED_PREFIX + self._fernet.encrypt(json.dumps(value, ensure_ascii=False).encode()).decode()
+
+    def unseal(self, value: Any) -> Any:
+        if not (isinstance(value, str) and value.startswith(SEALED_PREFIX)):
+            return value
+        try:
+            return json.loads(self._fernet.decrypt(value[len(SEALED_PREFIX):].encode()))
+        except (InvalidToken, ValueError):
+            log.warning("a sealed slot value could not be read (another tracker secret?); it is dropped")
+            return None
+
+
+def protect_event(data: Dict[str, Any], sealer: Sealer) -> Dict[str, Any]:
+    """An event as stored: slot values holding a personal number sealed, every other
+    string masked."""
+    if data.get("event") == "slot":
+        value = data.get("value")
+        if mask_values(value) != value:
+            return {**data, "value": sealer.seal(value)}
+        return data
+    return mask_values(data)
+
+
+def reveal_event(data: Dict[str, Any], sealer: Sealer) -> Dict[str, Any]:
+    if data.get("event") == "slot":
+        return {**data, "value": sealer.unseal(data.get("value"))}
+    return data
+
+
+class MaskingSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore whose rows hold masked messages and sealed slot values."""
+
+    def __init__(self, domain: Optional[Domain] = None, **kwargs: Any) -> None:
+        super().__init__(domain, **kwargs)
+        self.sealer = Sealer(tracker_secret())
+        log.info("tracker store: personal numbers masked in messages, sealed in slots")
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """As SQLTrackerStore.save, with each event protected before it is written."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = protect_event(event.as_dict(), self.sealer)
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                ))
+            session.commit()
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
+                        ) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id,
+                                     fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
+            events = [reveal_event(json.loads(row.data), self.sealer) for row in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
