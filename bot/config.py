@@ -5,7 +5,6 @@ configuration through `settings()`; README lists the variables.
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 

@@ -24,8 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import secrets
-from pathlib import Path
 from typing import Any, Dict, Optional, Text
 
 from cryptography.fernet import Fernet, InvalidToken
