@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from bot.kb.vocab import CROSS_CUTTING_TOPICS
@@ -73,7 +73,6 @@ class Query:
     text: str                     # cleaned, simplified, vocabulary-normalised
     tokens: tuple[str, ...]       # jieba tokens of `text`, punctuation dropped
     numeric_text: str             # `text` with Chinese numerals as digits
-    literal: str                  # cleaned and simplified, numbers as digits, words as written
     place: str | None             # a served place named in the message
     other_place: str | None       # a place we do not serve (成都, 沈阳市)
     programs: tuple[str, ...]     # program ids named or hinted, strongest first
@@ -83,6 +82,12 @@ class Query:
     relations: tuple[str, ...] = ()
     disability_types: tuple[str, ...] = ()
     entities: tuple[tuple[str, str, str], ...] = field(default=())  # (label, text, id)
+
+    @cached_property
+    def literal(self) -> str:
+        """Cleaned and simplified, numbers as digits, words as written (not the vocabulary's):
+        what bot/facts.py reads, computed only when asked (the knowledge base never asks)."""
+        return normalize_numbers(to_simplified(clean_message(self.raw)))
 
     @property
     def has_figures(self) -> bool:
@@ -238,7 +243,6 @@ def understand(text: str, kb_dir: Path | str | None = None) -> Query:
         text=doc.text,
         tokens=tokens,
         numeric_text=doc._.numeric_text,
-        literal=normalize_numbers(to_simplified(clean_message(text or ""))),
         place=None if place == NATIONAL else place,
         other_place=None if place else other,
         programs=programs,
