@@ -138,10 +138,37 @@ class _Classifier:
         return model
 
     def scores(self, normalized: str) -> np.ndarray:
-        x = self._stack([v.transform([normalized]) * w for v, w in zip(self.views, VIEW_WEIGHTS)])
+        """Decision values for one message; the same numbers as the fitted vectorizers'
+        transform (sublinear tf × idf, l2 per view), computed directly: sklearn's input
+        validation around transform costs more than the arithmetic for a single message."""
+        rows: list[int] = []
+        values: list[float] = []
+        offset = 0
+        for (analyze, vocabulary, idf), weight in zip(self._fast_views(), VIEW_WEIGHTS):
+            counts: dict[int, int] = {}
+            for term in analyze(normalized):
+                col = vocabulary.get(term)
+                if col is not None:
+                    counts[col] = counts.get(col, 0) + 1
+            if counts:
+                cols = np.fromiter(counts, dtype=np.int64, count=len(counts))
+                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+                w = tf * idf[cols]
+                w *= weight / (np.sqrt(w @ w) or 1.0)
+                rows.extend((cols + offset).tolist())
+                values.extend(w.tolist())
+            offset += len(vocabulary)
         out = np.full(self.n_cards, -2.0)
-        out[self.classes] = x.data.astype(np.float32) @ self.weights[x.indices] + self.intercept
+        out[self.classes] = np.asarray(values, dtype=np.float32) @ self.weights[rows] + self.intercept
         return out
+
+    def _fast_views(self):
+        # Computed on first use rather than pickled, so a classifier cached by an earlier
+        # version still loads.
+        views = getattr(self, "_fast", None)
+        if views is None:
+            views = self._fast = [(v.build_analyzer(), v.vocabulary_, v.idf_) for v in self.views]
+        return views
 
 
 def _vocab_stamp(vocab: Vocabulary) -> list[str]:
@@ -171,10 +198,19 @@ class CardIndex:
             for f in feats:
                 df[f] += 1
         self._idf = {f: math.log((1 + n) / (1 + d)) + 1.0 for f, d in df.items()}
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # Feature-major matrix of the weighted card texts: a message's few features pick
+        # their rows, and one sparse product gives its cosine with every text.
+        self._feature_id = {f: k for k, f in enumerate(self._idf)}
+        rows, cols, vals = [], [], []
         for i, feats in enumerate(raw):
             for f, w in self._weigh(feats).items():
-                self._postings[f].append((i, w))
+                rows.append(self._feature_id[f])
+                cols.append(i)
+                vals.append(w)
+        from scipy.sparse import csr_matrix
+
+        self._by_feature = csr_matrix((vals, (rows, cols)), shape=(len(self._idf), n), dtype=np.float64)
+        self._owner_array = np.array(self._owner, dtype=np.int64)
         self._kinds = np.array([c.kind for c in cards])
         # The programs each card is about: its own, and any its phrasings name.
         self._program_words = [{card.program} if card.program else set() for card in cards]
@@ -194,14 +230,14 @@ class CardIndex:
         norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
         return {f: w / norm for f, w in vec.items() if w > 0}
 
-    def lexical_scores(self, normalized: str) -> dict[int, float]:
-        """Cosine similarity of the message with every card text that shares a feature."""
+    def lexical_scores(self, normalized: str) -> np.ndarray:
+        """Cosine similarity of the message with every card text (0 where no feature is shared)."""
         q = self._weigh(_features(self.vocab, normalized))
-        scores: dict[int, float] = defaultdict(float)
-        for f, w in q.items():
-            for i, dw in self._postings.get(f, ()):
-                scores[i] += w * dw
-        return scores
+        ids = [self._feature_id[f] for f in q]
+        if not ids:
+            return np.zeros(len(self._texts))
+        weights = np.fromiter((q[f] for f in q), dtype=np.float64, count=len(ids))
+        return self._by_feature[ids].T @ weights
 
     def rank(self, normalized: str, programs: tuple[str, ...] = (), limit: int = 3,
              exclude: int | None = None, kind: str | None = None) -> list[CardHit]:
@@ -211,13 +247,9 @@ class CardIndex:
             return []
         lex_by_text = self.lexical_scores(normalized)
         if exclude is not None:
-            lex_by_text.pop(exclude, None)
+            lex_by_text[exclude] = 0.0
         lexical = np.zeros(n)
-        best_text = np.full(n, -1)
-        for i, v in lex_by_text.items():
-            ci = self._owner[i]
-            if v > lexical[ci]:
-                lexical[ci], best_text[ci] = v, i
+        np.maximum.at(lexical, self._owner_array, lex_by_text)
         score = LEXICAL_WEIGHT * lexical
         if self._classifier is not None:
             score = score + self._classifier.scores(normalized)
@@ -237,5 +269,11 @@ class CardIndex:
         order = np.argsort(-score)[:limit]
         return [CardHit(self.cards[ci], float(score[ci]), float(lexical[ci]),
                         None if semantic is None else float(semantic[ci]),
-                        self._texts[best_text[ci]] if best_text[ci] >= 0 else self.cards[ci].question)
+                        self._closest_text(ci, lex_by_text))
                 for ci in order]
+
+    def _closest_text(self, ci: int, lex_by_text: np.ndarray) -> str:
+        """The card's question or variant most like the message (its question if none shares a word)."""
+        mine = np.flatnonzero(self._owner_array == ci)
+        best = mine[np.argmax(lex_by_text[mine])] if len(mine) else -1
+        return self._texts[best] if best >= 0 and lex_by_text[best] > 0 else self.cards[ci].question
