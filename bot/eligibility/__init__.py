@@ -1,15 +1,21 @@
 """Eligibility screen: social-assistance rules as code (plain Python, no web imports).
 
-Modelled on OpenFisca / PolicyEngine:
+Modelled on OpenFisca / PolicyEngine. Where things are:
 
-* entities (``entities.py``): ``Person`` members of the household of 共同生活家庭成员,
-  legal ``Supporter``s (法定义务人) for 特困, an ``Emergency``; every fact optional;
-* parameters (``parameters.py``) from ``policy_kb/parameters/*.yml``, read as of a date and
-  per jurisdiction along ``bot.places.jurisdiction_path`` (the most specific place that sets
-  a value wins; a null value ends it), layered with local overrides set by
+* ``entities.py``: ``Person`` members of the household of 共同生活家庭成员, legal
+  ``Supporter``s (法定义务人) for 特困, an ``Emergency``; every fact optional;
+* ``parameters.py``: parameters from ``policy_kb/parameters/<concept>/*.yml``, read as of a
+  date and per jurisdiction along ``bot.places.jurisdiction_path`` (the most specific place
+  that sets a value wins; a null value ends it), layered with local overrides set by
   ``python -m bot.eligibility.admin``;
-* rules (``rules.py``): one function per program, three-state results
-  ``likely`` / ``unlikely`` / ``need_info`` with an explanation trace.
+* ``programs/``: one module per program (``dibao.py``, ``dibao_edge.py``, ``tekun.py`` …),
+  three-state results ``likely`` / ``unlikely`` / ``need_info`` with an explanation trace
+  (``results.py``); ``conditions.py`` holds the tests several programs share;
+* ``context.py``: one screen's situation, parameters, shared figures (``income.py``) and
+  each program's result, decided when first asked for;
+* ``explanations.py``: the Chinese sentences of the traces, templates in
+  ``policy_kb/explanations/<program>.yml``;
+* ``engine.py``: ``screen()`` — decides every program and shapes the answer.
 
 Public interface::
 

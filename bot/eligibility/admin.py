@@ -25,9 +25,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bot.eligibility.parameters import (
-    NUMERIC_UNITS, UNIT_ZH, ParameterSet, clear_cache, default_overrides_path, default_parameters_dir, format_value,
-)
+from bot.eligibility.parameters import ParameterSet, clear_cache, default_overrides_path, default_parameters_dir
+from bot.eligibility.units import NUMERIC_UNITS, UNIT_ZH, format_value
 from bot.places import UnknownPlace, known_places, normalize_place
 
 try:  # POSIX advisory lock so two admins can't interleave writes

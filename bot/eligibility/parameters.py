@@ -5,8 +5,13 @@ Layout (``policy_kb/parameters/``)::
     _documents.yml   document id -> title, issuer, date, jurisdiction, status, source, file
     _clauses.yml     clause id   -> document, clause number, verbatim text
     _rules.yml       rule concept -> {place: [{effective, ref}]}  (which clause a rule rests on)
-    <name>.yml       one parameter: name, label, unit, [description, range, choices,
+    <concept>/<name>.yml
+                     one parameter: name, label, unit, [description, range, choices,
                      user_override], values: {place: [{effective, value, reference: {ref, ...}}]}
+
+A parameter's id is its ``name``; the file is named after it, leaving out the concept
+folder's name where the id begins with it (``tekun/elderly_age.yml`` holds
+``tekun_elderly_age``, ``income/minimum_wage_monthly.yml`` holds ``minimum_wage_monthly``).
 
 Resolution (``ParameterSet.get(name, place, as_of)``): walk
 ``bot.places.jurisdiction_path(place)`` from the most specific place up to 全国; the
@@ -17,6 +22,10 @@ parameter has no value (it does not fall back to a parent).
 Local overrides set by a deploying office (``bot.eligibility.admin``) live in
 ``<data_dir>/eligibility_parameters.json`` and are layered over the YAML: an override
 adds an entry at its place and date (replacing a YAML entry of the same date).
+
+``version`` digests everything that shapes an answer: the parameter files, this package's
+code, the explanation texts (``policy_kb/explanations/``, beside the parameters) and the
+overrides.
 """
 from __future__ import annotations
 
@@ -31,32 +40,12 @@ from typing import Any
 
 import yaml
 
+from bot.eligibility.units import format_value
 from bot.places import jurisdiction_path, normalize_place
 
 ENGINE_VERSION = "1.0.0"
 OVERRIDES_FILENAME = "eligibility_parameters.json"
-
-UNIT_ZH = {
-    "yuan_per_person_month": "元/人·月",
-    "yuan_per_person_year": "元/人·年",
-    "yuan_per_household_year": "元/户·年",
-    "yuan_per_month": "元/月",
-    "yuan_per_person_month_by_grade": "元/人·月（按等级）",
-    "ratio": "倍",
-    "rate": "（比例）",
-    "months": "个月",
-    "years": "年",
-    "age_years": "周岁",
-    "bool": "",
-    "enum": "",
-    "categories": "",
-    "grade_by_type": "级",
-}
-NUMERIC_UNITS = {
-    "yuan_per_person_month", "yuan_per_person_year", "yuan_per_household_year", "yuan_per_month",
-    "ratio", "rate", "months", "years", "age_years",
-}
-
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 def default_parameters_dir() -> Path:
     from bot.config import settings
@@ -122,13 +111,16 @@ def _as_date(value: Any) -> date:
 class ParameterSet:
     """All parameters, the clause catalogue and the rule-citation table, plus overrides."""
 
-    def __init__(self, params_dir: Path | None = None, overrides_path: Path | None = None):
+    def __init__(self, params_dir: Path | None = None, overrides_path: Path | None = None,
+                 explanations_dir: Path | None = None):
         self.params_dir = Path(params_dir or default_parameters_dir())
         self.overrides_path = Path(overrides_path) if overrides_path else default_overrides_path()
+        self.explanations_dir = Path(explanations_dir) if explanations_dir else self.params_dir.parent / "explanations"
         self.documents: dict[str, dict] = {}
         self.clauses: dict[str, dict] = {}
         self.rules: dict[str, dict[str, list[tuple[date, str]]]] = {}
         self.parameters: dict[str, Parameter] = {}
+        self.parameter_files: dict[str, Path] = {}   # id -> its YAML file
         self.override_records: list[dict] = []
         self._cache: dict[tuple, Resolved] = {}
         self._cite_cache: dict[str, dict] = {}
@@ -138,18 +130,19 @@ class ParameterSet:
     # ---------------------------------------------------------------- loading
     def _load(self) -> None:
         digest = hashlib.sha256()
-        files = sorted(self.params_dir.glob("*.yml"))
+        files = sorted(self.params_dir.rglob("*.yml"))
         if not files:
             raise FileNotFoundError(f"no parameter files in {self.params_dir}")
         for path in files:
+            relative = path.relative_to(self.params_dir).as_posix()
             raw = path.read_bytes()
-            digest.update(path.name.encode() + b"\0" + raw)
+            digest.update(relative.encode() + b"\0" + raw)
             data = yaml.safe_load(raw) or {}
-            if path.name == "_documents.yml":
+            if relative == "_documents.yml":
                 self.documents = data
-            elif path.name == "_clauses.yml":
+            elif relative == "_clauses.yml":
                 self.clauses = data
-            elif path.name == "_rules.yml":
+            elif relative == "_rules.yml":
                 for concept, by_place in data.items():
                     self.rules[concept] = {
                         normalize_place(place): sorted((_as_date(e["effective"]), e["ref"]) for e in entries)
@@ -157,8 +150,9 @@ class ParameterSet:
                     }
             elif not path.name.startswith("_"):
                 self._load_parameter(path, data)
-        for code_file in sorted(Path(__file__).resolve().parent.glob("*.py")):
-            digest.update(code_file.name.encode() + b"\0" + code_file.read_bytes())
+        for root, pattern in ((PACKAGE_DIR, "*.py"), (self.explanations_dir, "*.yml")):
+            for shaping in sorted(root.rglob(pattern)):
+                digest.update(shaping.relative_to(root).as_posix().encode() + b"\0" + shaping.read_bytes())
         if self.overrides_path.exists():
             raw = self.overrides_path.read_bytes()
             digest.update(b"overrides\0" + raw)
@@ -168,12 +162,21 @@ class ParameterSet:
         self._check_refs()
 
     def _load_parameter(self, path: Path, data: dict) -> None:
-        name = data.get("name") or path.stem
-        if name != path.stem:
-            raise ValueError(f"{path.name}: name {name!r} differs from the file name")
+        relative = path.relative_to(self.params_dir)
+        where = relative.as_posix()
+        if len(relative.parts) > 2:
+            raise ValueError(f"{where}: a parameter file goes in one concept folder, not deeper")
+        # The file is named after the id, less the folder's name where the id begins with it.
+        allowed = [f"{relative.parts[0]}_{path.stem}"] if len(relative.parts) == 2 else []
+        allowed.append(path.stem)
+        name = data.get("name") or allowed[0]
+        if name not in allowed:
+            raise ValueError(f"{where}: name {name!r} differs from the file name (expected {' or '.join(allowed)})")
+        if name in self.parameter_files:
+            raise ValueError(f"{where}: parameter {name!r} is also defined in {self.parameter_files[name]}")
         for key in ("label", "unit", "values"):
             if key not in data:
-                raise ValueError(f"{path.name}: missing {key}")
+                raise ValueError(f"{where}: missing {key}")
         rng = data.get("range")
         param = Parameter(
             name=name,
@@ -195,6 +198,7 @@ class ParameterSet:
                 ))
             param.entries[canonical] = sorted(items, key=lambda x: x.effective)
         self.parameters[name] = param
+        self.parameter_files[name] = path
 
     def _apply_overrides(self) -> None:
         active: dict[tuple, dict] = {}
@@ -300,20 +304,6 @@ class ParameterSet:
             break
         self._cache[key] = resolved
         return resolved
-
-
-def format_value(value: Any, unit: str) -> str:
-    if value is None:
-        return "未设置"
-    if unit == "rate" and isinstance(value, (int, float)):
-        return f"{value * 100:g}%"
-    if unit == "bool":
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, (int, float)):
-        return f"{value:g}{UNIT_ZH.get(unit, '')}" if isinstance(value, float) else f"{value}{UNIT_ZH.get(unit, '')}"
-    return str(value)
 
 
 # ------------------------------------------------------------------ shared instance

@@ -1,5 +1,6 @@
 """Parameter loader: as-of dates, inheritance along the jurisdiction path, null ends a value,
-overrides layered over the YAML, references that quote the real source texts."""
+overrides layered over the YAML, references that quote the real source texts, files nested
+by concept with their ids unchanged."""
 from __future__ import annotations
 
 import re
@@ -95,7 +96,7 @@ def test_shipped_parameters_are_well_formed(pset):
                 assert e.ref in pset.clauses, (name, place)
                 if param.range and isinstance(e.value, (int, float)):
                     assert param.range[0] <= e.value <= param.range[1], name
-        raw = yaml.safe_load((PARAMS_DIR / f"{name}.yml").read_text(encoding="utf-8"))
+        raw = yaml.safe_load(pset.parameter_files[name].read_text(encoding="utf-8"))
         for entries in raw["values"].values():
             for e in entries:
                 ref = e["reference"]
@@ -132,3 +133,58 @@ def test_rule_citations_follow_dates_and_places(pset):
     assert pset.rule_citation("tekun.rule", "会宁", date(2026, 7, 1))["clause"] == "第十六条第一款"
     assert "渠县" in pset.rule_citation("tekun.rule", "渠县", date(2025, 1, 1))["issuer"]
     assert pset.rule_citation("application.hotline", "巴中", date(2026, 1, 1)) is None
+
+
+# The ids the API, override files and tests use: moving a file must never rename one.
+PARAMETER_IDS = {
+    "adult_age", "de_facto_lost_contact_months", "dibao_edge_multiplier", "dibao_monthly_rural",
+    "dibao_monthly_urban", "disability_care_subsidy_monthly", "disability_living_subsidy_monthly",
+    "disabled_dibao_uplift_rate", "disabled_support_exemption", "employment_cost_deduction_rate",
+    "gradual_exit_months", "gradual_exit_months_special", "income_exclusions", "medical_assistance_min_rate",
+    "minimum_wage_monthly", "per_capita_disposable_income_annual", "residence_permit_application",
+    "rigid_expense_share_threshold", "severe_disability_max_grade", "tekun_basic_multiplier",
+    "tekun_disability_max_grade", "tekun_elderly_age", "tekun_minor_age", "tekun_supporter_dibao_age",
+    "tekun_supporter_elderly_age", "temporary_assistance_household_annual_cap", "temporary_assistance_max_months",
+    "temporary_assistance_max_multiplier", "temporary_assistance_method", "temporary_assistance_min_multiplier",
+    "urban_dibao_residence_years",
+}
+
+
+def test_shipped_parameters_are_nested_by_concept_with_ids_unchanged(pset):
+    assert set(pset.parameters) == PARAMETER_IDS
+    for name, path in pset.parameter_files.items():
+        folder, stem = path.relative_to(PARAMS_DIR).parts[0], path.stem
+        assert path.parent != PARAMS_DIR, f"{name} is not in a concept folder"
+        assert name in (stem, f"{folder}_{stem}"), path
+    assert pset.parameter_files["tekun_elderly_age"] == PARAMS_DIR / "tekun" / "elderly_age.yml"
+    assert pset.parameter_files["dibao_edge_multiplier"] == PARAMS_DIR / "dibao_edge" / "multiplier.yml"
+
+
+def _demo(folder: Path, relative: str, name: str) -> None:
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({
+        "name": name, "label": "演示", "unit": "ratio",
+        "values": {"全国": [{"effective": "2020-01-01", "value": 1, "reference": {"ref": "zx_10"}}]},
+    }, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_nested_file_is_named_after_its_id(tmp_path):
+    d = _mini(tmp_path)
+    _demo(d, "tekun/elderly_age.yml", "tekun_elderly_age")          # folder name left out
+    _demo(d, "income/minimum_wage_monthly.yml", "minimum_wage_monthly")  # id does not begin with it
+    p = ParameterSet(d, tmp_path / "overrides.json")
+    assert p.get("tekun_elderly_age", "渠县", date(2024, 1, 1)).value == 1
+    assert p.parameter_files["minimum_wage_monthly"] == d / "income" / "minimum_wage_monthly.yml"
+
+
+@pytest.mark.parametrize("relative, name, needle", [
+    ("tekun/elderly_age.yml", "elderly_age_tekun", "differs from the file name"),
+    ("tekun/deeper/elderly_age.yml", "tekun_elderly_age", "one concept folder"),
+    ("income/demo.yml", "demo", "also defined in"),                  # demo.yml exists at the top
+])
+def test_the_loader_refuses_misplaced_parameter_files(tmp_path, relative, name, needle):
+    d = _mini(tmp_path)
+    _demo(d, relative, name)
+    with pytest.raises(ValueError, match=needle):
+        ParameterSet(d, tmp_path / "overrides.json")
