@@ -1,7 +1,7 @@
 """The 12345/12349 hotline case desk (工单): domain, storage, queues and workflow.
 
-Plain Python and SQLAlchemy; the HTTP layer lives in bot/service/routers/cases.py
-and console.py.
+Plain Python and SQLAlchemy; the front is bot/cases/desk.py (CaseDesk). The HTTP layer
+lives in bot/service/routers/cases.py, conversations.py and console.py.
 """
 from bot.cases.desk import BOT, SYSTEM, Actor, CaseDesk, NewCase  # noqa: F401
 from bot.cases.model import (  # noqa: F401

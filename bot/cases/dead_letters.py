@@ -28,10 +28,13 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.cases.desk import BOT, Actor, CaseDesk, NewCase, _iso, report_time
+from bot.cases.actors import BOT, Actor
+from bot.cases.desk import CaseDesk
+from bot.cases.intake import NewCase, report_time
 from bot.cases.limits import clip, fit_case
 from bot.cases.model import CaseType, Channel, NotAllowed, NotFound, Priority, Role
 from bot.cases.store import DeadLetter
+from bot.cases.views import iso
 from bot.places import UnknownPlace, normalize_place
 from bot.privacy import mask_personal_text
 
@@ -139,7 +142,7 @@ def unresolved_count(desk: CaseDesk) -> int:
 
 
 def _sees_all(viewer: Actor) -> bool:
-    """The raw report (names, numbers) only for supervisors, as with cases (desk.sees_contact)."""
+    """The raw report (names, numbers) only for supervisors, as with cases (views.sees_contact)."""
     return viewer.role == Role.supervisor
 
 
@@ -149,8 +152,8 @@ def _view(letter: DeadLetter, full: bool) -> dict:
     return {
         "id": letter.id, "idempotency_key": letter.idempotency_key, "case_type": letter.case_type,
         "title": text(str(payload.get("title") or "")), "summary": text(str(payload.get("summary") or "")),
-        "error": text(letter.error), "reported_at": _iso(letter.reported_at), "received_at": _iso(letter.received_at),
-        "case_number": letter.case_number, "resolved_at": _iso(letter.resolved_at),
+        "error": text(letter.error), "reported_at": iso(letter.reported_at), "received_at": iso(letter.received_at),
+        "case_number": letter.case_number, "resolved_at": iso(letter.resolved_at),
         "resolved_by": letter.resolved_by, "resolution": letter.resolution,
         **({"payload": payload} if full else {}),
     }

@@ -1,7 +1,7 @@
-"""Size limits of a case as the service accepts it, and `fit_case`, which shortens a
-case to them. Pure Python.
+"""Size limits of a case as the service accepts it, `fit_case`, which shortens a
+case to them, and `trimmed`, how the desk keeps a text. Pure Python.
 
-The service's pydantic schema (bot/service/routers/cases.py) reads its `max_length`s
+The service's pydantic schema (bot/service/case_schemas.py) reads its `max_length`s
 from the constants here, and the action server fits every case with `fit_case` before
 submitting it, so the two can never disagree: an urgent report is never refused for
 its size. tests/actions/test_limits.py checks that a fitted case passes the schema.
@@ -33,6 +33,12 @@ def clip(text: Any, limit: int) -> str:
     if len(marker) >= limit:
         return text[:limit]
     return text[: limit - len(marker)] + marker
+
+
+def trimmed(text: str | None, limit: int) -> str:
+    """How the desk keeps a text: trimmed, at most `limit` characters, browser form line
+    breaks (CRLF) made plain. Unlike `clip`, a cut leaves no marker."""
+    return (text or "").replace("\r\n", "\n").strip()[:limit]
 
 
 def fit_key(key: str) -> str:

@@ -17,11 +17,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.cases.model import CaseError
 from bot.config import Settings, settings as default_settings
 from bot.db import Database
+from bot.places import UnknownPlace
 from bot.privacy import install_log_masking
-from bot.service.errors import document_validation_errors
-from bot.service.routers import cases, chat, console, health, kb, screen
+from bot.service.errors import (
+    case_error_response, desk_value_error_response, document_validation_errors, unknown_place_response,
+)
+from bot.service.routers import cases, chat, console, conversations, health, kb, screen
 
 
 @asynccontextmanager
@@ -99,11 +103,18 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
                 [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]))
         return await http_exception_handler(request, exc)
 
+    # The domain's refusals, answered alike on every route (bot/service/errors.py): the routes
+    # call the desk and let them through. A bare ValueError is a 422 only on the desk's routes.
+    app.add_exception_handler(CaseError, case_error_response)
+    app.add_exception_handler(UnknownPlace, unknown_place_response)
+    app.add_exception_handler(ValueError, desk_value_error_response)
+
     app.include_router(health.router)
     app.include_router(kb.router)
     app.include_router(screen.router)
     app.include_router(chat.router)
     app.include_router(cases.router)
+    app.include_router(conversations.router)
     app.include_router(console.router)
     _document_errors(app)
     return app

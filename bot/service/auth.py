@@ -12,8 +12,8 @@
 - Throttles (bot/throttle): logins per client address, then a progressive delay per
   normalised username; case lookups per client and overall; counters in the database.
 
-Route rules are declared with `require(...)` on each route; tests/cases/test_auth_routes.py
-enumerates the app's routes and checks each one against its rule.
+Route rules are declared with `require(...)` (bot/service/deps.py) on each route;
+tests/cases/test_auth_routes.py enumerates the app's routes and checks each one against its rule.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ import anyio
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from bot.cases.desk import BOT, Actor
+from bot.cases.actors import BOT, Actor
 from bot.cases.model import Role
 from bot.cases.users import get_user
 from bot.secret_files import data_dir_secret
@@ -233,41 +233,3 @@ def password_check_limiter(app):
         size = max(1, int(getattr(app.state.settings, "login_hash_concurrency", 2) or 2))
         limiter = limiters[loop] = anyio.CapacityLimiter(size)
     return limiter
-
-
-# ---------------------------------------------------------------- route rules
-
-class Rule:
-    """A route's access rule: which user roles, and whether the bot token is accepted."""
-
-    def __init__(self, roles: tuple[str, ...], bot: bool = False, html: bool = False):
-        self.roles = tuple(str(r) for r in roles)
-        self.bot = bot
-        self.html = html
-
-    async def __call__(self, request: Request) -> Principal:
-        principal = current_principal(request)
-        if principal is None:
-            if self.html:
-                target = request.url.path
-                raise HTTPException(status_code=303, detail="请先登录",
-                                    headers={"Location": f"/console/login?next={target}"})
-            raise HTTPException(status_code=401, detail="请先登录", headers={"WWW-Authenticate": "Bearer"})
-        if principal.kind == "bot":
-            if not self.bot:
-                raise HTTPException(status_code=403, detail="服务令牌不能调用这个接口")
-        elif principal.role not in self.roles:
-            raise HTTPException(status_code=403, detail="您的角色没有这个权限")
-        await check_csrf(request, principal)
-        return principal
-
-
-def require(*roles: str, bot: bool = False) -> Rule:
-    """JSON API rule: 401 without credentials, 403 for a wrong role."""
-    return Rule(roles, bot=bot)
-
-
-def require_page(*roles: str) -> Rule:
-    """Console page rule: redirects to the login page without a session, 403 for a wrong role."""
-    return Rule(roles, bot=False, html=True)
-

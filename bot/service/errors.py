@@ -1,17 +1,24 @@
 """The service's error bodies, in one place, and what the OpenAPI schema says of them.
 
-Every refusal is `{"detail": "<中文，可以直接给人看>"}` (FastAPI's HTTPException), except
-request validation (422), which the app's handler (bot/service/app.py) answers with the
-field at fault named in Chinese and every problem listed. Routes declare the codes they
-can return with `refusals(...)`; `document_validation_errors` puts the real 422 body in
-place of FastAPI's default (`HTTPValidationError`, a shape this service never sends), so
-the schema is the contract tests/service/test_openapi_schema.py checks every route against.
+Every refusal is `{"detail": "<中文，可以直接给人看>"}` (FastAPI's HTTPException, or a
+domain error turned into one by the handlers below), except request validation (422),
+which the app's handler (bot/service/app.py) answers with the field at fault named in
+Chinese and every problem listed. Routes declare the codes they can return with
+`refusals(...)`; `document_validation_errors` puts the real 422 body in place of FastAPI's
+default (`HTTPValidationError`, a shape this service never sends), so the schema is the
+contract tests/service/test_openapi_schema.py checks every route against.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+
+from bot.cases.model import CaseError, Conflict, IllegalTransition, NotAllowed, NotFound
+from bot.places import UnknownPlace
 
 
 class ErrorOut(BaseModel):
@@ -89,3 +96,39 @@ def document_validation_errors(schema: dict[str, Any]) -> dict[str, Any]:
         if f"#/components/schemas/{name}'" not in repr((schema["paths"], others)):
             components.pop(name, None)
     return schema
+
+
+# ---------------------------------------------------------------- domain errors
+# The routes call the domain and let its refusals through; bot/service/app.py registers these
+# handlers, so each refusal gets the same answer on every route.
+
+# First match wins: the specific refusals before CaseError itself.
+CASE_ERROR_STATUS: tuple[tuple[type[CaseError], int], ...] = (
+    (NotFound, 404), (NotAllowed, 403), (Conflict, 409), (IllegalTransition, 409), (CaseError, 400),
+)
+VALUE_REFUSED = "取值不在允许范围内"
+
+
+def case_error_status(exc: CaseError) -> int:
+    return next(code for kind, code in CASE_ERROR_STATUS if isinstance(exc, kind))
+
+
+async def case_error_response(_request: Request, exc: CaseError) -> JSONResponse:
+    return JSONResponse({"detail": exc.message}, status_code=case_error_status(exc))
+
+
+async def unknown_place_response(_request: Request, exc: UnknownPlace) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+class DeskRoute(APIRoute):
+    """A route of the case desk's JSON API (bot/service/routers/cases.py, conversations.py).
+
+    Only these answer a bare ValueError from the desk (a value it could not take) with 422:
+    that is what they have always promised. Elsewhere a ValueError stays the server error it is."""
+
+
+async def desk_value_error_response(request: Request, exc: ValueError) -> JSONResponse:
+    if not isinstance(request.scope.get("route"), DeskRoute):
+        raise exc
+    return JSONResponse({"detail": VALUE_REFUSED}, status_code=422)

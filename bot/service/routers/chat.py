@@ -38,7 +38,7 @@ from bot.channels import history, webchat
 from bot.channels.gateway import RASA_DOWN_REPLY
 from bot.service.auth import secret_key
 from bot.service.errors import ErrorOut, refusals
-from bot.service.routers.cases import get_desk
+from bot.service.deps import get_desk
 from bot.text import MAX_MESSAGE_CHARS, MAX_RAW_MESSAGE_CHARS, cap_message, require_text, too_long_note
 
 router = APIRouter(tags=["web chat"])

@@ -34,13 +34,14 @@ from bot.cases.users import (
     complete_login, find_login_user, get_user, normalize_username, observe_verify_seconds, typical_verify_seconds,
     verify_password,
 )
+from bot.db import Database
 from bot.places import UnknownPlace, known_places
 from bot.service.auth import (
     ALL_ROLES, DESK_ROLES, HANDLER_ROLES, PRELOGIN_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE,
     Principal, client_address, csrf_token, issue_session, login_throttle, password_check_limiter,
-    prelogin_token, prelogin_valid, require_page, secret_key,
+    prelogin_token, prelogin_valid, secret_key,
 )
-from bot.service.routers.cases import get_desk
+from bot.service.deps import get_db, get_desk, require_page
 from bot.throttle import Refusal
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -203,9 +204,9 @@ async def login(request: Request, username: str = Form(..., max_length=64), pass
 
 
 @router.post("/logout")
-def logout(request: Request, principal: Principal = Depends(require_page(*ALL_ROLES))):
+def logout(principal: Principal = Depends(require_page(*ALL_ROLES)), db: Database = Depends(get_db)):
     # Ends every session of this user, not only this browser's cookie.
-    with request.app.state.db.session() as s:
+    with db.session() as s:
         user = get_user(s, principal.actor.user_id)
         if user is not None:
             user.session_version += 1

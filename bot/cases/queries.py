@@ -1,0 +1,112 @@
+"""Reading the case desk: one case, the queues and their counts, a reporter's own cases,
+the audit log, the resident's status lookup and a conversation's cases. Nothing here changes a case."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+
+from bot.cases.actors import BOT, Actor
+from bot.cases.codes import normalize_case_number, normalize_check_code
+from bot.cases.context import DeskContext, get_case
+from bot.cases.model import ACTIVE_STATUSES, OPEN_STATUSES, QUEUE_STATUSES, CaseError, NotFound, Priority, Status
+from bot.cases.store import Case, CaseEvent
+from bot.cases.views import conversation_case_view, event_view, resident_view
+
+QUEUES = ("unassigned", "mine", "urgent", "overdue", "followup", "all")
+QUEUE_LABELS = {
+    "unassigned": "待领取", "mine": "我的工单", "urgent": "急难", "overdue": "已超时",
+    "followup": "待回访", "all": "全部",
+}
+
+
+def queue_filter(queue: str, viewer: Actor, now: datetime):
+    """The WHERE clause of a queue, as `viewer` sees it at `now`."""
+    if queue == "unassigned":
+        return and_(Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None))
+    if queue == "mine":
+        return and_(Case.assignee_id == viewer.user_id,
+                    Case.status.in_(list(ACTIVE_STATUSES | {Status.resolved})))
+    if queue == "urgent":
+        return and_(Case.priority == Priority.urgent, Case.status.in_(list(ACTIVE_STATUSES)))
+    if queue == "overdue":
+        return and_(Case.status.in_(list(OPEN_STATUSES)), Case.due_at < now)
+    if queue == "followup":
+        return and_(Case.status == Status.resolved, Case.followup_at.is_(None))
+    if queue == "all":
+        return Case.id.is_not(None)
+    raise CaseError(f"没有这个队列：{queue}")
+
+
+class CaseQueries:
+    def __init__(self, ctx: DeskContext):
+        self.ctx = ctx
+
+    def get(self, number: str, viewer: Actor) -> dict:
+        with self.ctx.read() as s:
+            return self.ctx.view(s, get_case(s, number), viewer, full=True)
+
+    def case_record(self, number: str) -> Case:
+        with self.ctx.read() as s:
+            return get_case(s, number)
+
+    def list_queue(self, queue: str, viewer: Actor, limit: int = 100) -> list[dict]:
+        now = self.ctx.clock()
+        with self.ctx.read() as s:
+            q = select(Case).where(queue_filter(queue, viewer, now))
+            if queue == "all":
+                q = q.order_by(Case.created_at.desc())
+            else:
+                q = q.order_by(Case.priority_rank, Case.created_at, Case.id)
+            return [self.ctx.view(s, c, viewer) for c in s.scalars(q.limit(limit))]
+
+    def list_reported(self, reporter: Actor, limit: int = 50) -> list[dict]:
+        """Cases the actor reported (a volunteer's own reports), newest first."""
+        with self.ctx.read() as s:
+            q = select(Case).where(Case.created_by == reporter.name).order_by(Case.created_at.desc())
+            return [self.ctx.view(s, c, reporter) for c in s.scalars(q.limit(limit))]
+
+    def counts(self, viewer: Actor) -> dict[str, int]:
+        now = self.ctx.clock()
+        out = {}
+        with self.ctx.read() as s:
+            for queue in QUEUES:
+                if queue == "all":
+                    continue
+                out[queue] = s.scalar(select(func.count(Case.id)).where(queue_filter(queue, viewer, now)))
+        return out
+
+    def audit_log(self, number: str) -> list[dict]:
+        with self.ctx.read() as s:
+            case = get_case(s, number)
+            events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
+            return [event_view(e) for e in events]
+
+    def lookup(self, number: str, check_code: str) -> dict:
+        """What a resident may know about their case, given the number and check code.
+
+        NotFound for a wrong pair. How often one may try is the caller's throttle
+        (bot/throttle: per client and overall, never per case number, which would let
+        anyone lock a resident out of their own case)."""
+        number = normalize_case_number(number)
+        code = normalize_check_code(check_code).encode()
+        with self.ctx.read() as s:
+            case = s.scalar(select(Case).where(Case.number == number))
+            # Compared even when there is no such case, so both cost the same.
+            expected = case.check_code.upper().encode() if case is not None else b"-" * len(code)
+            ok = secrets.compare_digest(expected, code) and case is not None
+            if not ok:
+                raise NotFound("工单号或查询码不正确")
+            return resident_view(case)
+
+    def conversation_cases(self, sender_id: str, limit: int = 50) -> list[dict]:
+        """The cases the bot made from this conversation (我的工单 in the web chat), newest
+        first: number, type and status in the resident's words, last change. Nothing else of
+        the case (the caller proved it holds the conversation, not that it handles the case)."""
+        if not sender_id:
+            return []
+        with self.ctx.read() as s:
+            cases = s.scalars(select(Case).where(Case.sender_id == sender_id, Case.created_by == BOT.name)
+                              .order_by(Case.id.desc()).limit(limit))
+            return [conversation_case_view(c) for c in cases]
