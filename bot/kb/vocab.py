@@ -180,20 +180,22 @@ def read_userdict_words(path: Path) -> set[str]:
 # --- jieba -----------------------------------------------------------------
 
 _JIEBA_LOCK = threading.Lock()
-_JIEBA_LOADED: set[str] = set()
+_JIEBA_LOADED: set = set()   # resolved paths, and the paths as asked
 
 
 def configure_jieba(userdict: Path):
     """Load the user dictionary into jieba's default tokenizer (once per path)."""
     import jieba
 
+    if userdict in _JIEBA_LOADED:   # the hot path: every tokenisation asks
+        return jieba
     key = str(Path(userdict).resolve())
     with _JIEBA_LOCK:
         if key not in _JIEBA_LOADED:
             jieba.setLogLevel(60)
             jieba.initialize()
             jieba.load_userdict(key)
-            _JIEBA_LOADED.add(key)
+            _JIEBA_LOADED.update((key, userdict))
     return jieba
 
 
