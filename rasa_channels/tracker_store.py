@@ -26,6 +26,7 @@ import logging
 import os
 from typing import Any, Dict, Optional, Text
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -87,8 +88,33 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, domain: Optional[Domain] = None, **kwargs: Any) -> None:
         super().__init__(domain, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            self._keep_sqlite_connection()
         self.sealer = Sealer(tracker_secret())
         log.info("tracker store: personal numbers masked in messages, sealed in slots")
+
+    def _keep_sqlite_connection(self) -> None:
+        """Pooled connections in WAL mode with synchronous=NORMAL, for a SQLite file.
+
+        SQLAlchemy 1.4 gives a file database a NullPool, so every read and write of a turn
+        opened the file anew; and each commit waited for two fsyncs. In WAL mode a crashed
+        process loses nothing; a power cut may lose the last turns of a conversation (the
+        resident repeats them). Urgent reports do not depend on this store: the action
+        server's spool and the service's database keep them."""
+        url = self.engine.url
+        self.engine.dispose()
+        engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2,
+                                  connect_args={"check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        self.engine = engine
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """As SQLTrackerStore.save, with each event protected before it is written."""
