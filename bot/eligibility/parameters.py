@@ -2,12 +2,18 @@
 
 Layout (``policy_kb/parameters/``)::
 
-    _documents.yml   document id -> title, issuer, date, jurisdiction, status, source, file
-    _clauses.yml     clause id   -> document, clause number, verbatim text
+    _clauses.yml     clause id   -> provision quoted (an id in policy_kb/provisions.jsonl),
+                     clause label, span (its verbatim words); ``document`` instead of
+                     ``provision`` for a source with no provisions (a figures table)
     _rules.yml       rule concept -> {place: [{effective, ref}]}  (which clause a rule rests on)
     <concept>/<name>.yml
                      one parameter: name, label, unit, [description, range, choices,
                      user_override], values: {place: [{effective, value, reference: {ref, ...}}]}
+
+Documents are not recorded here: every document field of a citation (title, issuer, date,
+jurisdiction, authority, source) comes from the one document registry beside this folder,
+``policy_kb/documents.yml`` (``bot.kb.documents``), whose ids the provisions carry. That each
+span is really in its provision is checked by ``python -m bot.kb.build --check``.
 
 A parameter's id is its ``name``; the file is named after it, leaving out the concept
 folder's name where the id begins with it (``tekun/elderly_age.yml`` holds
@@ -23,9 +29,9 @@ Local overrides set by a deploying office (``bot.eligibility.admin``) live in
 ``<data_dir>/eligibility_parameters.json`` and are layered over the YAML: an override
 adds an entry at its place and date (replacing a YAML entry of the same date).
 
-``version`` digests everything that shapes an answer: the parameter files, this package's
-code, the explanation texts (``policy_kb/explanations/``, beside the parameters) and the
-overrides.
+``version`` digests everything that shapes an answer: the parameter files, the document
+registry, this package's code, the explanation texts (``policy_kb/explanations/``, beside
+the parameters) and the overrides.
 """
 from __future__ import annotations
 
@@ -41,6 +47,7 @@ from typing import Any
 import yaml
 
 from bot.eligibility.units import format_value
+from bot.kb.documents import DOCUMENTS_FILE, cited_document, document_of, load_documents
 from bot.places import jurisdiction_path, normalize_place
 
 ENGINE_VERSION = "1.0.0"
@@ -116,7 +123,8 @@ class ParameterSet:
         self.params_dir = Path(params_dir or default_parameters_dir())
         self.overrides_path = Path(overrides_path) if overrides_path else default_overrides_path()
         self.explanations_dir = Path(explanations_dir) if explanations_dir else self.params_dir.parent / "explanations"
-        self.documents: dict[str, dict] = {}
+        self.kb_dir = self.params_dir.parent           # holds documents.yml, the document registry
+        self.documents: dict[str, dict] = {}            # id -> registry entry (documents.yml)
         self.clauses: dict[str, dict] = {}
         self.rules: dict[str, dict[str, list[tuple[date, str]]]] = {}
         self.parameters: dict[str, Parameter] = {}
@@ -133,14 +141,17 @@ class ParameterSet:
         files = sorted(self.params_dir.rglob("*.yml"))
         if not files:
             raise FileNotFoundError(f"no parameter files in {self.params_dir}")
+        registry = self.kb_dir / DOCUMENTS_FILE
+        if not registry.is_file():
+            raise FileNotFoundError(f"{registry}: the document registry the clauses refer to is missing")
+        digest.update(DOCUMENTS_FILE.encode() + b"\0" + registry.read_bytes())
+        self.documents = {doc["id"]: doc for doc in load_documents(self.kb_dir)}
         for path in files:
             relative = path.relative_to(self.params_dir).as_posix()
             raw = path.read_bytes()
             digest.update(relative.encode() + b"\0" + raw)
             data = yaml.safe_load(raw) or {}
-            if relative == "_documents.yml":
-                self.documents = data
-            elif relative == "_clauses.yml":
+            if relative == "_clauses.yml":
                 self.clauses = data
             elif relative == "_rules.yml":
                 for concept, by_place in data.items():
@@ -215,10 +226,21 @@ class ParameterSet:
             kept = [e for e in param.entries.get(place, []) if e.effective != entry.effective]
             param.entries[place] = sorted(kept + [entry], key=lambda x: x.effective)
 
+    def clause_document(self, clause_id: str) -> dict:
+        """The registry entry of the document a clause quotes."""
+        clause = self.clauses[clause_id]
+        return self.documents[clause.get("document") or document_of(clause["provision"])]
+
     def _check_refs(self) -> None:
         for cid, clause in self.clauses.items():
-            if clause["doc"] not in self.documents:
-                raise ValueError(f"clause {cid}: unknown document {clause['doc']}")
+            if bool(clause.get("provision")) == bool(clause.get("document")):
+                raise ValueError(f"clause {cid}: name a provision (or, for a source with no provisions, a document)")
+            if not clause.get("clause") or not clause.get("span"):
+                raise ValueError(f"clause {cid}: needs clause and span")
+            did = clause.get("document") or document_of(clause["provision"])
+            if did not in self.documents:
+                raise ValueError(f"clause {cid}: unknown document {did} (not in {DOCUMENTS_FILE})")
+            cited_document(self.documents[did])  # raises if the registry lacks the citation fields
         for param in self.parameters.values():
             for entries in param.entries.values():
                 for e in entries:
@@ -232,20 +254,21 @@ class ParameterSet:
 
     # ---------------------------------------------------------------- citations
     def citation(self, clause_id: str) -> dict:
-        """The knowledge-base citation shape for a clause id."""
+        """A clause's citation (``bot.kb.citation.Citation``): its document's fields from the
+        registry, the clause label and the quoted span."""
         cached = self._cite_cache.get(clause_id)
         if cached is None:
             clause = self.clauses[clause_id]
-            doc = self.documents[clause["doc"]]
+            doc = cited_document(self.clause_document(clause_id))
             cached = {
                 "title": doc["title"],
                 "clause": clause["clause"],
                 "issuer": doc["issuer"],
-                "date": str(doc["date"]),
+                "date": doc["date"],
                 "jurisdiction": doc["jurisdiction"],
                 "status": doc["status"],
                 "source": doc["source"],
-                "text": clause["text"],
+                "text": clause["span"],
             }
             self._cite_cache[clause_id] = cached
         return cached

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.kb.checks import span_in
 from bot.places import NATIONAL, UnknownPlace, applies_in, jurisdiction_path, normalize_place
 
 CARDS_DIR = "cards"
@@ -112,10 +113,6 @@ class Card:
                 if p in self.local:
                     return self.local[p], p
         return self.answer, NATIONAL
-
-
-def _squeeze(text: str) -> str:
-    return re.sub(r"\s+", "", text or "")
 
 
 # Numbering copied from FAQ pages ("Q1:", "问：", "四、", "解读二:"): not part of the question.
@@ -288,7 +285,7 @@ def _check_answer(where: str, ans: CardAnswer, place: str, by_id: dict[str, dict
             drafts = True
         if p.get("status") == "overridden":
             problems.append(f"{where}: {c.provision_id} is overridden by {p.get('overridden_by')}; cite the rule in force")
-        if _squeeze(c.span) not in _squeeze(p["text"]):
+        if not span_in(c.span, p["text"]):
             problems.append(f"{where}: span not in {c.provision_id}: {c.span[:40]!r}")
         if place == NATIONAL:
             if p["jurisdiction"] != NATIONAL:

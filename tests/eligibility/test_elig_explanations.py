@@ -153,6 +153,7 @@ def _policy_copy(tmp_path: Path) -> Path:
     kb = tmp_path / "policy_kb"
     shutil.copytree(PROJECT / "policy_kb" / "parameters", kb / "parameters")
     shutil.copytree(EXPLANATIONS_DIR, kb / "explanations")
+    shutil.copy(PROJECT / "policy_kb" / "documents.yml", kb / "documents.yml")  # the document registry
     return kb
 
 

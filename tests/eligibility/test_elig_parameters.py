@@ -1,6 +1,7 @@
 """Parameter loader: as-of dates, inheritance along the jurisdiction path, null ends a value,
-overrides layered over the YAML, references that quote the real source texts, files nested
-by concept with their ids unchanged."""
+overrides layered over the YAML, clauses that quote the provisions built from the in-repo
+source texts (policy_kb/sources/, never skipped), document fields from the one registry
+(policy_kb/documents.yml), files nested by concept with their ids unchanged."""
 from __future__ import annotations
 
 import re
@@ -11,17 +12,22 @@ import pytest
 import yaml
 
 from bot.eligibility.parameters import ParameterSet
+from bot.kb import build
+from bot.kb.checks import check_clause_references
+from bot.kb.documents import DOCUMENTS_FILE, document_of, load_documents
 
-PARAMS_DIR = Path(__file__).resolve().parents[2] / "policy_kb" / "parameters"
-SOURCES = Path("/work/shared/policy_sources")
+KB_DIR = Path(__file__).resolve().parents[2] / "policy_kb"
+PARAMS_DIR = KB_DIR / "parameters"
+SOURCES = KB_DIR / "sources"
 
 
 def _mini(tmp_path: Path) -> Path:
-    """A tiny parameter tree to test resolution rules in isolation."""
+    """A tiny parameter tree to test resolution rules in isolation (beside a copy of the
+    document registry, which the parameters' clauses refer to)."""
     d = tmp_path / "params"
     d.mkdir()
-    for name in ("_documents.yml", "_clauses.yml"):
-        (d / name).write_text((PARAMS_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (d / "_clauses.yml").write_text((PARAMS_DIR / "_clauses.yml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / DOCUMENTS_FILE).write_text((KB_DIR / DOCUMENTS_FILE).read_text(encoding="utf-8"), encoding="utf-8")
     (d / "_rules.yml").write_text("{}\n", encoding="utf-8")
     ref = {"ref": "zx_10"}
     (d / "demo.yml").write_text(yaml.safe_dump({
@@ -120,12 +126,67 @@ def test_no_local_money_figure_is_invented(pset):
 _WS = re.compile(r"\s+")
 
 
-@pytest.mark.skipif(not SOURCES.exists(), reason="policy source texts not available")
-def test_every_clause_quotes_its_source(pset):
+@pytest.fixture(scope="module")
+def built():
+    """Provisions built afresh from the in-repo source texts (policy_kb/sources/)."""
+    provisions, problems = build.build(KB_DIR)
+    assert problems == []
+    return {p["id"]: p for p in provisions}
+
+
+def test_every_clause_quotes_its_provision(pset, built):
+    assert SOURCES.is_dir() and pset.clauses
     for cid, clause in pset.clauses.items():
-        doc = pset.documents[clause["doc"]]
-        src = _WS.sub("", (SOURCES / doc["file"]).read_text(encoding="utf-8"))
-        assert _WS.sub("", clause["text"]) in src, f"{cid} not found verbatim in {doc['file']}"
+        doc = pset.clause_document(cid)
+        if clause.get("provision"):
+            provision = built[clause["provision"]]
+            assert provision["doc_id"] == doc["id"] == document_of(clause["provision"]), cid
+            assert _WS.sub("", clause["span"]) in _WS.sub("", provision["text"]), f"{cid} not in {provision['id']}"
+        else:  # a figures table, not split into provisions
+            assert doc.get("provisions") is False, cid
+        # and in the source file itself
+        src = _WS.sub("", (SOURCES / doc["source_file"]).read_text(encoding="utf-8"))
+        assert _WS.sub("", clause["span"]) in src, f"{cid} not found verbatim in {doc['source_file']}"
+    assert check_clause_references(KB_DIR, list(built.values()), load_documents(KB_DIR)) == []
+
+
+def test_a_span_not_in_its_provision_is_found(pset, built, tmp_path):
+    clauses = {cid: dict(c) for cid, c in pset.clauses.items()}
+    clauses["qx_edge"]["span"] = clauses["qx_edge"]["span"].replace("1.5倍", "2倍")
+    clauses["law_18"]["provision"] = "shjzf_2026-a19"          # the right words, the wrong article
+    clauses["zx_9"]["provision"] = "zxbf_2014-a999"            # no such provision
+    clauses["sc_dis_care"]["span"] = "一、二级重度护理补贴分别为120元"  # not in standards.csv
+    (tmp_path / "parameters").mkdir()
+    (tmp_path / "parameters" / "_clauses.yml").write_text(yaml.safe_dump(clauses, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "sources").symlink_to(SOURCES)
+    problems = check_clause_references(tmp_path, list(built.values()), load_documents(KB_DIR))
+    assert any("qx_edge" in p and "span not in provision quxian_2022_26-3.3.10" in p for p in problems), problems
+    assert any("law_18" in p and "shjzf_2026-a19" in p for p in problems), problems
+    assert any("zx_9" in p and "not found" in p for p in problems), problems
+    assert any("sc_dis_care" in p and "standards.csv" in p for p in problems), problems
+    assert len(problems) == 4, problems
+
+
+def test_documents_come_from_the_one_registry(pset):
+    assert not (PARAMS_DIR / "_documents.yml").exists()
+    registry = {d["id"]: d for d in load_documents(KB_DIR)}
+    assert pset.documents == registry
+    for cid in pset.clauses:
+        doc, c = pset.clause_document(cid), pset.citation(cid)
+        assert doc["id"] in registry
+        assert c["jurisdiction"] == doc["jurisdiction"] and c["status"] == doc["citation"]["authority"], cid
+        assert c["source"] == doc["citation"]["source"], cid
+        assert c["issuer"] == doc["citation"].get("issuer", doc["issuer"]), cid
+        assert doc["title"].strip("《》") in c["title"] or "title" in doc["citation"], cid
+
+
+def test_a_clause_of_an_unknown_document_is_refused(tmp_path):
+    d = _mini(tmp_path)
+    path = d / "_clauses.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("provision: zxbf_2014-a10,", "provision: nowhere-a10,"),
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown document nowhere"):
+        ParameterSet(d, tmp_path / "overrides.json")
 
 
 def test_rule_citations_follow_dates_and_places(pset):

@@ -9,6 +9,7 @@ import yaml
 
 from bot.config import settings
 from bot.kb import build
+from bot.kb.checks import sha256_of
 
 KB_DIR = Path(settings().policy_kb_dir)
 
@@ -37,8 +38,12 @@ def test_every_document_and_provision_is_traced():
     provisions, problems = build.build(KB_DIR)
     assert problems == []
     docs = {d["id"]: d for d in build.load_documents(KB_DIR)}
-    assert len(docs) == 16
-    assert {p["doc_id"] for p in provisions} == set(docs)
+    # 16 policy texts split into provisions, and one table of figures (standards.csv) that is not
+    texts = {did for did, d in docs.items() if d.get("provisions") is not False}
+    assert len(docs) == 17 and len(texts) == 16
+    assert set(docs) - texts == {"sichuan_disability_2024"}
+    assert {p["doc_id"] for p in provisions} == texts
+    assert all(p["id"].startswith(p["doc_id"] + "-") for p in provisions)
     for p in provisions:
         assert p["text"].strip() and p["title"] and p["clause"]
         src = KB_DIR / "sources" / p["source_file"]
@@ -72,7 +77,7 @@ def test_empty_provision_fails_the_build(kb_copy: Path):
     text = src.read_text(encoding="utf-8")
     text = re.sub(r"第七十八条 .*", "第七十八条 ", text)
     src.write_text(text, encoding="utf-8")
-    _set_doc(kb_copy, "shjzf_2026", sha256=build.sha256_of(src))
+    _set_doc(kb_copy, "shjzf_2026", sha256=sha256_of(src))
     _, problems = build.build(kb_copy)
     assert any("shjzf_2026-a78" in p and "empty" in p for p in problems)
     assert build.main(["--kb-dir", str(kb_copy)]) == 1
@@ -105,3 +110,29 @@ def test_jieba_folder_holds_only_the_user_dictionary(kb_copy: Path):
     (kb_copy / "vocab" / "jieba" / "extra.txt").write_text("多余 1 n\n", encoding="utf-8")
     _, problems = build.build(kb_copy)
     assert any("must hold only" in p for p in problems)
+
+
+def test_a_clause_span_not_in_its_provision_fails_the_check(kb_copy: Path):
+    """The eligibility clauses quote provisions: a span that is not in its provision fails
+    `python -m bot.kb.build --check` (and so does a parameters folder without its clause file)."""
+    (kb_copy / "parameters").mkdir()
+    assert build.main(["--kb-dir", str(kb_copy), "--check"]) == 1  # _clauses.yml missing
+    clauses = (KB_DIR / "parameters" / "_clauses.yml").read_text(encoding="utf-8")
+    (kb_copy / "parameters" / "_clauses.yml").write_text(clauses, encoding="utf-8")
+    assert build.build(kb_copy)[1] == []
+    assert build.main(["--kb-dir", str(kb_copy), "--check"]) == 0
+    doctored = clauses.replace("低于当地低保标准 1.5倍", "低于当地低保标准 2倍")
+    assert doctored != clauses
+    (kb_copy / "parameters" / "_clauses.yml").write_text(doctored, encoding="utf-8")
+    _, problems = build.build(kb_copy)
+    assert [p for p in problems if "qx_edge" in p and "span not in provision quxian_2022_26-3.3.10" in p], problems
+    assert build.main(["--kb-dir", str(kb_copy), "--check"]) == 1
+
+
+def test_a_document_quoted_by_the_clauses_needs_its_citation_fields(kb_copy: Path):
+    (kb_copy / "parameters").mkdir()
+    shutil.copy(KB_DIR / "parameters" / "_clauses.yml", kb_copy / "parameters" / "_clauses.yml")
+    _set_doc(kb_copy, "quxian_2022_26", citation={"source": "x"})
+    _, problems = build.build(kb_copy)
+    assert problems == ["document quxian_2022_26: quoted by parameters/_clauses.yml but its `citation` lacks authority "
+                        "(documents.yml)"]

@@ -11,29 +11,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
 from bot.kb import KnowledgeBase
+from bot.kb.citation import Citation
 from bot.places import UnknownPlace, known_places, normalize_place
+from bot.service.deps import get_kb
 from bot.text import MAX_MESSAGE_CHARS, clean_message, require_text
 
 router = APIRouter(prefix="/v1/kb", tags=["knowledge base"])
 
 _PLACES_HINT = "、".join(known_places())
-
-
-class Citation(BaseModel):
-    id: str = Field(description="provision id, e.g. shjzf_2026-a18")
-    title: str = Field(description="document title (without 《》)")
-    clause: str = Field(description="clause label, e.g. 第十八条 or 三、（一）3.")
-    issuer: str
-    date: str
-    jurisdiction: str = Field(description="place the document applies to (全国, 四川省, 渠县 …)")
-    status: str = Field(description="in_force | draft | overridden")
-    status_label: str | None = None
-    number: str | None = Field(default=None, description="document number, e.g. 民发〔2021〕57号")
-    effective: str | None = None
-    overridden_by: str | None = Field(default=None, description="id of the provision that overrides this one")
-    source: str | None = Field(default=None, description="where the text was taken from")
-    text: str = Field(description="the provision's text")
-    span: str | None = Field(default=None, description="the exact part of the text a card's answer rests on")
 
 
 class AnswerRequest(BaseModel):
@@ -89,15 +74,6 @@ class SearchResponse(BaseModel):
     query: str
     jurisdiction: str | None
     hits: list[SearchHit]
-
-
-def get_kb(request: Request) -> KnowledgeBase:
-    kb = getattr(request.app.state, "kb", None)
-    if kb is None:
-        cfg = getattr(request.app.state, "settings", None)
-        kb = KnowledgeBase.load(getattr(cfg, "policy_kb_dir", None))
-        request.app.state.kb = kb
-    return kb
 
 
 def warm_up(app) -> None:

@@ -28,6 +28,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from bot.eligibility import InputError, screen as run_screen
 from bot.eligibility.parameters import OVERRIDES_FILENAME, get_parameters
 from bot.eligibility.entities import MAX_AGE, MAX_MONEY, STANDARD_KEYS
+from bot.kb.citation import Citation
 from bot.places import UnknownPlace, normalize_place
 from bot.service.errors import refusals
 
@@ -167,17 +168,6 @@ class ScreenRequest(_In):
             if x is None or x <= 0:
                 raise ValueError(f"{k} 应当大于 0")
         return v
-
-
-class Citation(BaseModel):
-    title: str
-    clause: str
-    issuer: str
-    date: str
-    jurisdiction: str
-    status: str
-    source: str
-    text: str
 
 
 class ExplanationItem(BaseModel):
