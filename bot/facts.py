@@ -72,13 +72,16 @@ _RECEIVING = [
     ("tekun", r"(?:已经|正在|在|现在)\s*(?:吃|领|享受)\s*(?:特困|五保)|是(?:特困|五保)户"),
     ("disability_subsidies", r"(?:在|已经)?领\s*(?:残疾人)?(?:两项补贴|护理补贴|生活补贴)"),
 ]
+# Labels are the screen's emergency types (bot.eligibility.entities.EMERGENCY_TYPES): the
+# screen refuses any other.
 _EMERGENCIES = [
     ("fire", r"着火|失火|火灾|起火|烧了|烧光"),
-    ("accident", r"车祸|出车祸|意外|摔伤|工伤|被撞"),
-    ("illness", r"突发|急病|重病|住院|ICU|抢救|手术|押金"),
+    ("traffic_accident", r"车祸|被车撞|被撞"),
+    ("accident", r"意外|摔伤|工伤"),
+    ("sudden_illness", r"突发|急病|重病|住院|ICU|抢救|手术|押金"),
     ("disaster", r"洪水|水灾|地震|泥石流|塌方|冰雹|受灾|房子垮|房子倒"),
     ("unemployment", r"失业|下岗|厂子倒闭|没活干"),
-    ("no_food_shelter", r"没饭吃|吃不上饭|断粮|没地方住|无家可归|露宿|流落街头"),
+    ("other", r"没饭吃|吃不上饭|断粮|没地方住|无家可归|露宿|流落街头"),
 ]
 _STANDARD = re.compile(r"低保标准[^，。,.；;\d]{0,6}?" + _NUM)
 _RIGID = re.compile(r"(?:看病|医药费|药费|治病|学费|读书|上学)((?:[^，。,.；;\d]|1\s*个?\s*[月年])*?)" + _NUM + r"(?!\s*个?\s*[月年])\s*(?:块|元)?")

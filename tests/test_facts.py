@@ -99,3 +99,18 @@ def test_traditional_characters_and_places_are_read_through_the_understanding_st
     assert facts["jurisdiction"] == "渠县" and facts["hukou"] == "rural"
     # A city we do not serve is no jurisdiction of ours.
     assert "jurisdiction" not in extract_facts("我在成都，家里两口人")
+
+
+def test_every_emergency_read_from_words_is_a_type_the_screen_accepts():
+    # A label the screen does not know makes it refuse the whole request (422).
+    from bot.eligibility.entities import EMERGENCY_TYPES
+
+    said = {
+        "家里着火了": "fire", "我爸出了车祸": "traffic_accident", "工地上摔伤了": "accident",
+        "我妈突发脑溢血住院了": "sudden_illness", "房子垮了": "disaster", "厂子倒闭我失业了": "unemployment",
+        "家里断粮了，吃不上饭": "other",
+    }
+    for text, expected in said.items():
+        got = extract_facts(text).get("emergency_type")
+        assert got == expected, (text, got)
+        assert got in EMERGENCY_TYPES
