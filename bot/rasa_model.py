@@ -8,6 +8,7 @@ Usage: `python -m bot.rasa_model [--force]` prints the model path.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -63,6 +64,17 @@ def ensure_model(force: bool = False, root: Path = PROJECT_ROOT) -> Path:
     cached = CACHE_DIR / f"{key}.tar.gz"
     if cached.exists() and not force:
         return cached
+    # One training per input hash: a second caller (another test worker, `make run` beside
+    # `make test`) waits for the first and takes its model instead of training it again.
+    with open(CACHE_DIR / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cached.exists() and not force:
+            return cached
+        _train(key, cached, root)
+    return cached
+
+
+def _train(key: str, cached: Path, root: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="rasa-train-") as out:
         cmd = [
             str(rasa_bin()), "train",
@@ -75,7 +87,6 @@ def ensure_model(force: bool = False, root: Path = PROJECT_ROOT) -> Path:
         tmp = cached.with_suffix(".partial")
         shutil.move(produced, tmp)
         tmp.rename(cached)  # atomic: a half-written model is never picked up
-    return cached
 
 
 if __name__ == "__main__":

@@ -18,3 +18,29 @@ def test_model_key_changes_with_training_data_and_not_otherwise(tmp_path):
     nlu = tmp_path / "data" / "nlu" / "general.yml"
     nlu.write_text(nlu.read_text(encoding="utf-8") + "      - 你好你好\n", encoding="utf-8")
     assert inputs_hash(tmp_path) != before
+
+
+def test_callers_at_once_train_the_model_once(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import bot.rasa_model as rasa_model
+
+    monkeypatch.setattr(rasa_model, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(rasa_model, "inputs_hash", lambda root=None: "k")
+    trained = []
+
+    def slow_train(key, cached, root):
+        trained.append(key)
+        time.sleep(0.5)
+        cached.write_bytes(b"model")
+
+    monkeypatch.setattr(rasa_model, "_train", slow_train)
+    paths = []
+    threads = [threading.Thread(target=lambda: paths.append(rasa_model.ensure_model())) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert trained == ["k"]
+    assert paths == [tmp_path / "k.tar.gz"] * 3
