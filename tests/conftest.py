@@ -86,3 +86,12 @@ def say(stack: Stack, sender: str, message: str) -> list[dict]:
 
 def texts(messages: list[dict]) -> str:
     return "\n".join(m.get("text", "") for m in messages)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files that start real processes (e2e, browser, PostgreSQL) run first. With several
+    workers (`-n 2 --dist loadfile` in scripts/test.sh) the long files start at once and the
+    short ones fill the gaps, rather than one long file finishing alone at the end."""
+    heavy = {item.path for item in items
+             if any(item.get_closest_marker(m) for m in ("e2e", "browser", "postgres"))}
+    items.sort(key=lambda item: item.path not in heavy)

@@ -13,11 +13,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.stack import free_port
 from tests.cases.conftest import BOT_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e   # the service as a real process, killed and restarted
 
 
 class Service:
