@@ -1,16 +1,17 @@
 """Creating cases on the hotline desk from the conversation (shared by every flow)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import delivery, spool
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
 from actions.conversation import channel_of, reported_at, resident_questions, transcript
 from actions.spool import SpoolError
-from bot.cases.limits import fit_case, fit_key
+from bot.case_limits import fit_case, fit_key
 
 
 def case_payload(tracker: Tracker, case_type: str, title: str, summary: str,
@@ -50,9 +51,9 @@ def due_text(due_at: str | None, now: datetime | None = None) -> str:
     except ValueError:
         return "办理时限内"
     if due.tzinfo is None:
-        due = due.replace(tzinfo=timezone.utc)
+        due = due.replace(tzinfo=UTC)
     due = due.astimezone(BEIJING)
-    now = (now or datetime.now(timezone.utc)).astimezone(BEIJING)
+    now = (now or datetime.now(UTC)).astimezone(BEIJING)
     if due.date() == now.date():
         return f"今天 {due:%H:%M} 前"
     return f"{due.month}月{due.day}日 {due:%H:%M} 前"
@@ -88,6 +89,21 @@ async def submit_case(payload: dict[str, Any], key: str) -> dict[str, Any] | Non
     return case
 
 
+async def register_case(dispatcher: CollectingDispatcher, payload: dict[str, Any], key: str,
+                        kept_response: str) -> dict[str, Any] | None:
+    """The created case, for the caller to tell its number; or None once the resident has
+    been told the report is kept for later (`kept_response`) or must go to 12345 now
+    (`utter_report_not_stored`: kept nowhere, never "已登记")."""
+    try:
+        case = await submit_case(payload, key)
+    except SpoolError:
+        dispatcher.utter_message(response="utter_report_not_stored")
+        return None
+    if case is None:
+        dispatcher.utter_message(response=kept_response)
+    return case
+
+
 def _write_ahead(key: str, payload: dict[str, Any]) -> bool:
     """False when the spool cannot be written: no reason not to try the service."""
     try:
@@ -98,9 +114,5 @@ def _write_ahead(key: str, payload: dict[str, Any]) -> bool:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
-
-# What a resident is told when a report could be kept nowhere (see submit_case).
-NOT_STORED = ("非常抱歉，系统出了故障，您的求助这次没能登记上。请现在就拨打 12345 政务服务便民热线"
-              "（或 12349 民政服务热线）直接求助。如果有生命危险，请立即拨打 110、120 或 119。")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -28,6 +28,15 @@ def resident_questions(tracker: Tracker, limit: int = 5) -> list[str]:
         if event.get("event") == "user" and (event.get("parse_data") or {}).get("intent", {}).get("name") == "ask_policy":
             questions.append(event.get("text", ""))
     return [q for q in questions if q][-limit:]
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    """The intent of the resident's latest message."""
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
 
 
 def last_policy_question(tracker: Tracker) -> str | None:
@@ -60,7 +69,7 @@ def reported_at(tracker: Tracker, text: str | None = None) -> str:
             latest = event["timestamp"]
         if wanted is None or mask_text(event.get("text") or "") == wanted:
             return _iso(event["timestamp"])
-    return _iso(latest or datetime.now(timezone.utc).timestamp())
+    return _iso(latest or datetime.now(UTC).timestamp())
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -74,4 +83,4 @@ def summary_line(text: str) -> str:
 
 
 def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds") if ts else None
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds") if ts else None

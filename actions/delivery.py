@@ -21,7 +21,7 @@ from typing import Any, Literal
 from actions import spool
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
 from actions.spool import SpoolError
-from bot.cases.limits import fit_case, fit_key
+from bot.case_limits import fit_case, fit_key
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _quietly(fn, *args) -> None:
         log.exception("spool bookkeeping failed")
 
 
-_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def _lock() -> asyncio.Lock:
@@ -200,7 +200,7 @@ class Drainer:
                     log.exception("spool round failed; will try again")
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.interval)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 self._wake.clear()
         finally:

@@ -6,7 +6,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handover import ActionHandover
+from actions.handover import ActionHandOver
 
 INTENT_LABELS = {
     "ask_policy": "问政策", "start_screen": "看看能不能申请救助", "inform": "说说家里的情况",
@@ -17,6 +17,8 @@ INTENT_LABELS = {
 
 
 class ActionDefaultAskAffirmation(Action):
+    """Rasa's own name (the two-stage fallback's first step): buttons naming the likely topics."""
+
     def name(self) -> str:
         return "action_default_ask_affirmation"
 
@@ -26,17 +28,18 @@ class ActionDefaultAskAffirmation(Action):
         likely = [r["name"] for r in ranking if r.get("name") in INTENT_LABELS][:2]
         buttons = [{"title": INTENT_LABELS[name], "payload": f"/{name}"} for name in likely]
         buttons.append({"title": "都不是", "payload": "/deny"})
-        dispatcher.utter_message(text="我不太确定您的意思，您是想：", buttons=buttons)
+        dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         return []
 
 
-class ActionDefaultFallback(ActionHandover):
-    """After two failed attempts to understand: hand over to a person rather than guess again."""
+class ActionDefaultFallback(ActionHandOver):
+    """Rasa's own name (the fallback's last step). After two failed attempts to understand:
+    hand over to a person rather than guess again."""
 
     def name(self) -> str:
         return "action_default_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="不好意思，我还是没能理解，我把您的问题转给工作人员。")
+        dispatcher.utter_message(response="utter_fallback_hand_over")
         return await super().run(dispatcher, tracker, domain)

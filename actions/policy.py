@@ -12,9 +12,15 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
-from actions.conversation import last_policy_question
-from actions.replies import (HANDOVER_BUTTONS, PLACE_BUTTONS, SCREEN_OFFER, SCREEN_OFFER_BUTTONS, SERVICE_DOWN,
-                             SOURCES_BUTTON, chat_answer, sources_text)
+from actions.conversation import last_policy_question, latest_intent, latest_text
+from actions.replies import (
+    HANDOVER_BUTTONS,
+    PLACE_BUTTONS,
+    SCREEN_OFFER_BUTTONS,
+    SOURCES_BUTTON,
+    chat_answer,
+    sources_text,
+)
 from bot.facts import extract_facts, merge_facts
 from bot.places import find_place_in_text
 from bot.screening import program_in_text
@@ -59,13 +65,15 @@ def _place_matters(result: dict[str, Any]) -> bool:
 
 
 class ActionAnswerPolicy(Action):
+    """A policy question answered from the knowledge base, for the asker's place when known."""
+
     def name(self) -> str:
         return "action_answer_policy"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = tracker.latest_message.get("text") or ""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = latest_text(tracker)
+        intent = latest_intent(tracker)
         place = tracker.get_slot("jurisdiction") or find_place_in_text(text)
         events: list[dict[str, Any]] = []
         if place and place != tracker.get_slot("jurisdiction"):
@@ -73,32 +81,31 @@ class ActionAnswerPolicy(Action):
 
         if intent == "tell_place":
             if not place:
-                dispatcher.utter_message(text="这个地方我还不熟悉，我先按全国的规定给您讲。当地的具体标准以当地民政部门公布的为准。")
+                dispatcher.utter_message(response="utter_place_unknown")
                 return events
             question = last_policy_question(tracker)
             if not question:
-                dispatcher.utter_message(text=f"好的，记住了，您在{place}。想了解什么政策，直接问我就行。")
+                dispatcher.utter_message(response="utter_place_remembered", place=place)
                 return events
             text = question
         try:
             result = await answer_result(text, place)
         except (ServiceUnavailable, ServiceRefused):
-            dispatcher.utter_message(text=SERVICE_DOWN)
+            dispatcher.utter_message(response="utter_policy_unavailable")
             return events
         answer, topics = chat_answer(result), result.get("topics", [])
         events.append(SlotSet("last_sources", sources_text(result) or None))
-        if intent == "tell_place":
+        if intent == "tell_place":  # the service's answer, introduced (one message)
             answer = f"好的，按{place}的规定再给您说一下：\n{answer}"
         dispatcher.utter_message(text=answer, buttons=answer_buttons(result))
         if not place and not tracker.get_slot("place_asked") and _place_matters(result):
-            dispatcher.utter_message(text="各地的具体做法不太一样。您在哪个县（市、区）？告诉我，我按当地的规定再说准一点。",
-                                     buttons=PLACE_BUTTONS)
+            dispatcher.utter_message(response="utter_which_place", buttons=PLACE_BUTTONS)
             return events + [SlotSet("place_asked", True)]
         if result.get("personal") and SCREENABLE.intersection(topics) and not tracker.active_loop.get("name"):
             # Their own situation: offer the screen, with what this message already says.
             facts = merge_facts(tracker.get_slot("screen_facts") or {}, extract_facts(text))
             program = program_in_text(text) or next(t for t in topics if t in SCREENABLE)
-            dispatcher.utter_message(text=SCREEN_OFFER, buttons=SCREEN_OFFER_BUTTONS)
+            dispatcher.utter_message(response="utter_offer_screen", buttons=SCREEN_OFFER_BUTTONS)
             events += [SlotSet("screen_facts", facts), SlotSet("screen_program", program)]
         return events
 
@@ -113,7 +120,7 @@ class ActionShowSources(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         sources = tracker.get_slot("last_sources")
         if sources:
-            dispatcher.utter_message(text=f"政策原文：\n{sources}")
+            dispatcher.utter_message(text=f"政策原文：\n{sources}")  # the service's clauses, quoted
         else:
-            dispatcher.utter_message(text="刚才的回答没有引用政策条文。您想了解哪项政策，直接问我就行。")
+            dispatcher.utter_message(response="utter_no_sources")
         return []

@@ -1,11 +1,8 @@
-"""Chinese texts the actions send that don't come from the service."""
+"""Buttons the actions send, and the service's answers sized for a chat.
 
-SERVICE_DOWN = (
-    "抱歉，政策查询暂时出了点问题，我这会儿答不上来。"
-    "您可以稍后再问，或者拨打 12345 政务服务便民热线、12349 民政服务热线，工作人员会帮您解答。"
-)
-
-EMERGENCY_FOOTER = "如果有生命危险，请立即拨打 110、120 或 119。"
+Every fixed text the actions send is a domain response (domain/*.yml, `utter_*`, with
+variables such as {case_number}); only texts built from a service answer are made here.
+"""
 
 PLACE_BUTTONS = [
     {"title": "渠县", "payload": '/tell_place{"place": "渠县"}'},
@@ -15,7 +12,6 @@ PLACE_BUTTONS = [
 ]
 
 SOURCES_BUTTON = {"title": "看原文", "payload": "/show_sources"}
-SCREEN_OFFER = "要不要我帮您初步算一算，看看您家可能符合哪些救助？"
 SCREEN_OFFER_BUTTONS = [
     {"title": "帮我算一算", "payload": "/start_screen"},
     {"title": "不用了", "payload": "/deny"},

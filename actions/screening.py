@@ -1,8 +1,8 @@
 """The eligibility screen as a Rasa form driven by the eligibility service.
 
-validate_screen_form reads every fact a message states (several at once,
-corrections included), asks the service what it still needs, and sets the
-one slot to ask next; the questions themselves (with why they are asked)
+validate_screen_form (a FormValidation, actions/forms.py) reads every fact a message
+states (several at once, corrections included), asks the service what it still needs,
+and sets the one slot to ask next; the questions themselves (with why they are asked)
 are utter_ask_<slot> responses in domain/screening.yml.
 """
 from __future__ import annotations
@@ -11,10 +11,14 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
 
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
+from actions.conversation import latest_text
+from actions.forms import FormValidation
 from actions.policy import answer_text
 from actions.replies import HANDOVER_BUTTONS
 from bot.facts import extract_facts, merge_facts
@@ -23,10 +27,10 @@ from bot.screening import build_request, next_question, program_in_text, read_an
 from bot.text import looks_like_question
 
 # Intents that are not an answer to the form's question: the form steps aside for them.
-INTERRUPTIONS = {
+INTERRUPTIONS = frozenset({
     "ask_policy", "stop", "report_danger", "report_urgent", "request_human", "goodbye",
     "bot_challenge", "complain", "check_case", "report_discovery", "greet", "thank",
-}
+})
 # "帮我看看能不能吃低保" asks for the screen itself, not for the rules.
 SCREEN_REQUEST = re.compile(r"帮我|帮忙|给我|测一?测|算一?算|看一?看")
 STATUS_LABELS = {"likely": "可能符合", "unlikely": "可能不符合", "need_info": "还需要了解"}
@@ -54,15 +58,15 @@ async def _screen(facts: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
-class ActionScreenStart(Action):
+class ActionStartScreen(Action):
     """Starts (or restarts) a screening with whatever the opening message already says."""
 
     def name(self) -> str:
-        return "action_screen_start"
+        return "action_start_screen"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = tracker.latest_message.get("text") or ""
+        text = latest_text(tracker)
         program = program_in_text(text) or tracker.get_slot("screen_program") or "dibao"
         facts = dict(tracker.get_slot("screen_facts") or {})
         if tracker.get_slot("jurisdiction"):
@@ -77,40 +81,48 @@ class ActionScreenStart(Action):
             except (ServiceUnavailable, ServiceRefused):
                 pass
         dispatcher.utter_message(response="utter_screen_intro")
-        return [SlotSet("screen_program", program), SlotSet("screen_facts", facts),
-                SlotSet("screen_misses", 0), *_slot_events(tracker, facts)]
+        # The form's miss counter starts again as the form starts (actions/forms.py).
+        return [SlotSet("screen_program", program), SlotSet("screen_facts", facts), *_slot_events(tracker, facts)]
 
 
-class ValidateScreenForm(Action):
+class ValidateScreenForm(FormValidation):
+    """Every fact a message states; then the one question the service still needs answered.
+    Two misses of a question in a row: the result from what is known (which offers a person)."""
+
+    interruptions = INTERRUPTIONS
+
     def name(self) -> str:
         return "validate_screen_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = tracker.latest_message.get("text") or ""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        expecting = tracker.get_slot("requested_slot")
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                   domain: DomainDict) -> list[EventType]:
         known = dict(tracker.get_slot("screen_facts") or {})
-        facts, understood = read_answer(text, expecting, known)
-        if expecting and not understood and intent in INTERRUPTIONS:
-            return []  # rejected: the rules answer the question (or stop), then the form resumes
-        if expecting and not understood:
-            misses = int(tracker.get_slot("screen_misses") or 0) + 1
-            if misses < 2:
-                dispatcher.utter_message(response="utter_screen_not_understood")
-                return [SlotSet("screen_misses", misses), SlotSet("requested_slot", expecting)]
-            dispatcher.utter_message(text="我好像一直没理解对，先按您已经说的情况给您看看结果。")
-            return [SlotSet("screen_misses", 0), SlotSet("requested_slot", None)]
+        facts, understood = read_answer(latest_text(tracker), tracker.get_slot(REQUESTED_SLOT), known)
+        return [SlotSet("screen_facts", facts)] if understood else []
+
+    async def filled(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                     events: list[EventType]) -> list[EventType]:
+        known = dict(tracker.get_slot("screen_facts") or {})
+        facts = dict(next((e["value"] for e in events if e.get("name") == "screen_facts"), known))
         changed = _corrections(known, facts)
         if changed:
-            dispatcher.utter_message(text="好的，改过来了：" + "，".join(changed) + "。")
+            dispatcher.utter_message(response="utter_screen_corrected", changes="，".join(changed))
         program = tracker.get_slot("screen_program") or "dibao"
         screen = await _screen(facts)
         asked = int(facts.get("_asked", 0))
         slot = next_question(facts, screen, program, asked)
         facts["_asked"] = asked + (1 if slot else 0)
-        return [SlotSet("screen_facts", facts), SlotSet("screen_misses", 0), *_slot_events(tracker, facts),
-                SlotSet("requested_slot", slot)]
+        return [SlotSet("screen_facts", facts), *_slot_events(tracker, facts), SlotSet(REQUESTED_SLOT, slot)]
+
+    async def missed(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                     slot: str) -> list[EventType]:
+        dispatcher.utter_message(response="utter_screen_not_understood")
+        return [SlotSet(REQUESTED_SLOT, slot)]
+
+    async def gave_up(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                      slot: str) -> list[EventType]:
+        dispatcher.utter_message(response="utter_screen_gave_up")
+        return [SlotSet(REQUESTED_SLOT, None)]  # the form ends: action_show_screen_result
 
 
 def result_messages(screen: dict[str, Any], program: str) -> list[str]:
@@ -140,9 +152,11 @@ def result_messages(screen: dict[str, Any], program: str) -> list[str]:
     return messages
 
 
-class ActionScreenResult(Action):
+class ActionShowScreenResult(Action):
+    """The screen's result in plain Chinese, with its clauses, and a person to take it further."""
+
     def name(self) -> str:
-        return "action_screen_result"
+        return "action_show_screen_result"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
@@ -150,12 +164,9 @@ class ActionScreenResult(Action):
         program = tracker.get_slot("screen_program") or "dibao"
         screen = await _screen(facts)
         if screen is None:
-            dispatcher.utter_message(text="抱歉，资格测算暂时出了点问题，没法给您结果。您说的情况我都记下了，"
-                                          "可以转给工作人员帮您看，或者拨打 12345 / 12349 热线。",
-                                     buttons=HANDOVER_BUTTONS)
+            dispatcher.utter_message(response="utter_screen_unavailable", buttons=HANDOVER_BUTTONS)
             return []
-        for message in result_messages(screen, program):
+        for message in result_messages(screen, program):  # built from the service's result
             dispatcher.utter_message(text=message)
-        dispatcher.utter_message(text="需要的话，我可以把您的情况转给工作人员，帮您进一步核实和办理。",
-                                 buttons=HANDOVER_BUTTONS)
+        dispatcher.utter_message(response="utter_offer_hand_over_after_screen", buttons=HANDOVER_BUTTONS)
         return [SlotSet("screen_result", screen)]

@@ -27,7 +27,6 @@ from sanic.request import Request
 from sanic.worker.loader import AppLoader
 
 from actions.access import is_allowed
-
 from bot.config import settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ async def _stop_drainer(app: Sanic) -> None:
     drainer.stop()
     try:
         await asyncio.wait_for(task, timeout=5)
-    except (asyncio.TimeoutError, asyncio.CancelledError):
+    except (TimeoutError, asyncio.CancelledError):
         task.cancel()
 
 

@@ -7,65 +7,35 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
 
-from actions.cases import NOT_STORED, SpoolError, case_payload, due_text, submit_case
-from actions.conversation import idempotency_key, reported_at, summary_line
-from actions.replies import EMERGENCY_FOOTER
+from actions.cases import case_payload, due_text, register_case
+from actions.contact import contact_from, message, phone_in, where_from, where_in
+from actions.conversation import idempotency_key, latest_intent, latest_text, reported_at, summary_line
+from actions.forms import FormValidation
 from bot.facts import extract_facts
 from bot.places import find_place_in_text
 from bot.safety import LIFE, danger_level, emergency_reply
 
-PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d[- ]?\d{4}[- ]?\d{4})(?!\d)|(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
-NO_PHONE = re.compile(r"不方便|不留|没有电话|没电话|莫得电话|不想留")
 YES = re.compile(r"^(?:可以|好|行|要得|同意|嗯|是|对|马上|快|转吧|赶紧|麻烦)")
 NO = re.compile(r"^(?:不用|不要|先不|不了|算了|别)")
 
 
-def phone_in(text: str) -> str | None:
-    m = PHONE.search(text)
-    return re.sub(r"[- ]", "", m[1] or m[2]) if m else None
-
-
-def where_in(text: str) -> str | None:
-    """The message as the place, when it names a county we serve. Otherwise the form asks
-    (free text like "我们社区" names no place an operator could find)."""
-    return without_phone(text)[:200] if find_place_in_text(text) else None
-
-
-def without_phone(text: str) -> str:
-    return re.sub(r"[，,；;\s]*(?:电话|手机|号码)?[:：]?\s*$", "", PHONE.sub("", text)).strip()
-
-
-def where_and_contact(tracker: Tracker, text: str, expecting: str | None,
-                      where_slot: str, contact_slot: str) -> list[dict[str, Any]]:
-    """SlotSets for a place and a phone number, from whatever message states them
-    (a reply to "在哪里" is the place, with any phone number taken out)."""
-    events: list[dict[str, Any]] = []
-    if tracker.get_slot(where_slot) is None and text and (where_in(text) or expecting == where_slot):
-        events.append(SlotSet(where_slot, where_in(text) or without_phone(text)[:200]))
-    phone = phone_in(text)
-    if phone:
-        events.append(SlotSet(contact_slot, phone))
-    elif expecting == contact_slot and NO_PHONE.search(text):
-        events.append(SlotSet(contact_slot, "none"))
-    return events
-
-
-class ActionEmergency(Action):
+class ActionReportEmergency(Action):
     """The first reply to danger or urgent hardship, before any question."""
 
     def name(self) -> str:
-        return "action_emergency"
+        return "action_report_emergency"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = tracker.latest_message.get("text") or ""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "report_danger" or danger_level(text) == LIFE:
-            dispatcher.utter_message(text=emergency_reply(text))
-            dispatcher.utter_message(text="打完电话、安全以后，如果还需要政府帮助，我马上帮您登记急难求助。")
+        text = latest_text(tracker)
+        if latest_intent(tracker) == "report_danger" or danger_level(text) == LIFE:
+            dispatcher.utter_message(text=emergency_reply(text))  # which numbers depends on the words
+            dispatcher.utter_message(response="utter_urgent_after_call")
         else:
-            dispatcher.utter_message(text=EMERGENCY_FOOTER + "听到您遇到这么急的事，我们马上帮您登记急难求助，尽快有人联系您。")
+            dispatcher.utter_message(response="utter_urgent_registering")
         events = [SlotSet("urgent_what", text), SlotSet("urgent_key", idempotency_key(tracker, "urgent")),
                   SlotSet("urgent_consent", None)]
         where = where_in(text)
@@ -74,29 +44,32 @@ class ActionEmergency(Action):
         return events
 
 
-class ValidateUrgentForm(Action):
+class ValidateUrgentForm(FormValidation):
     """Reads where, a phone number and consent from any message, so few turns are needed."""
+
+    interruptions = frozenset({"stop", "report_danger", "ask_policy", "request_human"})
 
     def name(self) -> str:
         return "validate_urgent_form"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
-        text = (tracker.latest_message.get("text") or "").strip()
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        expecting = tracker.get_slot("requested_slot")
-        events = where_and_contact(tracker, text, expecting, "urgent_where", "urgent_contact")
-        if expecting == "urgent_consent":
-            if intent == "affirm" or YES.search(text):
-                events.append(SlotSet("urgent_consent", True))
-            elif intent == "deny" or NO.search(text):
-                events.append(SlotSet("urgent_consent", False))
-        if not events and expecting and intent in ("stop", "report_danger", "ask_policy", "request_human"):
-            return []
-        if not events and expecting:
-            dispatcher.utter_message(text="不好意思，没听清楚。")
-            events.append(SlotSet("urgent_key", tracker.get_slot("urgent_key")))  # keep the form going
-        return events
+    def extract_urgent_where(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> dict[str, Any]:
+        return where_from(tracker, "urgent_where")
+
+    def extract_urgent_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        return contact_from(tracker, "urgent_contact")
+
+    def extract_urgent_consent(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        if tracker.get_slot(REQUESTED_SLOT) != "urgent_consent":
+            return {}
+        text, intent = message(tracker), latest_intent(tracker)
+        if intent == "affirm" or YES.search(text):
+            return {"urgent_consent": True}
+        if intent == "deny" or NO.search(text):
+            return {"urgent_consent": False}
+        return {}
 
 
 class ActionSubmitUrgent(Action):
@@ -109,8 +82,7 @@ class ActionSubmitUrgent(Action):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         reset = [SlotSet(s, None) for s in ("urgent_what", "urgent_where", "urgent_contact", "urgent_consent")]
         if tracker.get_slot("urgent_consent") is not True:
-            dispatcher.utter_message(text="好的，先不登记。需要的时候随时告诉我，也可以直接拨打 12345 或 12349 热线。"
-                                          + EMERGENCY_FOOTER)
+            dispatcher.utter_message(response="utter_urgent_not_registered")
             return reset
         what = tracker.get_slot("urgent_what") or ""
         where = tracker.get_slot("urgent_where") or ""
@@ -127,18 +99,13 @@ class ActionSubmitUrgent(Action):
         payload["contact"] = {k: v for k, v in payload["contact"].items() if v}
         payload["reported_at"] = reported_at(tracker, what)  # the SLA runs from the first words
         key = tracker.get_slot("urgent_key") or idempotency_key(tracker, "urgent")
-        try:
-            case = await submit_case(payload, key)
-        except SpoolError:
-            dispatcher.utter_message(text=NOT_STORED)
-            return reset
+        case = await register_case(dispatcher, payload, key, kept_response="utter_urgent_kept")
         if case is None:
-            dispatcher.utter_message(text="系统这会儿有点忙，您的求助已经先记在这里了，恢复后会马上转给工作人员，不会丢。"
-                                          "等不及的话，请立即拨打 12345 或 12349 热线。" + EMERGENCY_FOOTER)
             return reset
-        call = "工作人员会打电话联系您" if phone not in (None, "none") else "工作人员会在这里回复您"
-        dispatcher.utter_message(
-            text=f"已登记为急难求助，工单号 {case['number']}，查询码 {case['check_code']}，请记好。"
-                 f"{call}，最晚{due_text(case.get('due_at'))}；也可以拨打 {case.get('hotline', '12345')} 热线查询。"
-                 + EMERGENCY_FOOTER)
+        told = dict(case_number=case["number"], check_code=case["check_code"], due=due_text(case.get("due_at")),
+                    hotline=case.get("hotline", "12345"))
+        if phone not in (None, "none"):
+            dispatcher.utter_message(response="utter_urgent_registered", **told)  # 工作人员会打电话联系您
+        else:
+            dispatcher.utter_message(response="utter_urgent_registered_no_phone", **told)  # …会在这里回复您
         return reset

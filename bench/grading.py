@@ -16,11 +16,11 @@ MAX_REPLY_CHARS = 700
 
 # The first action of each route, as Rasa records it in the tracker store.
 ROUTE_ACTIONS = {
-    "action_emergency": "urgent",
+    "action_report_emergency": "urgent",
     "discovery_form": "volunteer_case",
-    "action_screen_start": "screen",
-    "action_handover": "handover",
-    "action_complaint": "complaint_case",
+    "action_start_screen": "screen",
+    "action_hand_over": "handover",
+    "action_register_complaint": "complaint_case",
     "action_answer_policy": "answer",
     "action_two_stage_fallback": "fallback",
     "action_default_fallback": "fallback",

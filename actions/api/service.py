@@ -33,7 +33,7 @@ class ServiceRefused(Exception):
 
 # One pooled HTTP client per event loop (the action server has one loop per worker): creating
 # an httpx.AsyncClient builds an SSL context, about 20 ms, which every action used to pay.
-_CLIENTS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, httpx.AsyncClient]]" = \
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, httpx.AsyncClient]] = \
     weakref.WeakKeyDictionary()
 
 

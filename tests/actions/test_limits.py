@@ -1,7 +1,7 @@
 """fit_case: any report, however long, is shortened to what the service's schema accepts."""
 from __future__ import annotations
 
-from bot.cases.limits import TEXT_MAX, TRANSCRIPT_MAX_TURNS, clip, fit_case, fit_key
+from bot.case_limits import TEXT_MAX, TRANSCRIPT_MAX_TURNS, clip, fit_case, fit_key
 from bot.service.routers.cases import CaseIn
 
 

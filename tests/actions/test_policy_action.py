@@ -4,12 +4,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy import ActionAnswerPolicy, ActionShowSources
 from bot.config import settings
+from tests.actions.conftest import rendered
 
 
 def run_action(tracker, action=ActionAnswerPolicy):
+    """(the messages sent, each with the text the resident reads, the slots set)."""
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action().run(dispatcher, tracker, {}))
-    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    messages = [{**m, "text": rendered(m)} for m in dispatcher.messages]
+    return messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
 def test_answer_is_short_with_its_basis_and_the_quotes_on_request(service_env, tracker_for):
@@ -22,12 +25,13 @@ def test_answer_is_short_with_its_basis_and_the_quotes_on_request(service_env, t
     quoted, _ = run_action(tracker_for("/show_sources", intent="show_sources", slots=slots), ActionShowSources)
     assert quoted[0]["text"].startswith("政策原文") and slots["last_sources"] in quoted[0]["text"]
     nothing, _ = run_action(tracker_for("看原文", intent="show_sources"), ActionShowSources)
-    assert "没有引用" in nothing[0]["text"]
+    assert "没有引用" in nothing[0]["text"] and nothing[0]["response"] == "utter_no_sources"
 
 
 def test_the_place_is_asked_once_when_the_answer_differs_by_place(service_env, tracker_for):
     messages, slots = run_action(tracker_for("临时救助一般能给多少钱"))
     assert "哪个县" in messages[1]["text"] and [b["title"] for b in messages[1]["buttons"]][:2] == ["渠县", "达州"]
+    assert messages[1]["response"] == "utter_which_place"
     assert slots["place_asked"] is True
     again, _ = run_action(tracker_for("临时救助一般能给多少钱", slots={"place_asked": True}))
     assert len(again) == 1
@@ -39,6 +43,7 @@ def test_a_question_about_ones_own_case_is_answered_then_the_screen_offered(serv
     messages, slots = run_action(tracker_for("我家三口人，一个月收入一千五，有辆三轮车能吃低保不", slots={"place_asked": True}))
     assert "依据" in messages[0]["text"]
     assert "算一算" in messages[1]["text"] and messages[1]["buttons"][0]["payload"] == "/start_screen"
+    assert messages[1]["response"] == "utter_offer_screen"
     assert slots["screen_facts"]["household_size"] == 3 and slots["screen_facts"]["monthly_income"] == 1500
     assert slots["screen_program"] == "dibao"
     general, slots = run_action(tracker_for("低保户的孩子上大学有什么政策", slots={"place_asked": True}))
@@ -71,3 +76,4 @@ def test_service_down_gives_the_hotline_not_an_error(monkeypatch, tracker_for):
         settings.cache_clear()
     assert events == {}
     assert "12345" in messages[0]["text"] and "12349" in messages[0]["text"]
+    assert messages[0]["response"] == "utter_policy_unavailable"

@@ -8,7 +8,7 @@ import re
 import sqlite3
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -20,17 +20,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
 from actions import delivery, spool
-from actions.urgent import ActionEmergency, ActionSubmitUrgent
+from actions.urgent import ActionReportEmergency, ActionSubmitUrgent
 from bot.cases import dead_letters
 from bot.cases.store import Case, DeadLetter
 from bot.config import Settings, settings
+from tests.actions.conftest import rendered
 from tests.conftest import BOT_TOKEN, ServiceThread, free_port
 
 
 def run(action, tracker) -> tuple[str, dict]:
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
-    text = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    text = "\n".join(rendered(m) for m in dispatcher.messages)
     return text, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
@@ -56,7 +57,7 @@ def tracker(events: list[dict], slots: dict, sender: str) -> Tracker:
 def report_urgently(first: str, sender: str, reported: datetime) -> str:
     """The urgent flow's two actions on one conversation; returns what the resident is told."""
     events = conversation(first, sender, reported)
-    _, slots = run(ActionEmergency(), tracker(events[:1], {}, sender))
+    _, slots = run(ActionReportEmergency(), tracker(events[:1], {}, sender))
     slots.update(urgent_where="渠县三汇镇", urgent_contact="13812345678", urgent_consent=True)
     text, _ = run(ActionSubmitUrgent(), tracker(events, slots, sender))
     return text
@@ -82,7 +83,7 @@ def sender_id(name: str) -> str:
     return f"{name}-{time.monotonic_ns()}"
 
 
-NOW = lambda: datetime.now(timezone.utc).replace(microsecond=0)  # noqa: E731
+NOW = lambda: datetime.now(UTC).replace(microsecond=0)  # noqa: E731
 
 
 # ---------------------------------------------------------------- size

@@ -81,6 +81,22 @@ def test_urgent_escalation(stack):
         c.save()
 
 
+def test_two_unclear_answers_bring_the_hotline_and_the_report_goes_on(stack):
+    c = Conversation(stack, "urgent-unclear")
+    try:
+        c.say("屋头断粮好几天了，娃儿没饭吃")
+        assert "电话" in c.say("渠县三汇镇")
+        reply = c.say("你说啥子")
+        assert reply.startswith("不好意思，没听清楚。") and "电话" in reply  # asked again
+        reply = c.say("你说啥子")
+        assert "12345" in reply and "转给工作人员" in reply and reply.rstrip().endswith("不方便的话说“不方便”。")
+        assert "可以吗" in c.say("13812345678")
+        assert "已登记为急难求助" in c.say("可以")
+        assert c.case().type == "urgent"
+    finally:
+        c.save()
+
+
 def test_danger_gets_the_numbers_at_once(stack):
     c = Conversation(stack, "danger")
     try:
