@@ -93,7 +93,7 @@ async def _concurrent(url: str, message: str, conversations: int, turns: int) ->
 
     async def conversation(client: httpx.AsyncClient, c: int) -> None:
         nonlocal errors
-        for turn in range(turns):
+        for _turn in range(turns):
             t = time.perf_counter()
             try:
                 r = await client.post(url, json={"sender": f"load-{c}-{time.monotonic_ns()}", "message": message})
@@ -142,8 +142,9 @@ def ceiling() -> dict:
 
 def _start_in(proc: Process, cwd: Path, timeout: float = 120) -> None:
     proc.log_path.parent.mkdir(parents=True, exist_ok=True)
-    proc.popen = subprocess.Popen(proc.cmd, cwd=cwd, env=proc.env, stdout=open(proc.log_path, "ab"),
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+    with open(proc.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+        proc.popen = subprocess.Popen(proc.cmd, cwd=cwd, env=proc.env, stdout=log,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout
     while not proc.healthy():
         if not proc.alive() or time.monotonic() > deadline:

@@ -2,14 +2,27 @@
 
 A gateway speaks only Rasa's REST channel and the service's bot-token API:
 - `ask_rasa`: the answers to one message (the warm hotline reply when Rasa is down);
-- `note_on_case`: after a handover, the resident's words join their open case;
+  `note=True` also adds the message to the resident's open case, as `start_note` does;
+- `start_note` / `note_on_case`: after a handover, the resident's words join their open case. The note does
+  not hold up the answer: its request is put on the wire first (so the service has it
+  before Rasa even reads the message, and a case this very message creates is not given
+  it twice), then Rasa is asked while the service stores it. Notes of one resident go in
+  order; one that could not reach the service is tried again; `drain` waits for those
+  still on their way before the gateway stops;
 - `pending_replies` / `mark_delivered` / `mark_undeliverable`: the case desk's operator
-  replies for one conversation, each marked once it has really been sent (or could not be).
+  replies for one conversation, each marked once it has really been sent (or could not be);
+  `ReplyPolls`: how often to ask for them (often while the resident writes, less once quiet).
 The channel-specific part (how a message is sent, buttons, windows) stays in the gateway.
 """
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import logging
+import math
+import sys
+from collections.abc import Hashable, Iterable
+from functools import partial
 
 import httpx
 
@@ -17,6 +30,12 @@ from bot.config import Settings
 
 RASA_TIMEOUT = 30.0      # seconds; Rasa runs custom actions, which call the service
 SERVICE_TIMEOUT = 5.0
+NOTE_HEAD_START = 0.25     # seconds Rasa waits, at most, for the note's request to be on the wire
+NOTE_RETRY_PAUSES = (0.5, 2.0)  # before sending again a note that never reached the service
+DRAIN_SECONDS = SERVICE_TIMEOUT + sum(NOTE_RETRY_PAUSES) + 1
+QUIET_POLL_SECONDS = 30.0  # the longest between two asks for a conversation's operator replies
+# Failed before anything was sent: the service never saw the note, so sending it again adds it once.
+UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 RASA_DOWN_REPLY = (
     "抱歉，助手暂时连不上，请稍后再试。"
     "着急的话请拨打 12345 政务服务便民热线或 12349 民政服务热线；"
@@ -24,6 +43,43 @@ RASA_DOWN_REPLY = (
 )
 
 log = logging.getLogger(__name__)
+
+
+def _skip_missing_sniffio() -> None:
+    """httpcore looks for sniffio on every lock it makes (several per request); when it is not
+    installed each look is a failed import that searches sys.path again. A None entry makes
+    that import fail at once, with the same outcome (asyncio)."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+def poll_interval(quiet_seconds: float, fastest: float) -> float:
+    """Seconds between asks for a conversation's operator replies: `fastest` while the resident
+    is writing, then a quarter of the time they have been quiet, at most QUIET_POLL_SECONDS
+    (a reply to someone quiet for two minutes or more goes out within half a minute)."""
+    return min(QUIET_POLL_SECONDS, max(fastest, quiet_seconds / 4))
+
+
+class ReplyPolls:
+    """Which conversations' outboxes to ask at this polling round. Asking every recent
+    conversation every round costs the gateway and the service a request each (hundreds
+    a round on a busy account) for replies that come minutes or hours after a handover."""
+
+    def __init__(self, fastest: float):
+        self.fastest = fastest
+        self._asked: dict[Hashable, float] = {}  # conversation → when its outbox was last asked (monotonic)
+
+    def due(self, key: Hashable, quiet_seconds: float, now: float) -> bool:
+        return now - self._asked.get(key, -math.inf) >= poll_interval(quiet_seconds, self.fastest) - 0.5
+
+    def asked(self, key: Hashable, now: float) -> None:
+        self._asked[key] = now
+
+    def keep(self, keys: Iterable[Hashable]) -> None:
+        """Forgets the conversations no longer polled."""
+        keys = set(keys)
+        for key in [k for k in self._asked if k not in keys]:
+            del self._asked[key]
 
 
 class StackLink:
@@ -34,8 +90,14 @@ class StackLink:
         self.service_url = cfg.resolved_service_url()
         self.headers = {"Authorization": f"Bearer {cfg.bot_token}"}
         self._outbox_down = False  # warn once per outage, not once per chat and poll
+        self._last_note: dict[str, asyncio.Task] = {}  # each sender's latest note: the next one waits for it
+        self._notes: set[asyncio.Task] = set()         # notes on their way (drain waits for them)
+        _skip_missing_sniffio()
 
-    async def ask_rasa(self, sender: str, message: str) -> list[dict]:
+    async def ask_rasa(self, sender: str, message: str, note: bool = False) -> list[dict]:
+        """Rasa's answers; with `note`, the message also joins the sender's open case (start_note)."""
+        if note:
+            await self.start_note(sender, message)
         body = {"sender": sender, "message": message, "metadata": {"channel": self.channel}}
         try:
             r = await self.http.post(self.rasa_url, json=body, timeout=RASA_TIMEOUT)
@@ -49,12 +111,71 @@ class StackLink:
         return [a for a in answers if isinstance(a, dict)]
 
     async def note_on_case(self, sender: str, message: str) -> None:
+        """Adds the message to the sender's open case and returns once the service has it (or not)."""
+        await asyncio.wait({await self.start_note(sender, message)})
+
+    async def start_note(self, sender: str, message: str) -> asyncio.Task:
+        """Starts adding the message to the sender's open case; returns once its request is on the
+        wire (NOTE_HEAD_START at most), while the service is still storing it. The task never raises."""
+        on_wire = asyncio.Event()
+        task = asyncio.create_task(self._post_note(sender, message, self._last_note.get(sender), on_wire))
+        self._last_note[sender] = task
+        self._notes.add(task)
+        task.add_done_callback(partial(self._note_done, sender))
         try:
-            await self.http.post(f"{self.service_url}/v1/conversations/{sender}/messages",
-                                 json={"text": message, "channel": self.channel}, headers=self.headers,
-                                 timeout=SERVICE_TIMEOUT)
-        except httpx.HTTPError as exc:  # the answer matters more than the note: carry on
-            log.warning("could not add the message to %s's case: %s", sender, type(exc).__name__)
+            async with asyncio.timeout(NOTE_HEAD_START):
+                await on_wire.wait()
+        except TimeoutError:  # a slow connect or an earlier note still on its way: Rasa does not wait
+            pass
+        return task
+
+    def _note_done(self, sender: str, task: asyncio.Task) -> None:
+        self._notes.discard(task)
+        if self._last_note.get(sender) is task:
+            del self._last_note[sender]
+
+    async def _post_note(self, sender: str, message: str, previous: asyncio.Task | None,
+                         on_wire: asyncio.Event) -> None:
+        async def trace(event: str, info: dict) -> None:
+            if event.startswith(("http11.send_request_body.", "http11.receive_response_headers.")):
+                on_wire.set()
+
+        try:
+            if previous is not None:  # the resident's earlier note first, so the case reads in order
+                await asyncio.wait({previous})
+            for pause in (*NOTE_RETRY_PAUSES, None):
+                try:
+                    r = await self.http.post(f"{self.service_url}/v1/conversations/{sender}/messages",
+                                             json={"text": message, "channel": self.channel}, headers=self.headers,
+                                             timeout=SERVICE_TIMEOUT, extensions={"trace": trace})
+                except UNSENT_ERRORS as exc:
+                    if pause is None:
+                        log.warning("could not add the message to %s's case: %s (service unreachable)",
+                                    sender, type(exc).__name__)
+                        return
+                    on_wire.set()  # Rasa goes ahead; the note follows when the service answers again
+                    await asyncio.sleep(pause)
+                    continue
+                except httpx.HTTPError as exc:  # it may have reached the service: not sent twice
+                    log.warning("could not add the message to %s's case: %s", sender, type(exc).__name__)
+                    return
+                if r.is_error:
+                    log.warning("could not add the message to %s's case: HTTP %s", sender, r.status_code)
+                return
+        except Exception:  # the answer matters more than the note: never break a turn or a shutdown
+            log.exception("could not add the message to %s's case", sender)
+        finally:
+            on_wire.set()
+
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Waits for the notes still on their way (before the gateway closes its HTTP client)."""
+        if not self._notes:
+            return
+        _, late = await asyncio.wait(set(self._notes), timeout=timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("%d note(s) to the case desk not sent before stopping", len(late))
 
     def _replies_url(self, sender: str) -> str:
         return f"{self.service_url}/v1/conversations/{sender}/replies"

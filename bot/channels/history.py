@@ -11,17 +11,18 @@ resident typed stays in their case, for its handler. After a reload the resident
 their own number as 139****0876. Rows older than JZ_RETENTION_DAYS are deleted
 (bot/retention.py `purge_chat_history`); "结束对话" deletes the conversation's rows at once.
 
-Registered on bot.db.Base through bot/storage_models.py; the table is made by migration
+Registered on bot.orm.Base through bot/storage_models.py; the table is made by migration
 0002 (bot/migrations/versions).
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, Database
+from bot.db import Database
+from bot.orm import Base
 from bot.privacy import mask_text
 
 ROLES = ("resident", "bot", "operator")
@@ -46,7 +47,7 @@ class ChatMessage(Base):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _buttons(buttons) -> list[dict]:
@@ -93,7 +94,7 @@ def history(db: Database, sender: str, limit: int = MAX_SHOWN) -> list[dict]:
         rows = list(s.scalars(select(ChatMessage).where(ChatMessage.sender_id == sender)
                               .order_by(ChatMessage.id.desc()).limit(limit)))
     return [{"role": r.role, "text": r.text, "buttons": r.buttons or [], "reply_id": r.reply_id,
-             "at": r.at.replace(tzinfo=timezone.utc).isoformat()} for r in reversed(rows)]
+             "at": r.at.replace(tzinfo=UTC).isoformat()} for r in reversed(rows)]
 
 
 def forget(db: Database, sender: str) -> int:

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Union
+from typing import Any
 
-from bot.text import (MAX_MESSAGE_CHARS, MAX_RAW_MESSAGE_CHARS, cap_message, to_simplified, too_long_note,
-                      too_long_refusal)
+from bot.text import (
+    MAX_MESSAGE_CHARS,
+    MAX_RAW_MESSAGE_CHARS,
+    cap_message,
+    to_simplified,
+    too_long_note,
+    too_long_refusal,
+)
 
 MAX_SENDER_CHARS = 128
 # A body this large cannot hold an acceptable message (\uXXXX escapes take 6 bytes a character).
@@ -27,9 +33,9 @@ EXAMPLE = '{"sender": "会话编号", "message": "低保是什么"}'
 class RestMessage:
     sender: str
     text: str                         # at most MAX_MESSAGE_CHARS
-    note: Optional[str] = None        # said before the answer when the message was cut
-    metadata: Optional[Dict[str, Any]] = None
-    input_channel: Optional[str] = None
+    note: str | None = None        # said before the answer when the message was cut
+    metadata: dict[str, Any] | None = None
+    input_channel: str | None = None
     length: int = 0                   # of the message as sent
 
 
@@ -38,13 +44,13 @@ class BadRequest:
     error: str                        # a short code for programs
     message: str                      # for people, in Chinese
     status: int = 400
-    body: Dict[str, str] = field(init=False)
+    body: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "body", {"error": self.error, "message": self.message})
 
 
-def parse_rest_body(raw: Optional[bytes]) -> Union[RestMessage, BadRequest]:
+def parse_rest_body(raw: bytes | None) -> RestMessage | BadRequest:
     """The message a REST request carries, or why it is refused."""
     if raw is not None and len(raw) > MAX_BODY_BYTES:
         return BadRequest("too_long", too_long_refusal())

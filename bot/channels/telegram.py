@@ -24,9 +24,9 @@ from telegram.constants import ChatAction, InlineKeyboardButtonLimit, MessageLim
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.channels.gateway import ReplyPolls, StackLink
 from bot.config import Settings, settings
 from bot.privacy import MaskingFilter
-from bot.channels.gateway import StackLink
 from bot.text import cap_message, clean_message, too_long_note
 
 log = logging.getLogger("bot.channels.telegram")
@@ -44,7 +44,7 @@ START_MESSAGE = "你好"  # /start and other commands: Rasa greets and says what
 OPERATOR_REPLY = "【工作人员回复 · 工单 {case}】\n{text}"
 CHOSEN = "\n\n👉 您选择了：{title}"
 
-REPLY_POLL_SECONDS = 3.0  # how often operator replies are fetched for active chats
+REPLY_POLL_SECONDS = 3.0  # how often operator replies are fetched for chats writing now (gateway.ReplyPolls)
 ACTIVE_CHAT_SECONDS = 12 * 3600  # chats quiet longer than this get replies on their next message
 MAX_ACTIVE_CHATS = 200   # bounds the outbox polling
 MAX_BUTTON_PAYLOADS = 2000
@@ -82,6 +82,7 @@ class TelegramGateway:
         # callback_data holds at most 64 bytes: longer payloads are kept here under a short key.
         self.payloads: OrderedDict[str, str] = OrderedDict()
         self._poller: asyncio.Task | None = None
+        self.polls = ReplyPolls(REPLY_POLL_SECONDS)
 
     # ------------------------------------------------------------------ PTB wiring
     def build_application(self) -> Application:
@@ -112,6 +113,7 @@ class TelegramGateway:
     async def _post_stop(self, app: Application) -> None:
         if self._poller:
             self._poller.cancel()
+        await self.link.drain()  # notes to the case desk still on their way
         await self.http.aclose()
 
     # ------------------------------------------------------------------ handlers
@@ -159,9 +161,13 @@ class TelegramGateway:
         async with chat.lock:
             if note:
                 await self.send(bot, chat_id, note)
-            await _quietly(bot.send_chat_action(chat_id, ChatAction.TYPING))
-            await self.link.note_on_case(sender_id(chat_id), message)
-            for answer in await self.link.ask_rasa(sender_id(chat_id), message):
+            # "typing…" and the note to the case desk (on the wire first) go while Rasa answers.
+            typing = asyncio.create_task(_quietly(bot.send_chat_action(chat_id, ChatAction.TYPING)))
+            try:
+                answers = await self.link.ask_rasa(sender_id(chat_id), message, note=True)
+            finally:
+                await typing  # shown before the answer, never after it
+            for answer in answers:
                 await self.send(bot, chat_id, answer.get("text") or "", answer.get("buttons") or [])
             await self.deliver_operator_replies(bot, chat_id)
 
@@ -196,6 +202,7 @@ class TelegramGateway:
     async def deliver_operator_replies(self, bot, chat_id: int) -> int:
         """Sends the case desk's pending replies, marking each delivered once it has been sent."""
         sender = sender_id(chat_id)
+        self.polls.asked(chat_id, time.monotonic())
         replies = await self.link.pending_replies(sender)
         sent = 0
         for reply in replies:
@@ -214,11 +221,13 @@ class TelegramGateway:
     async def _poll_operator_replies(self, app: Application) -> None:
         while True:
             await asyncio.sleep(REPLY_POLL_SECONDS)
-            cutoff = time.monotonic() - ACTIVE_CHAT_SECONDS
+            now = time.monotonic()
+            self.polls.keep(self.chats)
             for chat_id, chat in list(self.chats.items()):
-                if chat.last_seen < cutoff:
+                if chat.last_seen < now - ACTIVE_CHAT_SECONDS:
                     self.chats.pop(chat_id, None)
-                elif not chat.lock.locked():  # a chat mid-turn gets its replies at the end of the turn
+                elif not chat.lock.locked() and self.polls.due(chat_id, now - chat.last_seen, time.monotonic()):
+                    # (a chat mid-turn gets its replies at the end of the turn; a quiet one is asked less often)
                     async with chat.lock:
                         try:
                             await self.deliver_operator_replies(app.bot, chat_id)

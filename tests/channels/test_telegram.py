@@ -16,12 +16,16 @@ from pathlib import Path
 import pytest
 
 from bot.cases.desk import Actor, CaseDesk
+from bot.channels.gateway import RASA_DOWN_REPLY
 from bot.channels.telegram import (
-    EMPTY_REPLY, NOT_TEXT_REPLY, TOO_LONG_NOTE, TelegramGateway, split_text,
+    EMPTY_REPLY,
+    NOT_TEXT_REPLY,
+    TOO_LONG_NOTE,
+    TelegramGateway,
+    split_text,
 )
 from bot.config import Settings
 from bot.db import Database
-from bot.channels.gateway import RASA_DOWN_REPLY
 from bot.stack import Process, Stack
 from bot.text import MAX_MESSAGE_CHARS
 from tests.conftest import stack_settings

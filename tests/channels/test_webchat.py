@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from bot.cases.desk import BOT, CaseDesk
 from bot.channels import webchat
-from bot.config import Settings
 from bot.channels.gateway import RASA_DOWN_REPLY
+from bot.config import Settings
 from bot.service.routers.chat import BAD_TOKEN, NO_TOKEN
 from tests.cases.conftest import make_users, new_case
 

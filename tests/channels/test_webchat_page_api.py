@@ -5,7 +5,7 @@ runs alone; Rasa is a fake transport that answers with a cited answer and its bu
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -270,7 +270,7 @@ def test_tickets_are_signed_for_one_conversation():
 
 def test_retention_purges_history_older_than_the_period(app, client):
     sender, headers = start(client)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     with app.state.db.session() as s:
         s.add(history.message_row(sender, "resident", "半年前问的", at=now - timedelta(days=200)))
         s.add(history.message_row(sender, "bot", "半年前的回答", at=now - timedelta(days=181)))

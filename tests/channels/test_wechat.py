@@ -23,8 +23,15 @@ from pydantic import ValidationError
 
 from bot.cases.desk import BOT, Actor, CaseDesk
 from bot.channels.wechat import (
-    EMPTY_REPLY, MAX_TEXT_BYTES, MENU_FILE, NOT_TEXT_REPLY, REPLY_WINDOW_SECONDS, TOO_LONG_NOTE,
-    VOICE_UNHEARD_REPLY, WELCOME, WINDOW_CLOSED_REASON, render_answers, split_text, window_open,
+    EMPTY_REPLY,
+    MAX_TEXT_BYTES,
+    MENU_FILE,
+    NOT_TEXT_REPLY,
+    REPLAY_WINDOW_SECONDS,
+    TOO_LONG_NOTE,
+    VOICE_UNHEARD_REPLY,
+    WELCOME,
+    WINDOW_CLOSED_REASON,
 )
 from bot.config import Settings
 from bot.service.routers.chat import ChatIn
@@ -140,25 +147,6 @@ def test_the_web_chat_can_never_use_a_wechat_id():
         ChatIn(sender="wx-oAbC123", message="你好")
 
 
-def test_buttons_become_numbered_choices_and_texts_fit_wechat():
-    text, payloads = render_answers([
-        {"text": "临时救助的答复。", "buttons": [{"title": "看原文", "payload": "/show_sources"}]},
-        {"text": "您在哪个县？", "buttons": [{"title": "渠县", "payload": '/tell_place{"place": "渠县"}'}]},
-    ])
-    assert text == "临时救助的答复。\n回复 1：看原文\n\n您在哪个县？\n回复 2：渠县"
-    assert payloads == ["/show_sources", '/tell_place{"place": "渠县"}']
-    parts = split_text(("第一条规定。\n" * 400).strip())
-    assert len(parts) > 1 and all(len(p.encode()) <= MAX_TEXT_BYTES for p in parts)
-    assert "".join(parts).count("第一条规定。") == 400
-
-
-def test_the_48_hour_window():
-    now = time.time()
-    assert window_open(now - 3600, now)
-    assert not window_open(now - REPLY_WINDOW_SECONDS - 1, now)
-    assert not window_open(None, now)  # never wrote (since the gateway's records began)
-
-
 # ------------------------------------------------------------------ URL check and messages
 
 def test_url_verification_echoes_only_with_the_right_signature(door):
@@ -170,6 +158,34 @@ def test_url_verification_echoes_only_with_the_right_signature(door):
     # A message with a bad signature is refused and never reaches Rasa.
     r = door.post(door.push.text("o_forged", "低保是什么"), {**door.push.query(), "signature": "0" * 40})
     assert r.status_code == 403
+
+
+def signed_at(push: Push, seconds_ago: int, **extra) -> dict:
+    """A correctly signed query whose timestamp is `seconds_ago` old (negative: in the future)."""
+    timestamp, nonce = str(int(time.time()) - seconds_ago), f"at{seconds_ago}"
+    return {"signature": push.signature(timestamp, nonce), "timestamp": timestamp, "nonce": nonce, **extra}
+
+
+def test_a_replayed_signature_is_refused(door, rasa):
+    # A signed query seen once (WeChat signs the query, not the body) cannot be used later
+    # to post someone's message: outside the replay window it is refused before Rasa.
+    stale = REPLAY_WINDOW_SECONDS + 300
+    for seconds_ago in (stale, -stale):
+        r = door.post(door.push.text("o_replay", "冒充的消息"), signed_at(door.push, seconds_ago))
+        assert r.status_code == 403
+    xml = door.push.text("o_replay", "冒充的加密消息")
+    query = signed_at(door.push, stale, encrypt_type="aes")
+    envelope = xmltodict.parse(door.push.crypto.encrypt_message(xml, query["nonce"], query["timestamp"]))["xml"]
+    body = f"<xml><ToUserName>gh_jiuzhu_test</ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+    assert door.post(body, {**query, "msg_signature": envelope["MsgSignature"]}).status_code == 403
+    # The URL check too; a fresh one still echoes.
+    r = httpx.get(door.url, params=signed_at(door.push, stale, echostr="5120184312858472263"))
+    assert r.status_code == 403 and "5120184312858472263" not in r.text
+    assert httpx.get(door.url, params=signed_at(door.push, 30, echostr="5120")).text == "5120"
+    # Within the window (a retry, clocks a little apart) a message is read as always.
+    assert reply_text(door.post(door.push.text("o_replay", "两分钟前发的"), signed_at(door.push, 120)).text) \
+        == "收到：两分钟前发的"
+    assert rasa.calls_from("wx-o_replay") == ["两分钟前发的"]
 
 
 def test_a_plain_text_message_is_answered_passively(door, rasa):
@@ -295,6 +311,22 @@ def test_the_menu_cli_posts_the_menu_file(world, tmp_path):
 
 def _case_for(desk: CaseDesk, openid: str) -> str:
     return desk.create_case(new_case(sender_id=f"wx-{openid}", channel="wechat"), BOT)[0]["number"]
+
+
+def test_a_typed_message_joins_the_open_case_once(door, rasa, desk):
+    number = _case_for(desk, "o_note")  # handed over (the case the bot made from the chat)
+    turns = len(desk.case_record(number).transcript)
+    assert door.says("o_note", "补充一下我住三汇镇") == "收到：补充一下我住三汇镇"  # the answer did not wait for it
+    deadline = time.monotonic() + 10
+    while len(desk.case_record(number).transcript) == turns and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    texts = [t["text"] for t in desk.case_record(number).transcript]
+    assert texts[turns:] == ["补充一下我住三汇镇"]
+    door.post(door.push.event("o_note", "CLICK", key="/start_screen"))  # a menu click is not the resident's words
+    assert rasa.calls_from("wx-o_note")[-1] == "/start_screen"
+    time.sleep(0.5)
+    assert len(desk.case_record(number).transcript) == turns + 1
 
 
 def test_an_operator_reply_is_delivered_through_the_customer_service_api(door, wechat, desk):
