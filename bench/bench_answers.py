@@ -91,10 +91,10 @@ def figures(graded: dict[str, list[Graded]], keys: dict[str, list[dict]]) -> dic
         result[f"{name}_routes"] = ", ".join(f"{r} {c}" for r, c in sorted(s["routes"].items()))
         expected = [k.get("route", "answer") for k in keys[name]]
         result[f"{name}_urgent_false_alarms"] = sum(g.route == "urgent" and e != "urgent"
-                                                    for g, e in zip(items, expected))
+                                                    for g, e in zip(items, expected, strict=False))
         result[f"{name}_volunteer_false_alarms"] = sum(g.route == "volunteer_case" and e != "volunteer"
-                                                       for g, e in zip(items, expected))
-        urgent = [g for g, e in zip(items, expected) if e == "urgent"]
+                                                       for g, e in zip(items, expected, strict=False))
+        urgent = [g for g, e in zip(items, expected, strict=False) if e == "urgent"]
         if urgent:
             result[f"{name}_emergencies_missed"] = sum(g.route != "urgent" for g in urgent)
         by_topic: dict[str, list[bool]] = {}
@@ -109,7 +109,7 @@ def on_topic_share(keys: list[dict], replies: list[list[str]]) -> float:
     from bot.kb import KnowledgeBase
 
     kb = KnowledgeBase.load()
-    counted = [(k, r) for k, r in zip(keys, replies) if k.get("topic") in EVAL_TOPIC_TO_PROGRAMS]
+    counted = [(k, r) for k, r in zip(keys, replies, strict=False) if k.get("topic") in EVAL_TOPIC_TO_PROGRAMS]
     ok = sum(bool(cited_topics(kb, r) & EVAL_TOPIC_TO_PROGRAMS[k["topic"]]) for k, r in counted)
     return round(ok / len(counted), 3) if counted else float("nan")
 

@@ -75,7 +75,7 @@ class Background:
                 i += 1
                 self._stop.wait(max(0.0, self.every - (time.perf_counter() - started)))
 
-    def __enter__(self) -> "Background":
+    def __enter__(self) -> Background:
         self._thread.start()
         time.sleep(0.3)
         return self

@@ -11,7 +11,7 @@ import json
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
             continue
         figures = {
             **figures,
-            "_measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "_measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "_seconds": round(time.perf_counter() - started, 1),
             "_machine": f"{platform.machine()} {platform.python_version()} cores={__import__('os').cpu_count()}",
         }

@@ -2,42 +2,23 @@
 
 SQLite is the embedded default; PostgreSQL is used by setting
 JZ_DATABASE_URL=postgresql+psycopg://... . Domain modules declare their tables
-on `Base` and receive a Session; they never build engines themselves. The schema
-is made and changed by migrations (bot/migrations, `Database.migrate`), never by
-create_all.
+on `Base` (bot/orm.py, which imports nothing of the project) and receive a Session; they
+never build engines themselves. The schema is made and changed by migrations
+(bot/migrations, run by bot/migrator.py: `Database.migrate`), never by create_all.
+
+Nothing here imports a table module: the migrations run their revisions, which need no
+models (lint-imports keeps this module below every domain, see .importlinter).
 """
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.engine import make_engine
 
-class Base(DeclarativeBase):
-    pass
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        db_path = url.split("///", 1)[-1]
-        if db_path and db_path != ":memory:":
-            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # WAL: readers don't block the writer
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+__all__ = ["Database", "make_engine"]
 
 
 class Database:
@@ -56,9 +37,9 @@ class Database:
         """Brings the schema to the newest revision (bot/migrations): every process that
         opens the service database calls this first. Safe when several start at once; a
         database made by the old create_all is adopted at the baseline, its data kept."""
-        from bot import migrations
+        from bot import migrator  # here: only processes that migrate load alembic
 
-        migrations.upgrade(self.engine)
+        migrator.upgrade(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -127,7 +127,7 @@ def _household_size(text: str, expecting: str | None) -> int | None:
     return None
 
 
-def extract_facts(text: str, expecting: str | None = None, query: "Query | None" = None) -> dict[str, Any]:
+def extract_facts(text: str, expecting: str | None = None, query: Query | None = None) -> dict[str, Any]:
     """The facts one message states. Only what it states: silence is not "no".
 
     The message is read through bot.understanding (simplified characters, numbers as digits,
@@ -140,9 +140,7 @@ def extract_facts(text: str, expecting: str | None = None, query: "Query | None"
         facts["jurisdiction"] = query.place
     if _HUKOU_RURAL.search(t):
         facts["hukou"] = "rural"
-    elif _HUKOU_URBAN.search(t):
-        facts["hukou"] = "urban"
-    elif expecting == "hukou" and re.search(r"城", t):
+    elif _HUKOU_URBAN.search(t) or expecting == "hukou" and re.search(r"城", t):
         facts["hukou"] = "urban"
     size = _household_size(t, expecting)
     if size is not None:

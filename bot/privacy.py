@@ -255,7 +255,7 @@ def mask_text(text: str | None) -> str:
 
 
 _NAME_RE = re.compile(rf"(?:我叫|我的名字是|名字是|名字叫|姓名[是为:：]?\s*|叫做|本人名叫|联系人[是:：]?\s*)({_HAN}{{2,3}})")
-_ADDRESS_RE = re.compile(rf"(?:住在|家住|家在|住址[是为:：]?\s*|地址[是为:：]?\s*|现住)([^，。,；;！!？?\n]+)")
+_ADDRESS_RE = re.compile(r"(?:住在|家住|家在|住址[是为:：]?\s*|地址[是为:：]?\s*|现住)([^，。,；;！!？?\n]+)")
 
 
 def mask_personal_text(text: str | None, names: tuple[str, ...] | list[str] = ()) -> str:

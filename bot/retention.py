@@ -28,13 +28,14 @@ import logging
 import sqlite3
 import sys
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, delete, func, inspect, or_, select, text, update
 
 from bot.cases.model import TYPE_LABELS, CaseType, Status
 from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, DeadLetter
-from bot.config import Settings, settings as default_settings
+from bot.config import Settings
+from bot.config import settings as default_settings
 from bot.db import Database
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class Report:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def cutoff_for(cfg: Settings, now: datetime | None = None) -> datetime | None:
@@ -63,7 +64,7 @@ def cutoff_for(cfg: Settings, now: datetime | None = None) -> datetime | None:
         return None
     now = now or _utcnow()
     if now.tzinfo is not None:
-        now = now.astimezone(timezone.utc).replace(tzinfo=None)
+        now = now.astimezone(UTC).replace(tzinfo=None)
     return now - timedelta(days=cfg.retention_days)
 
 
@@ -155,7 +156,7 @@ def purge_tracker(url: str, cutoff: datetime, dry_run: bool = False) -> int:
     try:
         if not inspect(engine).has_table("events"):
             return 0
-        stamp = cutoff.replace(tzinfo=timezone.utc).timestamp()
+        stamp = cutoff.replace(tzinfo=UTC).timestamp()
         with engine.begin() as conn:
             if engine.dialect.name == "sqlite":
                 conn.execute(text("PRAGMA secure_delete=ON"))
@@ -171,7 +172,7 @@ def purge_spool(cfg: Settings, cutoff: datetime, dry_run: bool = False) -> int:
     path = cfg.data_dir / "actions_spool.db"
     if not path.exists():
         return 0
-    stamp = cutoff.replace(tzinfo=timezone.utc).timestamp()
+    stamp = cutoff.replace(tzinfo=UTC).timestamp()
     conn = sqlite3.connect(path, timeout=30)
     try:
         conn.execute("PRAGMA secure_delete=ON")

@@ -113,7 +113,7 @@ def build_request(facts: dict[str, Any], as_of: str | None = None) -> dict[str, 
     ages = list(facts.get("ages") or [])
     if size:
         members: list[dict[str, Any]] = [{"relation": "self"}] + [{"relation": "other"} for _ in range(int(size) - 1)]
-        for member, age in zip(members, ages):
+        for member, age in zip(members, ages, strict=False):  # ages told may be fewer
             member["age"] = age
         head = members[0]
         if "disability_grade" in facts:

@@ -47,12 +47,13 @@ class Process:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        # Own process group, so stopping also stops whatever the process spawned.
-        self.popen = subprocess.Popen(
-            self.cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # Own process group, so stopping also stops whatever the process spawned. The child
+        # keeps its own copy of the log's descriptor, so ours is closed once it has started.
+        with open(self.log_path, "ab") as log:
+            self.popen = subprocess.Popen(
+                self.cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def alive(self) -> bool:
         return self.popen is not None and self.popen.poll() is None

@@ -1,6 +1,11 @@
-"""Imports every module that declares tables, so Base.metadata (the migrations' target,
-bot/migrations) sees them all."""
-# Domain modules with tables are added here as they appear (e.g. bot.cases.store).
-import bot.cases.store  # noqa: F401,E402  (case desk: cases, audit log, notes, outbox, users)
-import bot.throttle.sql_storage  # noqa: F401,E402  (login and lookup throttle counters)
-import bot.channels.history  # noqa: F401,E402  (web chat history: what the page showed, per conversation)
+"""Every module that declares tables of the service database, so bot.orm.Base.metadata (the
+migrations' target, bot/migrations) sees them all.
+
+Imported by the composition roots only: the service (bot/service/app.py) and alembic's
+environment (bot/migrations/env.py; `python -m bot.migrations revision --autogenerate`).
+No domain module imports this file, so a domain never depends on another through it.
+A new table module is added here (tests/test_migrations.py then asks for its revision).
+"""
+import bot.cases.store  # noqa: F401  (case desk: cases, audit log, notes, outbox, users)
+import bot.channels.history  # noqa: F401  (web chat history: what the page showed, per conversation)
+import bot.throttle.sql_storage  # noqa: F401  (login and lookup throttle counters)

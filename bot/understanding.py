@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from bot.kb.vocab import CROSS_CUTTING_TOPICS
 from bot.numbers import normalize_numbers
 from bot.places import _ALIASES, NATIONAL, find_place_in_text
 from bot.text import clean_message, looks_like_question, to_simplified
+from bot.vocab import CROSS_CUTTING_TOPICS
 
 # Words jieba tags as place names that are not places someone lives in.
 _NOT_PLACES = frozenset("""城市 农村 城镇 城乡 乡镇 乡村 社区 小区 村里 城里 县城 市区 城区 郊区 山区 本地 外地 当地 全国 国家 中国
@@ -151,7 +151,7 @@ def _build_pipeline(kb_dir: Path):
     from spacy.language import Language
     from spacy.tokens import Doc, Span
 
-    from bot.kb.vocab import load_vocabulary, spacy_nlp
+    from bot.vocab import load_vocabulary, spacy_nlp
 
     vocab = load_vocabulary(kb_dir)
     nlp = spacy_nlp(kb_dir)

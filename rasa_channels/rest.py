@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
-
-from sanic import Blueprint, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from typing import Any, Awaitable, Callable, Dict, List, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.utils.endpoints import bool_arg
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.channels.rest_body import BadRequest, RestMessage, parse_rest_body
 

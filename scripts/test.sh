@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Every test, in the order that fails fastest: data checks, NLU/dialogue
-# validation, model (cached), Rasa conversation tests, then pytest (unit,
-# end-to-end with the real processes, PostgreSQL, Redis and browser tests).
+# Every test, in the order that fails fastest: static checks (make lint), data
+# checks, NLU/dialogue validation, model (cached), Rasa conversation tests, then
+# pytest (unit, end-to-end with the real processes, PostgreSQL, Redis and browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 RASA=.venv-rasa/bin/rasa
 export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore
+
+echo "== lint: ruff check, mypy, lint-imports, yamllint"
+make --no-print-directory lint
 
 echo "== knowledge base: rebuild and compare with the committed provisions"
 $PY -m bot.kb.build --check
@@ -31,4 +34,20 @@ $RASA test core --model "$model" --stories tests/conversations \
 grep -E "Correct:|Accuracy|Finished evaluation" results/rasa-test.log | tail -n 5 || true
 
 echo "== pytest"
-$PY -m pytest -q -p no:cacheprovider "$@"
+# Two workers, a test file each at a time (module fixtures stay in one process): most of
+# the suite waits on processes it started (Rasa loading, a killed service coming back),
+# so two files overlap well even on two cores.
+# schemathesis generates its cases only in a single process (under xdist each operation's test
+# passes without sending a request), so its file runs on its own, beside the workers.
+SCHEMA_TESTS=tests/service/test_openapi_schema.py
+if [ $# -eq 0 ]; then
+  $PY -m pytest -q -p no:cacheprovider "$SCHEMA_TESTS" >results/schema-tests.log 2>&1 &
+  schema_pid=$!
+  trap 'kill $schema_pid 2>/dev/null || true' EXIT
+fi
+$PY -m pytest -q -p no:cacheprovider -n "${JZ_TEST_WORKERS:-2}" --dist loadfile --ignore="$SCHEMA_TESTS" "$@"
+if [ $# -eq 0 ]; then
+  wait "$schema_pid" || { cat results/schema-tests.log; exit 1; }
+  trap - EXIT
+  echo "$SCHEMA_TESTS: $(tail -n 1 results/schema-tests.log)"
+fi

@@ -26,7 +26,7 @@ class ServiceThread:
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "ServiceThread":
+    def __enter__(self) -> ServiceThread:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:

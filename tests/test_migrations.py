@@ -14,11 +14,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, MetaData, String, func, inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
+import bot.storage_models  # noqa: F401  (every table module: what migrations.target_metadata() holds)
 from bot import migrations
 from bot.cases.desk import BOT, CaseDesk, NewCase
 from bot.cases.store import Case
 from bot.config import PROJECT_ROOT, Settings
-from bot.db import Base, Database
+from bot.db import Database
+from bot.orm import Base
 from tests.support.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 NEW_REVISION = '.venv/bin/python -m bot.migrations revision --autogenerate -m "what changed"'
@@ -44,10 +46,9 @@ def revision_of(db: Database) -> str | None:
 
 
 def assert_audit_log_is_append_only(db: Database) -> None:
-    with db.engine.connect() as conn:
-        with pytest.raises(DatabaseError, match="append-only"):
-            conn.execute(text("UPDATE case_events SET action = 'forged'"))
-            conn.execute(text("DELETE FROM case_events"))
+    with db.engine.connect() as conn, pytest.raises(DatabaseError, match="append-only"):
+        conn.execute(text("UPDATE case_events SET action = 'forged'"))
+        conn.execute(text("DELETE FROM case_events"))
 
 
 def new_case(**kw) -> NewCase:

@@ -10,7 +10,12 @@ from stdnum.cn import ric
 
 import bot.privacy as privacy
 from bot.privacy import (
-    is_bank_card, is_id_number, mask_address, mask_contact, mask_personal_text, mask_text,
+    is_bank_card,
+    is_id_number,
+    mask_address,
+    mask_contact,
+    mask_personal_text,
+    mask_text,
 )
 
 VALID_ID = "360426199101010071"          # check digit right (stdnum's own example)

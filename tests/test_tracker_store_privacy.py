@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from bot.rasa_model import RASA_VENV, rasa_env
 from bot.config import PROJECT_ROOT
+from bot.rasa_model import RASA_VENV, rasa_env
 
 PHONE, ID = "13812345678", "360426199101010071"
 

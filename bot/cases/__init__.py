@@ -5,5 +5,14 @@ lives in bot/service/routers/cases.py, conversations.py and console.py.
 """
 from bot.cases.desk import BOT, SYSTEM, Actor, CaseDesk, NewCase  # noqa: F401
 from bot.cases.model import (  # noqa: F401
-    CaseError, CaseType, Channel, Conflict, IllegalTransition, NotAllowed, NotFound, Priority, Role, Status,
+    CaseError,
+    CaseType,
+    Channel,
+    Conflict,
+    IllegalTransition,
+    NotAllowed,
+    NotFound,
+    Priority,
+    Role,
+    Status,
 )

@@ -20,7 +20,7 @@ class Actor:
     display_name: str = ""
 
     @classmethod
-    def user(cls, user: User) -> "Actor":
+    def user(cls, user: User) -> Actor:
         return cls(f"user:{user.username}", user.role, user.id, user.display_name or user.username)
 
     @property

@@ -23,7 +23,7 @@ from bot.config import settings
 from bot.db import Database
 
 
-def _password(args) -> str:
+def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
     if os.environ.get("JZ_NEW_PASSWORD"):

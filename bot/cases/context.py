@@ -3,9 +3,10 @@ the write transaction, the audit event and finding a case by its number."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,14 +43,14 @@ class DeskContext:
                 s.rollback()
                 raise
 
-    def read(self) -> Session:
+    def read(self) -> AbstractContextManager[Session]:
         return self.db.session()
 
-    def audit(self, s: Session, case: Case, actor: Actor, action: str, **detail) -> None:
+    def audit(self, s: Session, case: Case, actor: Actor, action: str, **detail: Any) -> None:
         """Every change writes its event in the same transaction as the change itself."""
         s.add(CaseEvent(case_id=case.id, at=self.clock(), actor=actor.name, action=action, detail=detail))
 
-    def view(self, s: Session, case: Case, viewer: Actor, full: bool = False, with_check_code: bool = False) -> dict:
+    def view(self, s: Session, case: Case, viewer: Actor, full: bool = False, with_check_code: bool = False) -> dict[str, Any]:
         """The case as `viewer` may see it, now (bot/cases/views.py)."""
         return case_view(s, case, viewer, self.rules, self.clock(), full=full, with_check_code=with_check_code)
 

@@ -24,14 +24,16 @@ become two cases, whichever path gets there first.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.case_limits import clip, fit_case
 from bot.cases.actors import BOT, Actor
 from bot.cases.desk import CaseDesk
 from bot.cases.intake import NewCase, report_time
-from bot.cases.limits import clip, fit_case
 from bot.cases.model import CaseType, Channel, NotAllowed, NotFound, Priority, Role
 from bot.cases.store import DeadLetter
 from bot.cases.views import iso
@@ -39,19 +41,21 @@ from bot.places import UnknownPlace, normalize_place
 from bot.privacy import mask_personal_text
 
 log = logging.getLogger(__name__)
+E = TypeVar("E")
+D = TypeVar("D")
 
 ERROR_MAX = 2000
 LAST_RESORT_PREFIX = "【未能自动登记】"
 
 
-def _enum(value, enum, default):
+def _enum(value: Any, enum: Callable[[Any], E], default: D) -> E | D:
     try:
         return enum(value)
     except (ValueError, TypeError):
         return default
 
 
-def _place(value) -> str | None:
+def _place(value: Any) -> str | None:
     if not value:
         return None
     try:
@@ -60,7 +64,7 @@ def _place(value) -> str | None:
         return None
 
 
-def last_resort_case(payload: dict, error: str, dead_letter_id: int, minimal: bool = False) -> NewCase:
+def last_resort_case(payload: dict[str, Any], error: str, dead_letter_id: int, minimal: bool = False) -> NewCase:
     """A case the desk will take, from a refused report: every field coerced to what the
     desk accepts; `minimal` keeps only the type, the words and the contact."""
     p = fit_case(payload if isinstance(payload, dict) else {})
@@ -70,7 +74,7 @@ def last_resort_case(payload: dict, error: str, dead_letter_id: int, minimal: bo
     summary = clip(f"{note}\n{p.get('summary') or ''}", 4000)
     contact = {k: v for k, v in (p.get("contact") or {}).items() if isinstance(v, str)}
     words = [str(t.get("text", "")) for t in p.get("transcript") or [] if t.get("role") in ("resident", "user")]
-    base = dict(
+    base: dict[str, Any] = dict(
         type=case_type,
         channel=_enum(p.get("channel"), Channel, Channel.web),
         sender_id=str(p["sender_id"]) if p.get("sender_id") else None,
@@ -91,7 +95,7 @@ def last_resort_case(payload: dict, error: str, dead_letter_id: int, minimal: bo
     )
 
 
-def record(desk: CaseDesk, key: str, payload: dict, error: str, actor: Actor = BOT) -> tuple[dict, dict | None]:
+def record(desk: CaseDesk, key: str, payload: dict[str, Any], error: str, actor: Actor = BOT) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Stores a dead letter (once per key) and makes its case of last resort.
 
     Returns (dead letter view, case view with check code or None). Safe to repeat:
@@ -117,6 +121,7 @@ def record(desk: CaseDesk, key: str, payload: dict, error: str, actor: Actor = B
             except IntegrityError:  # the same dead letter arrived twice at once
                 s.rollback()
                 letter = s.scalar(select(DeadLetter).where(DeadLetter.idempotency_key == key))
+        assert letter is not None  # found above, or stored by whoever won the race
         letter_id = letter.id
         case_number = letter.case_number
     log.error("dead letter #%s (%s): %s", letter_id, key, clip(error, 300))
@@ -131,6 +136,7 @@ def record(desk: CaseDesk, key: str, payload: dict, error: str, actor: Actor = B
     if case is not None and case_number != case["number"]:
         with desk.db.session() as s:
             row = s.get(DeadLetter, letter_id)
+            assert row is not None  # dead letters are never deleted
             row.case_number = case["number"]
             s.commit()
     return view(desk, letter_id, actor), case
@@ -146,7 +152,7 @@ def _sees_all(viewer: Actor) -> bool:
     return viewer.role == Role.supervisor
 
 
-def _view(letter: DeadLetter, full: bool) -> dict:
+def _view(letter: DeadLetter, full: bool) -> dict[str, Any]:
     payload = letter.payload or {}
     text = (lambda t: t) if full else mask_personal_text
     return {
@@ -159,7 +165,7 @@ def _view(letter: DeadLetter, full: bool) -> dict:
     }
 
 
-def view(desk: CaseDesk, letter_id: int, viewer: Actor | None = None) -> dict:
+def view(desk: CaseDesk, letter_id: int, viewer: Actor | None = None) -> dict[str, Any]:
     with desk.db.session() as s:
         letter = s.get(DeadLetter, letter_id)
         if letter is None:
@@ -167,7 +173,7 @@ def view(desk: CaseDesk, letter_id: int, viewer: Actor | None = None) -> dict:
         return _view(letter, full=viewer is None or _sees_all(viewer))
 
 
-def list_letters(desk: CaseDesk, viewer: Actor, include_resolved: bool = False, limit: int = 100) -> list[dict]:
+def list_letters(desk: CaseDesk, viewer: Actor, include_resolved: bool = False, limit: int = 100) -> list[dict[str, Any]]:
     """Newest first; the raw report only for supervisors (others see masked text)."""
     with desk.db.session() as s:
         q = select(DeadLetter)
@@ -177,7 +183,7 @@ def list_letters(desk: CaseDesk, viewer: Actor, include_resolved: bool = False, 
         return [_view(r, full=_sees_all(viewer)) for r in rows]
 
 
-def resolve(desk: CaseDesk, letter_id: int, actor: Actor, note: str = "") -> dict:
+def resolve(desk: CaseDesk, letter_id: int, actor: Actor, note: str = "") -> dict[str, Any]:
     """A supervisor marks a dead letter dealt with (its case taken care of, or entered by hand)."""
     if not actor.is_supervisor:
         raise NotAllowed("只有班长可以处理未能自动登记的求助")

@@ -15,12 +15,22 @@ sharing a DeskContext (bot/cases/context.py: database, SLA rules, clock):
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.case_limits import TEXT_MAX
 from bot.cases.actors import BOT, SYSTEM, Actor
 from bot.cases.context import DeskContext
 from bot.cases.intake import (
-    CONVERSATION_CHANNELS, DESK_CHANNELS, KEY_TAKEN, MAX_REPORT_AGE, CaseIntake, NewCase, report_time,
+    CONVERSATION_CHANNELS,
+    DESK_CHANNELS,
+    KEY_TAKEN,
+    MAX_REPORT_AGE,
+    CaseIntake,
+    NewCase,
+    report_time,
 )
-from bot.cases.limits import TEXT_MAX
 from bot.cases.outbox import ReplyOutbox
 from bot.cases.queries import QUEUE_LABELS, QUEUES, CaseQueries
 from bot.cases.sla import SlaRules, load_rules, utcnow
@@ -41,7 +51,7 @@ MAX_TEXT = TEXT_MAX
 class CaseDesk:
     """The case desk's front: each method hands the call to the part that does it."""
 
-    def __init__(self, db: Database, rules: SlaRules | None = None, clock=utcnow):
+    def __init__(self, db: Database, rules: SlaRules | None = None, clock: Callable[[], datetime] = utcnow):
         self.context = DeskContext(db, rules or load_rules(), clock)
         self.intake = CaseIntake(self.context)
         self.workflow = CaseWorkflow(self.context)
@@ -58,70 +68,70 @@ class CaseDesk:
         return self.context.rules
 
     @property
-    def clock(self):
+    def clock(self) -> Callable[[], datetime]:
         return self.context.clock
 
     # ------------------------------------------------------------------ create
-    def create_case(self, data: NewCase, actor: Actor, idempotency_key: str | None = None) -> tuple[dict, bool]:
+    def create_case(self, data: NewCase, actor: Actor, idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
         return self.intake.create_case(data, actor, idempotency_key)
 
     # ------------------------------------------------------------------ read
-    def get(self, number: str, viewer: Actor) -> dict:
+    def get(self, number: str, viewer: Actor) -> dict[str, Any]:
         return self.queries.get(number, viewer)
 
     def case_record(self, number: str) -> Case:
         return self.queries.case_record(number)
 
-    def list_queue(self, queue: str, viewer: Actor, limit: int = 100) -> list[dict]:
+    def list_queue(self, queue: str, viewer: Actor, limit: int = 100) -> list[dict[str, Any]]:
         return self.queries.list_queue(queue, viewer, limit)
 
-    def list_reported(self, reporter: Actor, limit: int = 50) -> list[dict]:
+    def list_reported(self, reporter: Actor, limit: int = 50) -> list[dict[str, Any]]:
         return self.queries.list_reported(reporter, limit)
 
     def counts(self, viewer: Actor) -> dict[str, int]:
         return self.queries.counts(viewer)
 
-    def audit_log(self, number: str) -> list[dict]:
+    def audit_log(self, number: str) -> list[dict[str, Any]]:
         return self.queries.audit_log(number)
 
-    def lookup(self, number: str, check_code: str) -> dict:
+    def lookup(self, number: str, check_code: str) -> dict[str, Any]:
         return self.queries.lookup(number, check_code)
 
-    def conversation_cases(self, sender_id: str, limit: int = 50) -> list[dict]:
+    def conversation_cases(self, sender_id: str, limit: int = 50) -> list[dict[str, Any]]:
         return self.queries.conversation_cases(sender_id, limit)
 
     # ------------------------------------------------------------------ workflow
-    def claim_next(self, actor: Actor) -> dict | None:
+    def claim_next(self, actor: Actor) -> dict[str, Any] | None:
         return self.workflow.claim_next(actor)
 
-    def assign(self, number: str, username: str, actor: Actor) -> dict:
+    def assign(self, number: str, username: str, actor: Actor) -> dict[str, Any]:
         return self.workflow.assign(number, username, actor)
 
     def transfer(self, number: str, actor: Actor, hotline: str | None = None,
-                 department: str | None = None, reason: str = "") -> dict:
+                 department: str | None = None, reason: str = "") -> dict[str, Any]:
         return self.workflow.transfer(number, actor, hotline=hotline, department=department, reason=reason)
 
     def change_status(self, number: str, target: str, actor: Actor, reason: str = "",
-                      resolution: str = "") -> dict:
+                      resolution: str = "") -> dict[str, Any]:
         return self.workflow.change_status(number, target, actor, reason=reason, resolution=resolution)
 
-    def add_note(self, number: str, text: str, actor: Actor) -> dict:
+    def add_note(self, number: str, text: str, actor: Actor) -> dict[str, Any]:
         return self.workflow.add_note(number, text, actor)
 
-    def reply(self, number: str, text: str, actor: Actor) -> dict:
+    def reply(self, number: str, text: str, actor: Actor) -> dict[str, Any]:
         return self.workflow.reply(number, text, actor)
 
     def add_resident_message(self, sender_id: str, text: str, channel: str | None = None) -> str | None:
         return self.workflow.add_resident_message(sender_id, text, channel)
 
-    def record_followup(self, number: str, satisfaction: str, note: str, actor: Actor) -> dict:
+    def record_followup(self, number: str, satisfaction: str, note: str, actor: Actor) -> dict[str, Any]:
         return self.workflow.record_followup(number, satisfaction, note, actor)
 
     def escalate_overdue(self, actor: Actor) -> list[str]:
         return self.workflow.escalate_overdue(actor)
 
     # ------------------------------------------------------------------ outbox
-    def pending_replies(self, sender_id: str, channel: str | None = None) -> list[dict]:
+    def pending_replies(self, sender_id: str, channel: str | None = None) -> list[dict[str, Any]]:
         return self.outbox.pending_replies(sender_id, channel)
 
     def mark_delivered(self, reply_ids: list[int], sender_id: str | None = None) -> list[int]:
@@ -130,5 +140,5 @@ class CaseDesk:
     def mark_undeliverable(self, reply_ids: list[int], sender_id: str, reason: str) -> list[int]:
         return self.outbox.mark_undeliverable(reply_ids, sender_id, reason)
 
-    def consume_replies(self, sender_id: str, channel: str | None = None) -> list[dict]:
+    def consume_replies(self, sender_id: str, channel: str | None = None) -> list[dict[str, Any]]:
         return self.outbox.consume_replies(sender_id, channel)

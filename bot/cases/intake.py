@@ -3,18 +3,28 @@ its report time and the idempotency key that makes a retry return the same case.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.case_codes import new_case_number, new_check_code
+from bot.case_limits import TEXT_MAX, trimmed
 from bot.cases.actors import Actor
-from bot.cases.codes import new_case_number, new_check_code
 from bot.cases.context import DeskContext
-from bot.cases.limits import TEXT_MAX, trimmed
 from bot.cases.model import (
-    DEFAULT_PRIORITY, PRIORITY_RANK, TYPE_LABELS, CaseType, Channel, Conflict, NotAllowed, Priority, Role, Status,
+    DEFAULT_PRIORITY,
+    PRIORITY_RANK,
+    TYPE_LABELS,
+    CaseType,
+    Channel,
+    Conflict,
+    NotAllowed,
+    Priority,
+    Role,
+    Status,
 )
 from bot.cases.routing import route_for
 from bot.cases.store import Case
@@ -44,11 +54,11 @@ class NewCase:
     priority: str | None = None
     title: str = ""
     summary: str = ""
-    transcript: list[dict] = field(default_factory=list)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     programs: list[str] = field(default_factory=list)
-    eligibility: dict | None = None
-    contact: dict = field(default_factory=dict)
+    eligibility: dict[str, Any] | None = None
+    contact: dict[str, Any] = field(default_factory=dict)
     # When the resident reported it (ISO 8601 string or datetime), e.g. a report the action
     # server spooled during an outage; see report_time().
     reported_at: str | datetime | None = None
@@ -71,7 +81,7 @@ def report_time(reported_at: str | datetime | None, now: datetime) -> datetime |
         except ValueError:
             return None
     if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+        when = when.astimezone(UTC).replace(tzinfo=None)
     if when > now:
         return now
     if now - when > MAX_REPORT_AGE:
@@ -83,7 +93,7 @@ class CaseIntake:
     def __init__(self, ctx: DeskContext):
         self.ctx = ctx
 
-    def create_case(self, data: NewCase, actor: Actor, idempotency_key: str | None = None) -> tuple[dict, bool]:
+    def create_case(self, data: NewCase, actor: Actor, idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
         """Creates a case and commits it before returning; (view, created).
 
         With an idempotency key, a retry returns the case created the first
@@ -148,12 +158,12 @@ class CaseIntake:
             return existing, False
         return view, True
 
-    def _by_key(self, key: str, actor: Actor) -> dict | None:
+    def _by_key(self, key: str, actor: Actor) -> dict[str, Any] | None:
         with self.ctx.read() as s:
             found = s.scalar(select(Case).where(Case.idempotency_key == key))
             return self._replay(s, found, actor) if found else None
 
-    def _replay(self, s: Session, found: Case, actor: Actor) -> dict:
+    def _replay(self, s: Session, found: Case, actor: Actor) -> dict[str, Any]:
         """A retry gets the case it created (with its check code); anyone else who sends
         the same key gets Conflict and learns nothing about that case."""
         if found.created_by != actor.name:
@@ -161,7 +171,7 @@ class CaseIntake:
         return self.ctx.view(s, found, actor, with_check_code=True)
 
 
-def _free_number(s: Session, local_day) -> str:
+def _free_number(s: Session, local_day: date) -> str:
     """A random case number of that day not yet taken (a clash is one in 729 million)."""
     for _ in range(20):
         number = new_case_number(local_day)
@@ -180,7 +190,7 @@ def _check_desk_origin(data: NewCase, channel: Channel) -> None:
         raise NotAllowed("人工登记的工单渠道只能是电话或控制台")
 
 
-def _clean_transcript(turns: list[dict]) -> list[dict]:
+def _clean_transcript(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for t in (turns or [])[-200:]:
         role = str(t.get("role", "resident"))
@@ -190,6 +200,6 @@ def _clean_transcript(turns: list[dict]) -> list[dict]:
     return out
 
 
-def _clean_contact(contact: dict) -> dict:
+def _clean_contact(contact: dict[str, Any]) -> dict[str, Any]:
     allowed = ("name", "phone", "phone2", "id_number", "address", "preferred_time")
     return {k: trimmed(str(v), 200) for k, v in (contact or {}).items() if k in allowed and v}

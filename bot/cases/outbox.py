@@ -6,10 +6,12 @@ delivered once, or recorded as undeliverable for now.
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, select, update
+
+from bot.case_limits import trimmed
 from bot.cases.context import DeskContext
-from bot.cases.limits import trimmed
 from bot.cases.store import Case, CaseEvent, CaseReply
 from bot.cases.views import reply_view, undelivered_reasons
 
@@ -18,7 +20,7 @@ class ReplyOutbox:
     def __init__(self, ctx: DeskContext):
         self.ctx = ctx
 
-    def pending_replies(self, sender_id: str, channel: str | None = None) -> list[dict]:
+    def pending_replies(self, sender_id: str, channel: str | None = None) -> list[dict[str, Any]]:
         with self.ctx.read() as s:
             q = select(CaseReply, Case.number).join(Case, Case.id == CaseReply.case_id).where(
                 CaseReply.sender_id == sender_id, CaseReply.delivered_at.is_(None))
@@ -35,7 +37,7 @@ class ReplyOutbox:
                 cond = [CaseReply.id == rid, CaseReply.delivered_at.is_(None)]
                 if sender_id is not None:
                     cond.append(CaseReply.sender_id == sender_id)
-                res = s.execute(update(CaseReply).where(*cond).values(delivered_at=now))
+                res = cast(CursorResult[Any], s.execute(update(CaseReply).where(*cond).values(delivered_at=now)))
                 if res.rowcount == 1:
                     marked.append(rid)
                     case_id = s.scalar(select(CaseReply.case_id).where(CaseReply.id == rid))
@@ -61,7 +63,7 @@ class ReplyOutbox:
                 marked.append(rid)
         return marked
 
-    def consume_replies(self, sender_id: str, channel: str | None = None) -> list[dict]:
+    def consume_replies(self, sender_id: str, channel: str | None = None) -> list[dict[str, Any]]:
         """Pending replies for a conversation, marked delivered in the same call.
 
         Concurrent consumers never both receive the same reply.

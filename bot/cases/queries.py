@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
+from bot.case_codes import normalize_case_number, normalize_check_code
 from bot.cases.actors import BOT, Actor
-from bot.cases.codes import normalize_case_number, normalize_check_code
 from bot.cases.context import DeskContext, get_case
 from bot.cases.model import ACTIVE_STATUSES, OPEN_STATUSES, QUEUE_STATUSES, CaseError, NotFound, Priority, Status
 from bot.cases.store import Case, CaseEvent
@@ -21,7 +22,7 @@ QUEUE_LABELS = {
 }
 
 
-def queue_filter(queue: str, viewer: Actor, now: datetime):
+def queue_filter(queue: str, viewer: Actor, now: datetime) -> ColumnElement[bool]:
     """The WHERE clause of a queue, as `viewer` sees it at `now`."""
     if queue == "unassigned":
         return and_(Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None))
@@ -43,7 +44,7 @@ class CaseQueries:
     def __init__(self, ctx: DeskContext):
         self.ctx = ctx
 
-    def get(self, number: str, viewer: Actor) -> dict:
+    def get(self, number: str, viewer: Actor) -> dict[str, Any]:
         with self.ctx.read() as s:
             return self.ctx.view(s, get_case(s, number), viewer, full=True)
 
@@ -51,7 +52,7 @@ class CaseQueries:
         with self.ctx.read() as s:
             return get_case(s, number)
 
-    def list_queue(self, queue: str, viewer: Actor, limit: int = 100) -> list[dict]:
+    def list_queue(self, queue: str, viewer: Actor, limit: int = 100) -> list[dict[str, Any]]:
         now = self.ctx.clock()
         with self.ctx.read() as s:
             q = select(Case).where(queue_filter(queue, viewer, now))
@@ -61,7 +62,7 @@ class CaseQueries:
                 q = q.order_by(Case.priority_rank, Case.created_at, Case.id)
             return [self.ctx.view(s, c, viewer) for c in s.scalars(q.limit(limit))]
 
-    def list_reported(self, reporter: Actor, limit: int = 50) -> list[dict]:
+    def list_reported(self, reporter: Actor, limit: int = 50) -> list[dict[str, Any]]:
         """Cases the actor reported (a volunteer's own reports), newest first."""
         with self.ctx.read() as s:
             q = select(Case).where(Case.created_by == reporter.name).order_by(Case.created_at.desc())
@@ -69,21 +70,21 @@ class CaseQueries:
 
     def counts(self, viewer: Actor) -> dict[str, int]:
         now = self.ctx.clock()
-        out = {}
+        out: dict[str, int] = {}
         with self.ctx.read() as s:
             for queue in QUEUES:
                 if queue == "all":
                     continue
-                out[queue] = s.scalar(select(func.count(Case.id)).where(queue_filter(queue, viewer, now)))
+                out[queue] = s.scalar(select(func.count(Case.id)).where(queue_filter(queue, viewer, now))) or 0
         return out
 
-    def audit_log(self, number: str) -> list[dict]:
+    def audit_log(self, number: str) -> list[dict[str, Any]]:
         with self.ctx.read() as s:
             case = get_case(s, number)
             events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
             return [event_view(e) for e in events]
 
-    def lookup(self, number: str, check_code: str) -> dict:
+    def lookup(self, number: str, check_code: str) -> dict[str, Any]:
         """What a resident may know about their case, given the number and check code.
 
         NotFound for a wrong pair. How often one may try is the caller's throttle
@@ -95,12 +96,12 @@ class CaseQueries:
             case = s.scalar(select(Case).where(Case.number == number))
             # Compared even when there is no such case, so both cost the same.
             expected = case.check_code.upper().encode() if case is not None else b"-" * len(code)
-            ok = secrets.compare_digest(expected, code) and case is not None
-            if not ok:
+            ok = secrets.compare_digest(expected, code)
+            if not ok or case is None:
                 raise NotFound("工单号或查询码不正确")
             return resident_view(case)
 
-    def conversation_cases(self, sender_id: str, limit: int = 50) -> list[dict]:
+    def conversation_cases(self, sender_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """The cases the bot made from this conversation (我的工单 in the web chat), newest
         first: number, type and status in the resident's words, last change. Nothing else of
         the case (the caller proved it holds the conversation, not that it handles the case)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -18,11 +19,11 @@ class Route:
     hotline: Hotline
     name: str
     matched_place: str
-    reference: dict
+    reference: dict[str, Any]
 
 
 @lru_cache(maxsize=2)
-def _table(path: str | None = None) -> dict[str, dict]:
+def _table(path: str | None = None) -> dict[str, dict[str, Any]]:
     with open(path or ROUTING_FILE, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     table = {}

@@ -6,19 +6,20 @@ only used to find day boundaries and working days.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from bot.cases.model import CaseType, OPEN_STATUSES, Priority, Status
+from bot.cases.model import OPEN_STATUSES, CaseType, Priority, Status
 
 SLA_FILE = Path(__file__).with_name("sla.yml")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class SlaRules:
     limits: dict[str, dict[str, Limit]] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "SlaRules":
+    def from_dict(cls, data: dict[str, Any]) -> SlaRules:
         hh, mm = (int(x) for x in str(data.get("workday_end", "17:30")).split(":"))
         limits: dict[str, dict[str, Limit]] = {}
         for case_type, by_priority in (data.get("limits") or {}).items():
@@ -89,10 +90,10 @@ class SlaRules:
         return d
 
     def to_local(self, utc_naive: datetime) -> datetime:
-        return utc_naive.replace(tzinfo=timezone.utc).astimezone(self.tz)
+        return utc_naive.replace(tzinfo=UTC).astimezone(self.tz)
 
     def to_utc(self, local: datetime) -> datetime:
-        return local.astimezone(timezone.utc).replace(tzinfo=None)
+        return local.astimezone(UTC).replace(tzinfo=None)
 
     # -- limits ---------------------------------------------------------
     def limit_for(self, case_type: str, priority: str) -> Limit:
@@ -120,7 +121,7 @@ class SlaRules:
         return self.apply(Limit(working_days=self.followup_working_days), resolved_at)
 
 
-def _to_date(value) -> date:
+def _to_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 

@@ -1,17 +1,27 @@
 """SQLAlchemy tables of the case desk: cases, their audit log, notes, the
-reply outbox and the desk's users. Registered on bot.db.Base through
-bot/storage_models.py.
+reply outbox and the desk's users. Declared on bot.orm.Base; bot/storage_models.py
+lists this module among the service database's tables.
 """
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
-    JSON, Boolean, DateTime, DDL, ForeignKey, Index, Integer, String, Text, event,
+    DDL,
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.db import Base
+from bot.orm import Base
 
 
 class User(Base):
@@ -32,7 +42,7 @@ class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Human case number, GD + local date + 6 random characters (bot/cases/codes.py), e.g.
+    # Human case number, GD + local date + 6 random characters (bot/case_codes.py), e.g.
     # GD20250521K7M3QX (older cases: GD20250521000012); given to the resident with the check code.
     number: Mapped[str | None] = mapped_column(String(32), unique=True)
     check_code: Mapped[str] = mapped_column(String(16))
@@ -50,11 +60,11 @@ class Case(Base):
 
     title: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
-    transcript: Mapped[list] = mapped_column(JSON, default=list)
-    questions: Mapped[list] = mapped_column(JSON, default=list)
-    programs: Mapped[list] = mapped_column(JSON, default=list)
-    eligibility: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    contact: Mapped[dict] = mapped_column(JSON, default=dict)
+    transcript: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    questions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    programs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("desk_users.id"), nullable=True)
     created_by: Mapped[str] = mapped_column(String(80), default="")
@@ -96,7 +106,7 @@ class CaseEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(32))
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class CaseNote(Base):
@@ -146,7 +156,7 @@ class DeadLetter(Base):
     case_type: Mapped[str] = mapped_column(String(32), default="")
     sender_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     error: Mapped[str] = mapped_column(Text, default="")
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reported_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     case_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -160,7 +170,7 @@ class DeadLetter(Base):
 # the DDL events below make the same ones when a test builds tables with metadata.create_all.)
 
 @event.listens_for(Session, "before_flush")
-def _audit_is_append_only(session: Session, _ctx, _instances) -> None:
+def _audit_is_append_only(session: Session, _ctx: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, CaseEvent):
             raise PermissionError("case_events is append-only")

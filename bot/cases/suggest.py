@@ -23,14 +23,14 @@ HOTLINE_NAMES = {"12345": "12345政务服务便民", "12349": "12349民政服务
 
 
 class AnswersQuestions(Protocol):
-    def answer(self, question: str, jurisdiction: str | None = None) -> dict: ...
+    def answer(self, question: str, jurisdiction: str | None = None) -> dict[str, Any]: ...
 
 
 @lru_cache(maxsize=1)
 def default_kb() -> AnswersQuestions | None:
     """The project's knowledge base, loaded once; None while it is unavailable."""
     try:
-        from bot.kb import KnowledgeBase  # type: ignore[attr-defined]
+        from bot.kb import KnowledgeBase
 
         return KnowledgeBase.load()
     except Exception as exc:  # not built yet, or its data failed to load
@@ -38,7 +38,7 @@ def default_kb() -> AnswersQuestions | None:
         return None
 
 
-def resident_questions(case: dict) -> list[str]:
+def resident_questions(case: dict[str, Any]) -> list[str]:
     """The questions to answer: those the bot recorded, else the resident's own turns."""
     seen: list[str] = []
     candidates = list(case.get("questions") or [])
@@ -51,11 +51,11 @@ def resident_questions(case: dict) -> list[str]:
     return seen[-MAX_QUESTIONS:]
 
 
-def suggested_answers(case: dict, kb: AnswersQuestions | None = None,
-                      kb_loader: Callable[[], AnswersQuestions | None] = default_kb) -> dict:
+def suggested_answers(case: dict[str, Any], kb: AnswersQuestions | None = None,
+                      kb_loader: Callable[[], AnswersQuestions | None] = default_kb) -> dict[str, Any]:
     """{"answers": [...], "templates": [...], "kb_available": bool}."""
     kb = kb if kb is not None else kb_loader()
-    answers: list[dict] = []
+    answers: list[dict[str, Any]] = []
     seen_answers: set[str] = set()
     if kb is not None:
         for q in resident_questions(case):
@@ -77,22 +77,22 @@ def suggested_answers(case: dict, kb: AnswersQuestions | None = None,
     return {"answers": answers, "templates": reply_templates(case), "kb_available": kb is not None}
 
 
-def _citation(c: dict[str, Any]) -> dict:
+def _citation(c: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "title", "clause", "issuer", "date", "jurisdiction", "status", "source", "text")
-    out = {k: c.get(k) for k in keys}
+    out: dict[str, Any] = {k: c.get(k) for k in keys}
     if out.get("text") and len(out["text"]) > 400:
         out["text"] = out["text"][:400] + "…"
     return out
 
 
 @lru_cache(maxsize=2)
-def _load_templates(path: str | None = None) -> tuple[dict, ...]:
+def _load_templates(path: str | None = None) -> tuple[dict[str, Any], ...]:
     with open(path or TEMPLATES_FILE, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
     return tuple(data.get("templates") or [])
 
 
-def reply_templates(case: dict, operator: str = "") -> list[dict]:
+def reply_templates(case: dict[str, Any], operator: str = "") -> list[dict[str, Any]]:
     values = {
         "number": case.get("number") or "",
         "hotline": HOTLINE_NAMES.get(str(case.get("hotline")), str(case.get("hotline") or "")),

@@ -7,15 +7,28 @@ supervisors (`sees_contact`); everyone else gets numbers, names and addresses ma
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cases.actors import Actor
 from bot.cases.model import (
-    CHANNEL_LABELS, PRIORITY_LABELS, RESIDENT_STATUS_LABELS, SATISFACTION_LABELS, STATUS_LABELS, TYPE_LABELS,
-    CaseType, Channel, Hotline, Priority, Role, Satisfaction, Status,
+    CHANNEL_LABELS,
+    PRIORITY_LABELS,
+    RESIDENT_STATUS_LABELS,
+    SATISFACTION_LABELS,
+    STATUS_LABELS,
+    TYPE_LABELS,
+    CaseType,
+    Channel,
+    Hotline,
+    Priority,
+    Role,
+    Satisfaction,
+    Status,
 )
 from bot.cases.sla import SlaRules, is_overdue
 from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, User
@@ -26,7 +39,7 @@ EMERGENCY_NUMBERS = "遇到危险请立即拨打 110（报警）、120（急救�
 
 def iso(dt: datetime | None) -> str | None:
     """A stored (naive UTC) time as ISO 8601 with its zone."""
-    return dt.replace(tzinfo=timezone.utc).isoformat() if dt else None
+    return dt.replace(tzinfo=UTC).isoformat() if dt else None
 
 
 def sees_contact(case: Case, viewer: Actor) -> bool:
@@ -48,13 +61,13 @@ def acknowledgement(case: Case) -> str:
 
 
 def case_view(s: Session, case: Case, viewer: Actor, rules: SlaRules, now: datetime, full: bool = False,
-              with_check_code: bool = False) -> dict:
+              with_check_code: bool = False) -> dict[str, Any]:
     """A case for the desk: the queue row, or with `full` the case page (transcript, notes, replies)."""
     sees = sees_contact(case, viewer)
     # Not the handler: numbers, names and addresses masked (bot/privacy.py), the case's own name too.
     masked = functools.partial(mask_personal_text, names=[(case.contact or {}).get("name") or ""])
     assignee = s.get(User, case.assignee_id) if case.assignee_id else None
-    view = {
+    view: dict[str, Any] = {
         "number": case.number,
         "type": case.type, "type_label": TYPE_LABELS[CaseType(case.type)],
         "channel": case.channel, "channel_label": CHANNEL_LABELS[Channel(case.channel)],
@@ -113,12 +126,12 @@ def case_view(s: Session, case: Case, viewer: Actor, rules: SlaRules, now: datet
     return view
 
 
-def note_view(note: CaseNote, text=lambda t: t) -> dict:
+def note_view(note: CaseNote, text: Callable[[str], str] = lambda t: t) -> dict[str, Any]:
     """An internal note; `text` masks it for a viewer who is not the handler."""
     return {"id": note.id, "at": iso(note.at), "author": note.author, "text": text(note.text)}
 
 
-def reply_view(r: CaseReply, number: str, undeliverable: str | None = None) -> dict:
+def reply_view(r: CaseReply, number: str | None, undeliverable: str | None = None) -> dict[str, Any]:
     """An operator reply as the outbox and the case page show it."""
     out = {"id": r.id, "case": number, "channel": r.channel, "sender_id": r.sender_id,
            "text": r.text, "created_at": iso(r.created_at), "delivered": r.delivered_at is not None}
@@ -127,7 +140,7 @@ def reply_view(r: CaseReply, number: str, undeliverable: str | None = None) -> d
     return out
 
 
-def queued_reply_view(r: CaseReply, number: str) -> dict:
+def queued_reply_view(r: CaseReply, number: str | None) -> dict[str, Any]:
     """What the operator who just wrote a reply gets back (the text is theirs already)."""
     return {"id": r.id, "case": number, "channel": r.channel,
             "sender_id": r.sender_id, "created_at": iso(r.created_at), "delivered": False}
@@ -140,11 +153,11 @@ def undelivered_reasons(s: Session, case_id: int) -> dict[int, str]:
     return {int(e.detail["reply_id"]): e.detail.get("reason") or "" for e in events if e.detail}
 
 
-def event_view(e: CaseEvent) -> dict:
+def event_view(e: CaseEvent) -> dict[str, Any]:
     return {"id": e.id, "at": iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
 
 
-def resident_view(case: Case) -> dict:
+def resident_view(case: Case) -> dict[str, Any]:
     """What a resident may know about their case (the status lookup): no names, no notes."""
     return {
         "number": case.number,
@@ -160,7 +173,7 @@ def resident_view(case: Case) -> dict:
     }
 
 
-def conversation_case_view(c: Case) -> dict:
+def conversation_case_view(c: Case) -> dict[str, Any]:
     """A case in the web chat's 我的工单: number, type and status in the resident's words, last change."""
     return {"number": c.number, "type": c.type, "type_label": TYPE_LABELS[CaseType(c.type)],
             "status": c.status, "status_label": RESIDENT_STATUS_LABELS[Status(c.status)],

@@ -6,15 +6,29 @@ TRANSITIONS and writes its audit event in the same transaction as the change its
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot.case_limits import TEXT_MAX, trimmed
 from bot.cases.actors import BOT, Actor
 from bot.cases.context import DeskContext, get_case
-from bot.cases.limits import TEXT_MAX, trimmed
 from bot.cases.model import (
-    ACTIVE_STATUSES, OPEN_STATUSES, PRIORITY_RANK, QUEUE_STATUSES, STATUS_LABELS, CaseError, Conflict, Hotline,
-    NotAllowed, Role, Satisfaction, Status, check_transition, escalated_priority,
+    ACTIVE_STATUSES,
+    OPEN_STATUSES,
+    PRIORITY_RANK,
+    QUEUE_STATUSES,
+    STATUS_LABELS,
+    CaseError,
+    Conflict,
+    Hotline,
+    NotAllowed,
+    Role,
+    Satisfaction,
+    Status,
+    check_transition,
+    escalated_priority,
 )
 from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, User
 from bot.cases.views import iso, note_view, queued_reply_view
@@ -34,7 +48,7 @@ class CaseWorkflow:
             return
         raise NotAllowed("这张工单不在您名下，请先领取或请班长分派")
 
-    def _set_status(self, s: Session, case: Case, target: Status, actor: Actor, **detail) -> None:
+    def _set_status(self, s: Session, case: Case, target: Status, actor: Actor, **detail: Any) -> None:
         old = case.status
         check_transition(old, target)
         now = self.ctx.clock()
@@ -58,7 +72,7 @@ class CaseWorkflow:
         self.ctx.audit(s, case, actor, "status", old=old, new=str(target), **detail)
 
     # ------------------------------------------------------------------ queue operations
-    def claim_next(self, actor: Actor) -> dict | None:
+    def claim_next(self, actor: Actor) -> dict[str, Any] | None:
         """Gives the actor the most urgent, then oldest, unclaimed case; None if the queue is empty.
 
         One UPDATE picks and takes the case. On PostgreSQL the pick is
@@ -96,13 +110,14 @@ class CaseWorkflow:
                         return None
                     continue  # someone else took the candidate between pick and update; try again
                 case = s.get(Case, row[0], populate_existing=True)
+                assert case is not None  # just claimed by the UPDATE above, in this transaction
                 s.add(CaseEvent(case_id=case.id, at=now, actor=actor.name, action="claimed",
                                 detail={"assignee": actor.name}))
                 s.flush()
                 return self.ctx.view(s, case, actor, full=True)
         raise Conflict("领取的人太多，请再试一次")
 
-    def assign(self, number: str, username: str, actor: Actor) -> dict:
+    def assign(self, number: str, username: str, actor: Actor) -> dict[str, Any]:
         if not actor.is_supervisor:
             raise NotAllowed("只有班长可以分派工单")
         with self.ctx.write() as s:
@@ -114,7 +129,8 @@ class CaseWorkflow:
                 user = None
             if user is None or user.role not in (Role.operator, Role.supervisor):
                 raise CaseError(f"不能分派给 {username}：没有这个话务员")
-            old = s.get(User, case.assignee_id).username if case.assignee_id else None
+            assignee = s.get(User, case.assignee_id) if case.assignee_id else None
+            old = assignee.username if assignee else None
             if case.status in (Status.new, Status.reopened):
                 self._set_status(s, case, Status.assigned, actor, reason="分派")
             elif Status(case.status) not in ACTIVE_STATUSES:
@@ -128,7 +144,7 @@ class CaseWorkflow:
             return self.ctx.view(s, case, actor, full=True)
 
     def transfer(self, number: str, actor: Actor, hotline: str | None = None,
-                 department: str | None = None, reason: str = "") -> dict:
+                 department: str | None = None, reason: str = "") -> dict[str, Any]:
         """Hands the case over: to the other hotline (12345 <-> 12349) or to a department."""
         if not (hotline or department):
             raise CaseError("请写明转给哪条热线或哪个部门")
@@ -147,7 +163,7 @@ class CaseWorkflow:
             return self.ctx.view(s, case, actor, full=True)
 
     def change_status(self, number: str, target: str, actor: Actor, reason: str = "",
-                      resolution: str = "") -> dict:
+                      resolution: str = "") -> dict[str, Any]:
         target = Status(target)
         if target in (Status.assigned, Status.transferred):
             raise CaseError("领取、分派和转办请用对应的操作")
@@ -170,7 +186,7 @@ class CaseWorkflow:
             s.flush()
             return self.ctx.view(s, case, actor, full=True)
 
-    def add_note(self, number: str, text: str, actor: Actor) -> dict:
+    def add_note(self, number: str, text: str, actor: Actor) -> dict[str, Any]:
         text = trimmed(text, TEXT_MAX)
         if not text:
             raise CaseError("备注不能为空")
@@ -185,7 +201,7 @@ class CaseWorkflow:
             return note_view(note)
 
     # ------------------------------------------------------------------ the resident's conversation
-    def reply(self, number: str, text: str, actor: Actor) -> dict:
+    def reply(self, number: str, text: str, actor: Actor) -> dict[str, Any]:
         """Queues a reply to the resident in the case's channel and adds it to the transcript."""
         text = trimmed(text, TEXT_MAX)
         if not text:
@@ -238,14 +254,13 @@ class CaseWorkflow:
             return case.number
 
     # ------------------------------------------------------------------ after resolution, and overdue
-    def record_followup(self, number: str, satisfaction: str, note: str, actor: Actor) -> dict:
+    def record_followup(self, number: str, satisfaction: str, note: str, actor: Actor) -> dict[str, Any]:
         """回访: the resident's satisfaction after resolution."""
         satisfaction = Satisfaction(satisfaction)
         with self.ctx.write() as s:
             case = get_case(s, number)
-            if actor.role == Role.operator and not (case.assignee_id == actor.user_id):
-                if case.assignee_id is not None:
-                    raise NotAllowed("回访由办理人或班长进行")
+            if actor.role == Role.operator and case.assignee_id not in (None, actor.user_id):
+                raise NotAllowed("回访由办理人或班长进行")
             if case.status not in (Status.resolved, Status.closed):
                 raise CaseError("工单办结后才能回访")
             now = self.ctx.clock()
@@ -262,7 +277,7 @@ class CaseWorkflow:
         if not actor.is_supervisor:
             raise NotAllowed("只有班长可以升级超时工单")
         now = self.ctx.clock()
-        done = []
+        done: list[str] = []
         with self.ctx.write() as s:
             cases = s.scalars(
                 select(Case).where(Case.status.in_(list(OPEN_STATUSES)), Case.due_at < now,
@@ -278,7 +293,7 @@ class CaseWorkflow:
                 case.updated_at = now
                 self.ctx.audit(s, case, actor, "escalated", old_priority=old, new_priority=str(new),
                                due_at=iso(case.due_at))
-                done.append(case.number)
+                done.append(case.number or "")  # every case has its number from intake on
         return done
 
 

@@ -52,7 +52,13 @@ user's figure.
 """
 from bot.eligibility.engine import DISCLAIMER, STATUS_ZH, screen
 from bot.eligibility.entities import (
-    Emergency, Household, InputError, Person, Situation, Supporter, STANDARD_KEYS,
+    STANDARD_KEYS,
+    Emergency,
+    Household,
+    InputError,
+    Person,
+    Situation,
+    Supporter,
 )
 from bot.eligibility.parameters import ParameterSet, get_parameters
 

@@ -21,7 +21,7 @@ import json
 import os
 import sys
 import tempfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from bot.places import UnknownPlace, known_places, normalize_place
 try:  # POSIX advisory lock so two admins can't interleave writes
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 
 class AdminError(ValueError):
@@ -44,10 +44,11 @@ def _paths(data_dir: Path | str | None, params_dir: Path | str | None) -> tuple[
     return overrides, Path(params_dir) if params_dir else default_parameters_dir()
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {"records": []}
-    return json.loads(path.read_text(encoding="utf-8") or '{"records": []}')
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8") or '{"records": []}')
+    return data
 
 
 def parse_value(raw: Any, unit: str, choices: tuple[str, ...] | None, rng: tuple[float, float] | None) -> Any:
@@ -77,22 +78,22 @@ def parse_value(raw: Any, unit: str, choices: tuple[str, ...] | None, rng: tuple
         return raw
     # Structured units: JSON text.
     try:
-        val = json.loads(raw) if isinstance(raw, str) else raw
+        structured: Any = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError:
         raise AdminError("这个参数的值应当是 JSON，例如 {\"1\": 110, \"2\": 80}") from None
-    if unit == "categories" and not (isinstance(val, list) and all(isinstance(x, str) for x in val)):
+    if unit == "categories" and not (isinstance(structured, list) and all(isinstance(x, str) for x in structured)):
         raise AdminError("应当是项目名称的列表")
     if unit in ("grade_by_type", "yuan_per_person_month_by_grade"):
-        if not isinstance(val, dict) or not all(isinstance(v, (int, float)) for v in val.values()):
+        if not isinstance(structured, dict) or not all(isinstance(v, (int, float)) for v in structured.values()):
             raise AdminError("应当是“类别或等级: 数值”的对象")
         if unit == "yuan_per_person_month_by_grade":
-            val = {int(k): v for k, v in val.items()}
-    return val
+            structured = {int(k): v for k, v in structured.items()}
+    return structured
 
 
 def set_parameter(*, name: str, jurisdiction: str, value: Any, effective: str | date, source: str, set_by: str,
                   note: str | None = None, data_dir: Path | str | None = None,
-                  params_dir: Path | str | None = None) -> dict:
+                  params_dir: Path | str | None = None) -> dict[str, Any]:
     """Validate and record a local parameter value; returns the stored record."""
     overrides_path, pdir = _paths(data_dir, params_dir)
     pset = ParameterSet(pdir, overrides_path)
@@ -123,7 +124,7 @@ def set_parameter(*, name: str, jurisdiction: str, value: Any, effective: str | 
         "effective": eff.isoformat(),
         "source": source.strip(),
         "set_by": set_by.strip(),
-        "set_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "set_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "note": note,
         "previous": {"value": before.value, "set_in": before.place, "origin": before.origin},
     }
@@ -143,7 +144,7 @@ def set_parameter(*, name: str, jurisdiction: str, value: Any, effective: str | 
 
 
 def list_parameters(*, jurisdiction: str = "全国", as_of: str | date | None = None,
-                    data_dir: Path | str | None = None, params_dir: Path | str | None = None) -> list[dict]:
+                    data_dir: Path | str | None = None, params_dir: Path | str | None = None) -> list[dict[str, Any]]:
     """Every parameter as it resolves in a place on a date, with where the value comes from."""
     overrides_path, pdir = _paths(data_dir, params_dir)
     pset = ParameterSet(pdir, overrides_path)
@@ -165,7 +166,7 @@ def list_parameters(*, jurisdiction: str = "全国", as_of: str | date | None = 
 
 
 def parameter_history(*, name: str | None = None, jurisdiction: str | None = None,
-                      data_dir: Path | str | None = None) -> list[dict]:
+                      data_dir: Path | str | None = None) -> list[dict[str, Any]]:
     """All recorded changes, oldest first, optionally for one parameter and place."""
     overrides_path, _ = _paths(data_dir, None)
     place = normalize_place(jurisdiction) if jurisdiction else None

@@ -10,13 +10,13 @@ def money(amount: float | None) -> str:
     return text or "0"
 
 
-def below(low: float, high: float | None, line_low: float | None, line_high: float | None) -> bool | None:
+def below(low: float | None, high: float | None, line_low: float | None, line_high: float | None) -> bool | None:
     """Is a value in [low, high] strictly below a line in [line_low, line_high]? None = can't tell.
 
     A ``None`` bound is unknown, so it can prove nothing.
     """
     if high is not None and line_low is not None and high < line_low:
         return True
-    if line_high is not None and low >= line_high:
+    if line_high is not None and low is not None and low >= line_high:
         return False
     return None

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from bot.eligibility.amounts import below, money
 from bot.eligibility.parameters import Resolved
-from bot.eligibility.units import format_value
 from bot.eligibility.results import Result, parameters_used
+from bot.eligibility.units import format_value
 
 if TYPE_CHECKING:
     from bot.eligibility.context import ScreeningContext

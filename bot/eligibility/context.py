@@ -8,9 +8,10 @@ has to be kept by hand.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import cached_property
-from typing import Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from bot.eligibility.entities import Person, Situation, Supporter
 from bot.eligibility.explanations import Explanations
@@ -103,7 +104,7 @@ class ScreeningContext:
                                 self.as_of, "user", citation)
         return resolved
 
-    def rule_citation(self, concept: str) -> dict | None:
+    def rule_citation(self, concept: str) -> dict[str, Any] | None:
         """The clause a rule (not a number) rests on here and now (``_rules.yml``)."""
         return self.parameter_set.rule_citation(concept, self.jurisdiction, self.as_of)
 
@@ -111,7 +112,12 @@ class ScreeningContext:
         """The text for a yes / no / not told: template ``{key}.yes``, ``{key}.no`` or ``{key}.unknown``."""
         return self.text(f"{key}.{ANSWER_SUFFIX[answer]}", **values)
 
-    def list_of(self, parts) -> str:
+    @property
+    def members(self) -> list[Person]:
+        """The household's members ([] while they are not told: programs ask for them first)."""
+        return self.household.members or []
+
+    def list_of(self, parts: Iterable[str]) -> str:
         """Names run together as a Chinese list (甲、乙、丙)."""
         return self._enumeration.join(parts)
 

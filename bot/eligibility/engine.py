@@ -8,6 +8,7 @@ estimate, ruleset_version, disclaimer}``. See ``bot.eligibility`` for the format
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from bot.eligibility.amounts import money
 from bot.eligibility.context import ScreeningContext
@@ -26,7 +27,7 @@ STATUS_ZH = {LIKELY: "可能符合", UNLIKELY: "可能不符合", NEED_INFO: "�
 APPLIED_FOR_AT_HOME = ("dibao", "dibao_single", "dibao_edge", "rigid_expense", "tekun")
 
 
-def screen(request: dict | Situation, pset: ParameterSet | None = None, today: date | None = None) -> dict:
+def screen(request: dict[str, Any] | Situation, pset: ParameterSet | None = None, today: date | None = None) -> dict[str, Any]:
     """Screen one household. Raises ``InputError`` (a ValueError) on impossible input."""
     situation = request if isinstance(request, Situation) else Situation.from_dict(request, today=today)
     pset = pset or get_parameters()
@@ -38,9 +39,10 @@ def screen(request: dict | Situation, pset: ParameterSet | None = None, today: d
         "as_of": situation.as_of.isoformat(),
         "jurisdiction": situation.jurisdiction,
         "jurisdiction_path": jurisdiction_path(situation.jurisdiction),
-        "per_capita_income": round(income.per_capita_high, 2) if income and income.per_capita_exact else None,
+        "per_capita_income": round(income.per_capita_high, 2)
+        if income and income.per_capita_exact and income.per_capita_high is not None else None,
         "per_capita_income_range": [
-            round(income.per_capita_low, 2),
+            round(income.per_capita_low, 2) if income.per_capita_low is not None else None,
             round(income.per_capita_high, 2) if income.per_capita_high is not None else None,
         ] if income else None,
         "results": results,
@@ -50,7 +52,7 @@ def screen(request: dict | Situation, pset: ParameterSet | None = None, today: d
     }
 
 
-def _present(context: ScreeningContext, program: str, result: Result, version: str) -> dict:
+def _present(context: ScreeningContext, program: str, result: Result, version: str) -> dict[str, Any]:
     status = result.status
     missing = [
         {"fact": fact, "question": question_for(fact, context.relations), "for": purpose}
@@ -86,9 +88,9 @@ def _summary(context: ScreeningContext, program: str, status: str, result: Resul
     return f"{core}{DISCLAIMER}"
 
 
-def _all_missing(results: list[dict]) -> list[dict]:
+def _all_missing(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The status facts of all results, most-needed first, each with the programs needing it."""
-    seen: dict[str, dict] = {}
+    seen: dict[str, dict[str, Any]] = {}
     count: dict[str, int] = {}
     for r in results:
         for m in r["missing"]:
@@ -101,7 +103,7 @@ def _all_missing(results: list[dict]) -> list[dict]:
     return [seen[f] for f in order]
 
 
-def _next_steps(context: ScreeningContext, results: list[dict]) -> list[str]:
+def _next_steps(context: ScreeningContext, results: list[dict[str, Any]]) -> list[str]:
     status = {r["program"]: r["status"] for r in results}
     steps: list[str] = []
     documents = context.rule_citation("application.documents")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from bot.places import UnknownPlace, normalize_place
 
@@ -52,14 +53,15 @@ class InputError(ValueError):
         self.message = message
 
 
-def _opt_bool(d: dict, key: str, where: str) -> bool | None:
+def _opt_bool(d: dict[str, Any], key: str, where: str) -> bool | None:
     v = d.get(key)
     if v is None or isinstance(v, bool):
         return v
     raise InputError(f"{where}{key}", "应当是 true 或 false")
 
 
-def _opt_num(d: dict, key: str, where: str, lo: float = 0, hi: float = MAX_MONEY, integer: bool = False):
+def _opt_num(d: dict[str, Any], key: str, where: str, lo: float = 0, hi: float = MAX_MONEY,
+             integer: bool = False) -> Any:  # int | float | None, as `integer` says
     v = d.get(key)
     if v is None:
         return None
@@ -74,13 +76,13 @@ def _opt_num(d: dict, key: str, where: str, lo: float = 0, hi: float = MAX_MONEY
     return int(v) if integer else float(v)
 
 
-def _opt_enum(d: dict, key: str, where: str, allowed: tuple[str, ...]) -> str | None:
+def _opt_enum(d: dict[str, Any], key: str, where: str, allowed: tuple[str, ...]) -> str | None:
     v = d.get(key)
     if v is None:
         return None
     if v not in allowed:
         raise InputError(f"{where}{key}", f"取值应为 {'/'.join(allowed)} 之一")
-    return v
+    return str(v)
 
 
 @dataclass(slots=True)
@@ -98,7 +100,7 @@ class Person:
     parent_lost_contact_months: int | None = None
 
     @classmethod
-    def from_dict(cls, d: dict, where: str) -> "Person":
+    def from_dict(cls, d: dict[str, Any], where: str) -> Person:
         if not isinstance(d, dict):
             raise InputError(where.rstrip("."), "应当是一个对象")
         p = cls(
@@ -141,7 +143,7 @@ class Supporter:
     incapacitated: bool | None = None        # 无民事行为能力、被宣告失踪或者在监狱服刑
 
     @classmethod
-    def from_dict(cls, d: dict, where: str) -> "Supporter":
+    def from_dict(cls, d: dict[str, Any], where: str) -> Supporter:
         if not isinstance(d, dict):
             raise InputError(where.rstrip("."), "应当是一个对象")
         return cls(
@@ -168,7 +170,7 @@ class Emergency:
     assistance_received_this_year: float | None = None
 
     @classmethod
-    def from_dict(cls, d: dict, where: str) -> "Emergency":
+    def from_dict(cls, d: dict[str, Any], where: str) -> Emergency:
         if not isinstance(d, dict):
             raise InputError(where.rstrip("."), "应当是一个对象")
         desc = d.get("description")
@@ -206,7 +208,7 @@ class Household:
     housing_difficulty: bool | None = None
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "Household":
+    def from_dict(cls, d: dict[str, Any] | None) -> Household:
         if d is None:
             return cls()
         if not isinstance(d, dict):
@@ -270,7 +272,7 @@ class Situation:
     household: Household = field(default_factory=Household)
 
     @classmethod
-    def from_dict(cls, d: dict, today: date | None = None) -> "Situation":
+    def from_dict(cls, d: dict[str, Any], today: date | None = None) -> Situation:
         if not isinstance(d, dict):
             raise InputError("body", "请求应当是一个对象")
         place = d.get("jurisdiction")
@@ -295,7 +297,7 @@ class Situation:
         if not isinstance(standards, dict):
             raise InputError("standards", "应当是“名称: 数额”的对象")
         clean: dict[str, float] = {}
-        for k, v in standards.items():
+        for k in standards:
             if k not in STANDARD_KEYS:
                 raise InputError(f"standards.{k}", f"不认识的标准名称，可用：{'、'.join(STANDARD_KEYS)}")
             hi = 10 if k == "rigid_expense_share" else (500_000 if k.endswith("annual") else 100_000)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import string
 import threading
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -51,7 +52,7 @@ class Explanations:
         self.fields: dict[str, frozenset[str]] = {}
         # key -> (template, its placeholders, the text already rendered when it has none)
         self._compiled: dict[str, tuple[str, frozenset[str], str | None]] = {}
-        self.terms: dict[str, dict] = {}
+        self.terms: dict[str, dict[str, Any]] = {}
         files = sorted(self.folder.glob("*.yml"))
         if not files:
             raise FileNotFoundError(f"no explanation templates in {self.folder}")
@@ -73,7 +74,7 @@ class Explanations:
         else:
             raise ExplanationError(f"explanation {prefix!r} in {self.folder}: expected text, got {node!r}")
 
-    def _check_terms(self, data: dict) -> dict[str, dict]:
+    def _check_terms(self, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for table, entries in data.items():
             if not isinstance(entries, dict) or not all(isinstance(v, str) for v in entries.values()):
                 raise ExplanationError(f"terms.yml in {self.folder}: {table} must map keys to words")
@@ -97,7 +98,7 @@ class Explanations:
         entries = self.terms.get(table)
         if not isinstance(entries, dict) or key not in entries:
             raise ExplanationError(f"no term {table}.{key} in {self.folder / 'terms.yml'}")
-        return entries[key]
+        return str(entries[key])  # every term is a string (checked when loaded)
 
 
 def default_explanations_dir() -> Path:

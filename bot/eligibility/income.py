@@ -6,15 +6,30 @@ or a member's employment is not known.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from bot.eligibility.amounts import money
-from bot.eligibility.units import format_value
+from bot.eligibility.entities import Household
+from bot.eligibility.parameters import ParameterSet, Resolved
 from bot.eligibility.results import parameters_used, trace_item
+from bot.eligibility.units import format_value
 
-if TYPE_CHECKING:
-    from bot.eligibility.context import ScreeningContext
+
+class IncomeContext(Protocol):
+    """What counting the income reads from a screen: bot.eligibility.context.ScreeningContext
+    (whose `income` counts it with itself). Said here, so this module does not import the context."""
+
+    @property
+    def household(self) -> Household: ...
+    @property
+    def parameter_set(self) -> ParameterSet: ...
+
+    def parameter(self, name: str) -> Resolved: ...
+    def text(self, key: str, /, **values: object) -> str: ...
+    def term(self, table: str, key: object) -> str: ...
+    def list_of(self, parts: Iterable[str]) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -26,14 +41,15 @@ class HouseholdIncome:
     per_capita_high: float | None
     missing: list[str]                   # facts that would narrow the range
     employment_cost_deducted: float      # surely deducted (the low end of the deduction)
-    trace: list[dict]                    # info items shared by the income-based programs
+    trace: list[dict[str, Any]]                    # info items shared by the income-based programs
 
     @property
     def per_capita_exact(self) -> bool:
-        return self.per_capita_high is not None and abs(self.per_capita_high - self.per_capita_low) < 0.005
+        return (self.per_capita_high is not None and self.per_capita_low is not None
+                and abs(self.per_capita_high - self.per_capita_low) < 0.005)
 
 
-def count_household_income(context: ScreeningContext) -> HouseholdIncome:
+def count_household_income(context: IncomeContext) -> HouseholdIncome:
     household = context.household
     members = household.members or []
     low = high = 0.0
@@ -55,7 +71,9 @@ def count_household_income(context: ScreeningContext) -> HouseholdIncome:
                 deduction_low, deduction_high = (deduction, deduction) if member.employed else (0.0, deduction)
             else:
                 # Wage not known: deduct anything up to the rate of the highest possible wage.
-                wage_max = context.parameter_set.parameters["minimum_wage_monthly"].range[1]
+                wage_range = context.parameter_set.parameters["minimum_wage_monthly"].range
+                assert wage_range is not None  # a money parameter always has its plausible range
+                wage_max = wage_range[1]
                 deduction_high = min(income, rate.value * wage_max)
                 missing.append("standards.minimum_wage_monthly")
             if member.employed is None:
@@ -85,7 +103,7 @@ def count_household_income(context: ScreeningContext) -> HouseholdIncome:
     )
 
 
-def _trace(context: ScreeningContext, rate, wage, deducted: float) -> list[dict]:
+def _trace(context: IncomeContext, rate: Resolved, wage: Resolved, deducted: float) -> list[dict[str, Any]]:
     household = context.household
     trace = []
     anyone_employed = any(m.employed for m in household.members or [])

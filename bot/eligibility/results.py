@@ -9,6 +9,7 @@ itself (``status_override``, for programs that weigh several members or routes).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.eligibility.parameters import Resolved
 
@@ -17,14 +18,14 @@ LIKELY, UNLIKELY, NEED_INFO = "likely", "unlikely", "need_info"
 STATUS_RANK = {LIKELY: 2, NEED_INFO: 1, UNLIKELY: 0}
 
 
-def trace_item(test: str, passed: bool | None, text: str, citation: dict | None,
-               parameters: dict | None = None, kind: str = "condition") -> dict:
+def trace_item(test: str, passed: bool | None, text: str, citation: dict[str, Any] | None,
+               parameters: dict[str, Any] | None = None, kind: str = "condition") -> dict[str, Any]:
     # Key order is the API's: answers are serialised as built.
     return {"test": test, "passed": passed, "kind": kind, "text": text, "citation": citation,
             "parameters": parameters or {}}
 
 
-def parameters_used(*resolved: Resolved) -> dict:
+def parameters_used(*resolved: Resolved) -> dict[str, Any]:
     """The ``parameters`` of a trace item: each parameter's value and where it came from."""
     return {
         r.name: {"value": r.value, "unit": r.unit, "origin": r.origin, "set_in": r.place,
@@ -36,13 +37,13 @@ def parameters_used(*resolved: Resolved) -> dict:
 @dataclass
 class Result:
     program: str
-    explanation: list[dict] = field(default_factory=list)
+    explanation: list[dict[str, Any]] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)   # (fact id, "status" | "estimate")
-    estimate: dict | None = None
+    estimate: dict[str, Any] | None = None
     status_override: str | None = None
 
-    def add(self, test: str, passed: bool | None, text: str, citation: dict | None,
-            parameters: dict | None = None, kind: str = "condition") -> bool | None:
+    def add(self, test: str, passed: bool | None, text: str, citation: dict[str, Any] | None,
+            parameters: dict[str, Any] | None = None, kind: str = "condition") -> bool | None:
         """Append a trace item; returns its ``passed``."""
         self.explanation.append(trace_item(test, passed, text, citation, parameters, kind))
         return passed

@@ -16,11 +16,33 @@ left to the local 民政 office; other cities get the national rule.
 from __future__ import annotations
 
 import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
 
+from bot.kb.card_index import CardHit
 from bot.kb.cards import card_status
-from bot.kb.knowledge_base import Hit, KnowledgeBase
+from bot.kb.hit import Hit
 from bot.places import NATIONAL, normalize_place
 from bot.understanding import Query, understand
+from bot.vocab import Vocabulary, tokenize
+
+
+class KnowledgeBase(Protocol):
+    """What an answer is composed from: bot.kb.knowledge_base.KnowledgeBase (whose `answer`
+    calls `compose_answer` with itself). Said here, so this module needs no import of the search."""
+
+    @property
+    def kb_dir(self) -> Path: ...
+    @property
+    def vocab(self) -> Vocabulary: ...
+    @property
+    def by_id(self) -> dict[str, dict[str, Any]]: ...
+
+    def search(self, query: str, jurisdiction: str | None = None, limit: int = 5, *,
+               topics: list[str] | None = None) -> list[Hit]: ...
+
+    def rank_cards_by_question(self, query: Query, limit: int = 3) -> tuple[list[CardHit], list[CardHit]]: ...
 
 HOTLINE_NUMBERS = ("12345", "12349")
 HOTLINE_SENTENCE = "如果还有不清楚的地方，可以到乡镇（街道）便民服务窗口问一问，也可以拨打12345政务服务便民热线或12349民政服务热线。"
@@ -63,7 +85,7 @@ def _key_sentence(kb: KnowledgeBase, provision: dict, question_tokens: set[str],
     else:
         def score(s: str) -> float:
             norm = kb.vocab.normalize(s)
-            hits = sum(1 for t in question_tokens if t in norm)
+            hits: float = sum(1 for t in question_tokens if t in norm)
             if amount and re.search(r"\d|倍|元|额度|比例", s):
                 hits += 1.5
             return hits - (0.5 if len(s) < 12 else 0)
@@ -296,13 +318,9 @@ def answer_from_clauses(kb: KnowledgeBase, query: Query, place: str | None, conf
 
 
 def _question_tokens(kb: KnowledgeBase, normalized: str) -> list[str]:
-    from bot.kb.vocab import tokenize
-
     return [t for t in tokenize(kb.vocab, normalized, normalized=True) if len(t) >= 2]
 
 
 def _expired(p: dict) -> bool:
-    from datetime import date
-
     end = p.get("effective_to")
     return bool(end and p.get("effective_note") and "实施期为" in p["effective_note"] and str(end) < date.today().isoformat())

@@ -19,12 +19,19 @@ import json
 import sys
 from pathlib import Path
 
-from bot.kb.checks import (CLAUSES_FILE, check_clause_references, check_documents, check_provisions, check_vocabulary,
-                           load_clauses, sha256_of)
+from bot.kb.checks import (
+    CLAUSES_FILE,
+    check_clause_references,
+    check_documents,
+    check_provisions,
+    check_vocabulary,
+    load_clauses,
+    sha256_of,
+)
 from bot.kb.documents import DOCUMENTS_FILE, STATUSES, has_provisions, load_documents
 from bot.kb.sources import clean_paragraphs, read_source, split_document
-from bot.kb.vocab import load_vocabulary
 from bot.places import normalize_place
+from bot.vocab import load_vocabulary
 
 PROVISIONS_FILE = "provisions.jsonl"
 
@@ -111,9 +118,8 @@ def dumps(provisions: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bot.kb.cards import cards_per_topic, check_cards, eval_questions, load_cards
-
     from bot.config import settings
+    from bot.kb.cards import cards_per_topic, check_cards, eval_questions, load_cards
 
     ap = argparse.ArgumentParser(prog="python -m bot.kb.build", description=__doc__.split("\n\n")[0])
     ap.add_argument("--kb-dir", type=Path, default=None, help="knowledge-base folder (default: settings().policy_kb_dir)")

@@ -25,12 +25,13 @@ import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from bot.kb.cards import Card
-from bot.kb.vocab import Vocabulary, char_ngrams, tokenize
 from bot.understanding import normalize_text
+from bot.vocab import Vocabulary, char_ngrams, tokenize
 
 CHAR_WEIGHT = 0.5        # a bigram feature weighs half a word feature (cosine)
 LEXICAL_WEIGHT = 2.0     # weight of the best-variant cosine
@@ -66,7 +67,7 @@ def pinyin_syllables(text: str) -> list[str]:
     from pypinyin import lazy_pinyin
 
     syl = [s for s in lazy_pinyin(_CJK.sub("", text)) if s]
-    return syl + [a + "_" + b for a, b in zip(syl, syl[1:])]
+    return syl + [a + "_" + b for a, b in pairwise(syl)]
 
 
 class _Words:
@@ -76,7 +77,7 @@ class _Words:
         self.kb_dir = kb_dir
 
     def __call__(self, text: str) -> list[str]:
-        from bot.kb.vocab import vocabulary
+        from bot.vocab import vocabulary
 
         return tokenize(vocabulary(self.kb_dir), text, normalized=True)
 
@@ -97,7 +98,7 @@ class _Classifier:
             TfidfVectorizer(analyzer=_Words(str(vocab.kb_dir)), sublinear_tf=True, min_df=2),
             TfidfVectorizer(analyzer=pinyin_syllables, sublinear_tf=True, min_df=2),
         ]
-        x = self._stack([v.fit_transform(texts) * w for v, w in zip(self.views, VIEW_WEIGHTS)])
+        x = self._stack([v.fit_transform(texts) * w for v, w in zip(self.views, VIEW_WEIGHTS, strict=True)])
         self.model = LinearSVC(C=0.5, random_state=0).fit(x, owners)
         # Feature-major float32 weights: a message's few features pick their rows (a dense
         # product over every feature costs ~12 ms a message); half the disk and memory of float64.
@@ -115,7 +116,7 @@ class _Classifier:
         return hstack(parts).tocsr()
 
     @classmethod
-    def cached(cls, vocab: Vocabulary, texts: list[str], owners: list[int], n_cards: int) -> "_Classifier":
+    def cached(cls, vocab: Vocabulary, texts: list[str], owners: list[int], n_cards: int) -> _Classifier:
         import pickle
 
         import sklearn
@@ -144,7 +145,7 @@ class _Classifier:
         rows: list[int] = []
         values: list[float] = []
         offset = 0
-        for (analyze, vocabulary, idf), weight in zip(self._fast_views(), VIEW_WEIGHTS):
+        for (analyze, vocabulary, idf), weight in zip(self._fast_views(), VIEW_WEIGHTS, strict=True):
             counts: dict[int, int] = {}
             for term in analyze(normalized):
                 col = vocabulary.get(term)
@@ -214,7 +215,7 @@ class CardIndex:
         self._kinds = np.array([c.kind for c in cards])
         # The programs each card is about: its own, and any its phrasings name.
         self._program_words = [{card.program} if card.program else set() for card in cards]
-        for ci, text in zip(self._owner, self._texts):
+        for ci, text in zip(self._owner, self._texts, strict=True):
             self._program_words[ci].update(vocab.topics_in(text))
         # The classifier also learns from each card's answer: questions copied from official
         # pages use the answer's terms (一证一书, 分散供养) more than residents' phrasings do.

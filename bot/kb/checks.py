@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 from bot.kb.documents import CITATION_REQUIRED, DOCUMENTS_FILE, STATUSES, has_provisions
-from bot.kb.vocab import USERDICT_RELPATH, read_userdict_words
 from bot.places import known_places, normalize_place
+from bot.vocab import USERDICT_RELPATH, read_userdict_words
 
 CLAUSES_FILE = Path("parameters") / "_clauses.yml"
 _WS = re.compile(r"\s+")

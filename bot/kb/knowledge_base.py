@@ -27,13 +27,17 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.kb.vocab import Vocabulary, char_ngrams, load_vocabulary, tokenize
+from bot.kb.hit import Hit
 from bot.places import NATIONAL, find_place_in_text, jurisdiction_path, normalize_place
+from bot.vocab import Vocabulary, char_ngrams, load_vocabulary, tokenize
+
+if TYPE_CHECKING:  # the card index (scikit-learn) is built on first use, not imported with the search
+    from bot.kb.card_index import CardHit, CardIndex
 
 PROVISIONS_FILE = "provisions.jsonl"
 
@@ -75,30 +79,10 @@ def _term_scores(bm25, weights: dict[str, float], n_docs: int) -> np.ndarray:
     return out
 
 
-@dataclass
-class Hit:
-    """One ranked provision; `superseded` lists the overridden rules it replaces."""
-
-    provision: dict
-    score: float
-    superseded: list[dict] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        return self.provision["id"]
-
-    def __getitem__(self, key):  # hit["title"] reads the provision
-        return self.provision[key]
-
-    def to_dict(self) -> dict:
-        return {**self.provision, "score": round(float(self.score), 4),
-                "superseded": [dict(p) for p in self.superseded]}
-
-
 class KnowledgeBase:
     """Provisions + search + answers. Use `KnowledgeBase.load()` (cached per folder)."""
 
-    _cache: dict[str, "KnowledgeBase"] = {}
+    _cache: dict[str, KnowledgeBase] = {}
     _lock = threading.Lock()
 
     def __init__(self, kb_dir: Path, provisions: list[dict], vocab: Vocabulary):
@@ -121,12 +105,12 @@ class KnowledgeBase:
                                    for p in provisions])
         self._defines = self._defined_terms(provisions, vocab)
         self._definitions = {pid for ids in vocab.topic_definitions.values() for pid in ids}
-        self._card_index = None
+        self._card_index: CardIndex | None = None
 
     # --- loading -----------------------------------------------------------
 
     @classmethod
-    def load(cls, kb_dir: Path | str | None = None) -> "KnowledgeBase":
+    def load(cls, kb_dir: Path | str | None = None) -> KnowledgeBase:
         if kb_dir is None:
             from bot.config import settings
 
@@ -138,7 +122,7 @@ class KnowledgeBase:
             return cls._cache[key]
 
     @classmethod
-    def from_dir(cls, kb_dir: Path) -> "KnowledgeBase":
+    def from_dir(cls, kb_dir: Path) -> KnowledgeBase:
         path = Path(kb_dir) / PROVISIONS_FILE
         if not path.is_file():
             raise FileNotFoundError(f"{path} missing: run `python -m bot.kb.build`")
@@ -224,7 +208,7 @@ class KnowledgeBase:
         """A provision about the question's topics weighs more (main topic most)."""
         boost = np.ones(len(self.provisions))
         weights = (main_weight or self.TOPIC_WEIGHTS[0], *self.TOPIC_WEIGHTS[1:])
-        for t, w in zip(q_topics, weights):
+        for t, w in zip(q_topics, weights, strict=False):  # the first two topics weigh
             boost += w * np.array([t in p["topics"] for p in self.provisions], dtype=float)
         return boost
 
@@ -328,7 +312,7 @@ class KnowledgeBase:
             hits = index.rank(sentence, query.programs, limit=limit, kind=question_kind(sentence))
             if hits:
                 per_question.append(hits[0])
-        best: dict[str, object] = {h.card.id: h for h in ranked}
+        best: dict[str, CardHit] = {h.card.id: h for h in ranked}
         for h in per_question:
             if h.card.id not in best or h.score > best[h.card.id].score:
                 best[h.card.id] = h
@@ -336,6 +320,8 @@ class KnowledgeBase:
 
     def answer(self, question: str, jurisdiction: str | None = None) -> dict:
         """{"answer", "short_answer", "citations", "topics"} for a resident's question."""
+        # Imported here so the search alone (bot.eligibility reading documents, the card
+        # benchmarks) does not load the answers; answer.py does not import this module.
         from bot.kb.answer import compose_answer
 
         return compose_answer(self, question, jurisdiction)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from alembic.config import CommandLine
 
-from bot import migrations
+from bot import migrator as migrations
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _upgrade(url: str, revision: str) -> None:
-    from bot.db import make_engine
+    from bot.engine import make_engine
 
     engine = make_engine(url)
     try:

@@ -1,4 +1,4 @@
-"""Alembic's environment for the service database (bot/migrations/__init__.py runs it).
+"""Alembic's environment for the service database (bot/migrator.py runs it).
 
 The connection comes from `config.attributes["connection"]` (start-up: bot.db.Database.migrate,
 under the migration lock) or, when alembic is run without one, from the URL in the config
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.migrations import migration_url, target_metadata
+import bot.storage_models  # noqa: F401  (every table module: the models autogenerate compares)
+from bot.migrator import migration_url, target_metadata
 
 config = context.config
 
@@ -37,7 +38,7 @@ def run_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from bot.db import make_engine
+    from bot.engine import make_engine
 
     engine = make_engine(migration_url(config))
     try:

@@ -17,13 +17,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+# The composition root: every table module on bot.orm.Base (bot/storage_models.py) before the
+# database is migrated and used, so the mappers see all the tables whichever routers load first.
+import bot.storage_models  # noqa: F401
 from bot.cases.model import CaseError
-from bot.config import Settings, settings as default_settings
+from bot.config import Settings
+from bot.config import settings as default_settings
 from bot.db import Database
 from bot.places import UnknownPlace
 from bot.privacy import install_log_masking
 from bot.service.errors import (
-    case_error_response, desk_value_error_response, document_validation_errors, unknown_place_response,
+    case_error_response,
+    desk_value_error_response,
+    document_validation_errors,
+    unknown_place_response,
 )
 from bot.service.routers import cases, chat, console, conversations, health, kb, screen
 

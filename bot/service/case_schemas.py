@@ -12,11 +12,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.cases.intake import MAX_REPORT_AGE
-from bot.cases.limits import (
-    CONTACT_MAX, ID_MAX, JURISDICTION_MAX, LIST_MAX, ROW_ID_MAX, TEXT_MAX, TIMESTAMP_MAX, TITLE_MAX,
+from bot.case_limits import (
+    CONTACT_MAX,
+    ID_MAX,
+    JURISDICTION_MAX,
+    LIST_MAX,
+    ROW_ID_MAX,
+    TEXT_MAX,
+    TIMESTAMP_MAX,
+    TITLE_MAX,
     TRANSCRIPT_MAX_TURNS,
 )
+from bot.cases.intake import MAX_REPORT_AGE
 from bot.cases.model import CaseType, Channel, Hotline, Priority, Satisfaction
 
 # ------------------------------------------------------------------ requests

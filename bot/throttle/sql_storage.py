@@ -26,7 +26,8 @@ from sqlalchemy import Float, Index, Integer, String, case, delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base, Database
+from bot.db import Database
+from bot.orm import Base
 
 SWEEP_SECONDS = 300
 

@@ -8,7 +8,7 @@ every process, is in tests/e2e/test_fault_matrix.py.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -42,7 +42,7 @@ def desk(tmp_path_factory):
 
 def hand_over_refused_report(desk) -> dict:
     """What the action server sends after the service refused a report (actions/delivery.py)."""
-    reported = (datetime.now(timezone.utc) - timedelta(minutes=5)).replace(microsecond=0)
+    reported = (datetime.now(UTC) - timedelta(minutes=5)).replace(microsecond=0)
     r = httpx.post(f"{desk.url}/v1/cases/dead-letters", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, json={
         "idempotency_key": "urgent-browser-refused-1",
         "error": "/v1/cases: HTTP 422: 字段 channel 的取值不在允许范围内",

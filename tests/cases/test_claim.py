@@ -158,8 +158,7 @@ def test_idempotent_creation_and_append_only_postgres(postgres_url):
     pg.migrate()
     try:
         _idempotent_race(pg)
-        with pg.engine.connect() as conn:
-            with pytest.raises(DatabaseError, match="append-only"):
-                conn.execute(text("UPDATE case_events SET action='forged'"))
+        with pg.engine.connect() as conn, pytest.raises(DatabaseError, match="append-only"):
+            conn.execute(text("UPDATE case_events SET action='forged'"))
     finally:
         pg.engine.dispose()

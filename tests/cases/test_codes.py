@@ -1,4 +1,4 @@
-"""Check codes and case numbers (bot/cases/codes.py): long enough, not guessable in
+"""Check codes and case numbers (bot/case_codes.py): long enough, not guessable in
 sequence, readable on a phone; older cases' numbers and codes still work."""
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from datetime import date
 
 from sqlalchemy import update
 
-from bot.cases.codes import (
-    ALPHABET, CHECK_CODE_LENGTH, find_case_number, find_check_code, new_case_number, new_check_code,
+from bot.case_codes import (
+    ALPHABET,
+    CHECK_CODE_LENGTH,
+    find_case_number,
+    find_check_code,
+    new_case_number,
+    new_check_code,
 )
 from bot.cases.desk import BOT
 from bot.cases.store import Case

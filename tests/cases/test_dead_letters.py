@@ -3,7 +3,7 @@ resort, and is shown on the console queue page until a supervisor deals with it.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -11,7 +11,7 @@ from bot.cases import dead_letters
 from bot.cases.store import Case, DeadLetter
 from tests.cases.conftest import bot_headers, login
 
-REPORTED = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0)
+REPORTED = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
 REFUSED = {
     "type": "urgent", "channel": "bogus-channel", "sender_id": "rest-9", "jurisdiction": "不存在的县",
     "title": "急难求助：断粮", "summary": "急难求助：屋头断粮好几天了；地点：渠县三汇镇",

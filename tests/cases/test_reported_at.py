@@ -2,7 +2,7 @@
 arrives later): created_at and the SLA due time run from it, within sanity bounds."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -51,7 +51,7 @@ def test_a_report_time_from_the_future_or_the_distant_past_gets_the_arrival_time
 
 
 def test_the_api_takes_reported_at_from_the_bot_only(client, app):
-    reported = (datetime.now(timezone.utc) - timedelta(minutes=7)).replace(microsecond=0)
+    reported = (datetime.now(UTC) - timedelta(minutes=7)).replace(microsecond=0)
     body = {"type": "urgent", "title": "断粮", "summary": "断粮", "reported_at": reported.isoformat()}
     r = client.post("/v1/cases", json=body, headers=bot_headers(**{"Idempotency-Key": "late-1"}))
     assert r.status_code == 201, r.text

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -57,7 +57,7 @@ def test_closed_cases_past_the_period_keep_their_skeleton_only(desk, db, tmp_pat
         s.commit()
     cfg = Settings(data_dir=tmp_path, retention_days=180)
     tracker = tmp_path / "rasa_tracker.db"
-    _tracker_db(tracker, [(NOW - timedelta(days=d)).replace(tzinfo=timezone.utc).timestamp() for d in (365, 181, 179, 1)])
+    _tracker_db(tracker, [(NOW - timedelta(days=d)).replace(tzinfo=UTC).timestamp() for d in (365, 181, 179, 1)])
 
     dry = retention.run(cfg, db, now=NOW, dry_run=True)
     assert (dry.cases, dry.dead_letters, dry.tracker_events) == (2, 1, 2)

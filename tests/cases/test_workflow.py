@@ -5,7 +5,13 @@ import pytest
 
 from bot.cases.desk import BOT
 from bot.cases.model import (
-    TRANSITIONS, CaseError, IllegalTransition, NotAllowed, Status, can_transition, check_transition,
+    TRANSITIONS,
+    CaseError,
+    IllegalTransition,
+    NotAllowed,
+    Status,
+    can_transition,
+    check_transition,
 )
 from tests.cases.conftest import new_case
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -34,7 +34,13 @@ from bot.db import Database
 from bot.stack import Process, free_port
 from tests.conftest import say, texts
 from tests.e2e.test_urgent_reports import (  # noqa: F401  (stack_spool is a fixture)
-    PLACE_AND_PHONE, cases_of, report, sender, service_db, stack_spool, utc,
+    PLACE_AND_PHONE,
+    cases_of,
+    report,
+    sender,
+    service_db,
+    stack_spool,
+    utc,
 )
 from tests.support.postgres import start_postgres
 
@@ -43,11 +49,11 @@ pytestmark = pytest.mark.e2e
 FIRST = "屋头断粮好几天了，娃儿没饭吃"
 SPOOLED = "不会丢"                     # "…记在这里了，恢复后会马上转给工作人员，不会丢"
 REGISTERED = "已登记"                  # "已登记为急难求助，工单号 …"
-CALL_NOW = "请现在就拨打 12345"         # actions.cases.NOT_STORED
+CALL_NOW = "请现在就拨打 12345"         # utter_report_not_stored (domain/handover.yml)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # ---------------------------------------------------------------- processes
@@ -328,7 +334,7 @@ class RefusingProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
 
-    def __enter__(self) -> "RefusingProxy":
+    def __enter__(self) -> RefusingProxy:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         while not self.server.started:

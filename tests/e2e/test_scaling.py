@@ -3,7 +3,6 @@ store, with the service on PostgreSQL too. A conversation started on one server
 continues on the other."""
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx

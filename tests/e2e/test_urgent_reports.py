@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -68,7 +68,7 @@ def stack_spool(stack, monkeypatch):
 
 
 def utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc)
+    return dt.replace(tzinfo=UTC)
 
 
 def test_a_report_made_while_the_service_is_down_arrives_within_10_s_of_its_return_with_its_time(stack):
@@ -76,13 +76,13 @@ def test_a_report_made_while_the_service_is_down_arrives_within_10_s_of_its_retu
     service = stack.processes["service"]
     service.stop()
     try:
-        before = datetime.now(timezone.utc)
+        before = datetime.now(UTC)
         reply = report(stack, who, "屋头断粮好几天了，娃儿没饭吃")
         assert "不会丢" in reply and "12345" in reply, reply
         time.sleep(3)  # nobody writes to the bot from here on
     finally:
         service.restart(timeout=240)  # the service loads its knowledge base before it answers
-    back = datetime.now(timezone.utc)
+    back = datetime.now(UTC)
     case, waited = wait_for_case(stack, who, within=10)
     assert case is not None, f"spooled report still missing {waited:.1f}s after the service came back"
     assert waited <= 10
@@ -116,7 +116,7 @@ def login(stack, username: str, password: str) -> httpx.Client:
 
 def test_a_refused_report_raises_the_alert_and_never_blocks_later_reports(stack, stack_spool):
     refused, good = sender("refused"), sender("good")
-    reported = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=5)
+    reported = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     for who, channel in ((refused, "fax"), (good, "web")):  # spooled earlier; the first is refused
         spool.save(f"urgent-e2e-{who}", {
             "type": "urgent", "channel": channel, "sender_id": who, "title": "急难求助：断粮",

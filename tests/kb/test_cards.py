@@ -5,8 +5,17 @@ from pathlib import Path
 import pytest
 
 from bot.config import settings
-from bot.kb.cards import (MIN_VARIANTS, TOPIC_PROGRAMS, CardAnswer, CardCitation, check_cards, cn_number,
-                          figures, load_cards, validate)
+from bot.kb.cards import (
+    MIN_VARIANTS,
+    TOPIC_PROGRAMS,
+    CardAnswer,
+    CardCitation,
+    check_cards,
+    cn_number,
+    figures,
+    load_cards,
+    validate,
+)
 
 KB_DIR = Path(settings().policy_kb_dir)
 

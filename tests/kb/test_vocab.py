@@ -1,4 +1,4 @@
-from bot.kb.vocab import spacy_nlp, tokenize, vocabulary
+from bot.vocab import spacy_nlp, tokenize, vocabulary
 
 
 def test_synonyms_typos_and_sichuan_phrasings_normalise():

@@ -15,6 +15,7 @@ lookup throttle raised so it never decides a result (its 429 has its own tests).
 """
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import tempfile
@@ -27,7 +28,9 @@ from fastapi.testclient import TestClient
 from itsdangerous import URLSafeTimedSerializer
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 from bot.cases import dead_letters
@@ -38,6 +41,11 @@ from bot.config import Settings
 from bot.service.auth import _throttle_storage, issue_session, secret_key
 from bot.throttle import LookupThrottle
 from tests.cases.conftest import make_users, new_case
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Under pytest-xdist schemathesis's per-operation tests pass without sending a request.
+    raise RuntimeError("run tests/service/test_openapi_schema.py in one process (without -n): "
+                       "scripts/test.sh and `make test-fast` do")
 
 BOT_TOKEN = "schema-test-bot-token-0123456789"
 SEED = 20261122

@@ -46,7 +46,7 @@ class FakeWeChat:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "FakeWeChat":
+    def __enter__(self) -> FakeWeChat:
         self._thread.start()
         return self
 
@@ -223,7 +223,7 @@ class FakeRasa:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "FakeRasa":
+    def __enter__(self) -> FakeRasa:
         self._thread.start()
         return self
 

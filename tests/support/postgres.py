@@ -71,14 +71,15 @@ class PostgresServer:
     def _serve(self) -> None:
         """Starts the server on the existing data folder and returns once it takes connections."""
         # Loopback only, socket in our own folder, no durability needed for tests.
-        self.proc = subprocess.Popen(
-            self._cmd(str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                      "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
-                      "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                      "-c", "max_connections=100", "-c", "shared_buffers=32MB"),
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "server.log", "ab"),
-            start_new_session=True,
-        )
+        with open(self.root / "server.log", "ab") as log:  # the server keeps its own copy
+            self.proc = subprocess.Popen(
+                self._cmd(str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
+                          "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
+                          "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                          "-c", "max_connections=100", "-c", "shared_buffers=32MB"),
+                stdout=subprocess.DEVNULL, stderr=log,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             ready = subprocess.run(

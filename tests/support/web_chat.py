@@ -14,7 +14,7 @@ class WebChat:
     token: str
 
     @classmethod
-    def start(cls, service_url: str) -> "WebChat":
+    def start(cls, service_url: str) -> WebChat:
         r = httpx.post(f"{service_url}/v1/chat/session", timeout=10)
         r.raise_for_status()
         body = r.json()

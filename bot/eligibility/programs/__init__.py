@@ -12,7 +12,10 @@ from bot.eligibility.programs.dibao_edge import dibao_edge
 from bot.eligibility.programs.dibao_single import dibao_single
 from bot.eligibility.programs.disability_subsidies import disability_subsidies
 from bot.eligibility.programs.referrals import (
-    education_assistance, employment_assistance, housing_assistance, medical_assistance,
+    education_assistance,
+    employment_assistance,
+    housing_assistance,
+    medical_assistance,
 )
 from bot.eligibility.programs.rigid_expense import rigid_expense
 from bot.eligibility.programs.tekun import tekun

@@ -15,7 +15,7 @@ def children(context: ScreeningContext) -> Result:
         result.add("minor", None, context.text("children.minor.members_unknown"), context.rule_citation("children.orphan"))
         result.need("household.members")
         return result
-    verdicts = []
+    verdicts: list[bool | None] = []
     for i, member in enumerate(members):
         if member.age is None:
             verdicts.append(None)
@@ -42,7 +42,7 @@ def children(context: ScreeningContext) -> Result:
 
 def _minor(context: ScreeningContext, result: Result, i: int) -> bool | None:
     """Whether this minor is covered (None: the parents' situation is not yet known)."""
-    member = context.household.members[i]
+    member = context.members[i]
     who = context.member_label(i)
     adult = context.parameter("adult_age")
     situation = member.parents_situation
@@ -62,7 +62,7 @@ def _minor(context: ScreeningContext, result: Result, i: int) -> bool | None:
 
 
 def _lost_contact(context: ScreeningContext, result: Result, i: int) -> bool | None:
-    months = context.household.members[i].parent_lost_contact_months
+    months = context.members[i].parent_lost_contact_months
     who = context.member_label(i)
     required = context.parameter("de_facto_lost_contact_months")
     other_parent = context.text("children.lost_contact.other_parent")

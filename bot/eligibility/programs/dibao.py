@@ -3,12 +3,14 @@ the whole household is taken in. A household already on 低保 whose income is n
 the standard is looked at for a gradual exit (``gradual_exit.py``)."""
 from __future__ import annotations
 
+from typing import Any
+
 from bot.eligibility.amounts import money
 from bot.eligibility.conditions import income_below_line, members_known, property_within_rules
 from bot.eligibility.context import ScreeningContext
-from bot.eligibility.units import format_value
 from bot.eligibility.programs.gradual_exit import gradual_exit
 from bot.eligibility.results import UNLIKELY, Result, parameters_used
+from bot.eligibility.units import format_value
 
 
 def dibao(context: ScreeningContext) -> Result:
@@ -73,12 +75,12 @@ def _estimate(context: ScreeningContext, result: Result, categories: list[str]) 
                    parameters_used(*context.dibao_standard().parameters), kind="info")
 
 
-def _amount(context: ScreeningContext, categories: list[str]) -> dict | None:
+def _amount(context: ScreeningContext, categories: list[str]) -> dict[str, Any] | None:
     """The monthly 低保金 as the gap to the standard (a range while deductions are open)."""
     income = context.income
     standard = context.dibao_standard()
     if (standard.low is None or standard.low != standard.high or income.per_capita_high is None
-            or income.persons == 0):
+            or income.per_capita_low is None or income.persons == 0):
         return None
     line, persons = standard.low, income.persons
     gap_low = max(0.0, (line - income.per_capita_high) * persons)
@@ -94,7 +96,7 @@ def _amount(context: ScreeningContext, categories: list[str]) -> dict | None:
     extra = 0.0
     uplift = context.parameter("disabled_dibao_uplift_rate")
     if uplift.is_set and categories == ["urban"]:
-        disabled = sum(1 for m in context.household.members if m.disabled)
+        disabled = sum(1 for m in context.members if m.disabled)
         if disabled:
             extra = uplift.value * line * disabled
             formula += context.text("dibao.estimate.disabled_uplift", rate=format_value(uplift.value, "rate"),

@@ -56,7 +56,7 @@ def dibao_single(context: ScreeningContext) -> Result:
 def _severe_or_ill_members(context: ScreeningContext) -> tuple[list[int], list[int]]:
     """Members who are 重度残疾 or 重病, and members of whom that is not yet known."""
     candidates, unclear = [], []
-    for i, member in enumerate(context.household.members):
+    for i, member in enumerate(context.members):
         severe = context.is_severely_disabled(member)
         ill = member.serious_illness
         if severe or ill:
@@ -70,7 +70,7 @@ def _unclear_members(context: ScreeningContext, result: Result, unclear: list[in
     """No candidate yet: ask about the unclear members, unless no route could pass anyway."""
     severity = context.parameter("severe_disability_max_grade")
     citation = context.rule_citation("dibao_single.edge_member")
-    members = context.household.members
+    members = context.members
     probe = Result("dibao_single")
     income_below_line(context, probe, "household_below_edge_line", multiplier=context.parameter("dibao_edge_multiplier"))
     adult_age = context.parameter("adult_age").value
@@ -122,7 +122,7 @@ def _best_adult_disabled(context: ScreeningContext, candidates: list[int]) -> Re
     """Route B, for each severely disabled candidate; the best for the resident (first if tied)."""
     best_route = None
     for i in candidates:
-        if not context.is_severely_disabled(context.household.members[i]):
+        if not context.is_severely_disabled(context.members[i]):
             continue
         route = _adult_disabled(context, i)
         if best_route is None or STATUS_RANK[route.status] > STATUS_RANK[best_route.status]:
@@ -131,7 +131,7 @@ def _best_adult_disabled(context: ScreeningContext, candidates: list[int]) -> Re
 
 
 def _adult_disabled(context: ScreeningContext, i: int) -> Result:
-    member = context.household.members[i]
+    member = context.members[i]
     who = context.member_label(i)
     adult = context.parameter("adult_age")
     exemption = context.parameter("disabled_support_exemption")

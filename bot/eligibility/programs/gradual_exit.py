@@ -4,6 +4,7 @@ allows it). Adds its items to the 低保 result."""
 from __future__ import annotations
 
 from bot.eligibility.context import ScreeningContext
+from bot.eligibility.parameters import Resolved
 from bot.eligibility.results import Result, parameters_used
 
 
@@ -11,7 +12,7 @@ def gradual_exit(context: ScreeningContext, result: Result) -> None:
     household = context.household
     base = context.parameter("gradual_exit_months")
     special = context.parameter("gradual_exit_months_special")
-    employed = [m.employed for m in household.members]
+    employed = [m.employed for m in context.members]
     if not any(employed):
         if any(e is None for e in employed):
             result.add("gradual_exit.employment", None, context.text("gradual_exit.employment.unknown"),
@@ -43,7 +44,8 @@ def gradual_exit(context: ScreeningContext, result: Result) -> None:
                (special if special.is_set else base).citation, parameters_used(base, special))
 
 
-def _special_circumstances(context: ScreeningContext, result: Result, months: int, base, special) -> None:
+def _special_circumstances(context: ScreeningContext, result: Result, months: int, base: Resolved,
+                           special: Resolved) -> None:
     told = context.household.exit_special_circumstances
     verdict = context.text_by_answer(told, "gradual_exit.special.told_special_circumstances")
     text = context.text("gradual_exit.special.beyond_base", months=months, limit=base.value,

@@ -4,8 +4,8 @@ need the assistance is for."""
 from __future__ import annotations
 
 from bot.eligibility.context import ScreeningContext
-from bot.eligibility.units import format_value
 from bot.eligibility.results import LIKELY, NEED_INFO, Result, parameters_used
+from bot.eligibility.units import format_value
 
 BASE_CATEGORIES = ("dibao", "dibao_single", "dibao_edge", "rigid_expense", "tekun")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from bot.eligibility.amounts import below, money
 from bot.eligibility.conditions import members_known, property_within_rules
 from bot.eligibility.context import ScreeningContext
-from bot.eligibility.units import format_value
 from bot.eligibility.results import LIKELY, Result, parameters_used
+from bot.eligibility.units import format_value
 
 
 def rigid_expense(context: ScreeningContext) -> Result:
@@ -40,7 +40,7 @@ def _not_in_other_category(context: ScreeningContext, result: Result) -> None:
 def _income_below_disposable_income(context: ScreeningContext, result: Result) -> None:
     income = context.income
     disposable = context.parameter("per_capita_disposable_income_annual")
-    annual_low = income.per_capita_low * 12
+    annual_low = income.per_capita_low * 12 if income.per_capita_low is not None else None
     annual_high = income.per_capita_high * 12 if income.per_capita_high is not None else None
     passed = below(annual_low, annual_high, disposable.value, disposable.value)
     if passed is None:
@@ -83,6 +83,7 @@ def _expense_share(context: ScreeningContext, result: Result) -> None:
         ratio_text = context.text("rigid_expense.share.ratio.no_income")
     else:
         ratio_text = context.text("rigid_expense.share.ratio.of_income", percent=f"{ratio * 100:.0f}")
+    ok: bool | None
     if expense <= 0:
         ok = False
     elif share.value is None:

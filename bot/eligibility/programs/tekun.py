@@ -7,16 +7,16 @@ from bot.eligibility.amounts import below, money
 from bot.eligibility.conditions import members_known, property_within_rules
 from bot.eligibility.context import ScreeningContext
 from bot.eligibility.entities import Person
-from bot.eligibility.units import format_value
 from bot.eligibility.programs.tekun_supporters import no_able_supporter
 from bot.eligibility.results import NEED_INFO, UNLIKELY, Result, best, parameters_used
+from bot.eligibility.units import format_value
 
 
 def tekun(context: ScreeningContext) -> Result:
     result = Result("tekun")
     if not members_known(context, result):
         return result
-    per_member = [_member(context, i, member) for i, member in enumerate(context.household.members)]
+    per_member = [_member(context, i, member) for i, member in enumerate(context.members)]
     top = best(*(m.status for m in per_member))
     for member_result in per_member:
         if member_result.status == top or top == UNLIKELY:

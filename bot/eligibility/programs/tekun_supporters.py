@@ -14,7 +14,8 @@ def no_able_supporter(context: ScreeningContext) -> tuple[bool | None, str, list
     """(passed, text, missing facts)."""
     household = context.household
     if household.supporters:
-        verdicts, missing = [], []
+        verdicts: list[bool | None] = []
+        missing: list[str] = []
         for j, supporter in enumerate(household.supporters):
             verdicts.append(_unable(context, supporter, f"household.supporters[{j}].", missing))
         if all(v is True for v in verdicts):

@@ -7,8 +7,12 @@ from __future__ import annotations
 from bot.eligibility.amounts import money
 from bot.eligibility.context import ScreeningContext
 from bot.eligibility.entities import MAJOR_EMERGENCIES, URGENT_EMERGENCIES, Emergency
-from bot.eligibility.units import format_value
+from bot.eligibility.parameters import Resolved
 from bot.eligibility.results import Result, parameters_used
+from bot.eligibility.units import format_value
+
+# (low, high, formula, the parameters it used)
+Estimate = tuple[float, float, str, list[Resolved]]
 
 
 def temporary_assistance(context: ScreeningContext) -> Result:
@@ -74,7 +78,7 @@ def _estimate(context: ScreeningContext, result: Result, emergency: Emergency, m
                (cap.citation if cap.is_set else None) or method.citation, parameters_used(*used), kind="info")
 
 
-def _by_multiplier(context: ScreeningContext, result: Result, persons: int):
+def _by_multiplier(context: ScreeningContext, result: Result, persons: int) -> Estimate | None:
     """(low, high, formula, parameters used), or None after explaining what is missing."""
     low_multiplier = context.parameter("temporary_assistance_min_multiplier")
     high_multiplier = context.parameter("temporary_assistance_max_multiplier")
@@ -96,7 +100,7 @@ def _by_multiplier(context: ScreeningContext, result: Result, persons: int):
     return low, high, formula, [low_multiplier, high_multiplier, *standard.parameters]
 
 
-def _by_months(context: ScreeningContext, result: Result, emergency: Emergency, persons: int):
+def _by_months(context: ScreeningContext, result: Result, emergency: Emergency, persons: int) -> Estimate | None:
     """(low, high, formula, parameters used), or None after explaining what is missing."""
     urban = context.parameter("dibao_monthly_urban")
     max_months = context.parameter("temporary_assistance_max_months")

@@ -5,23 +5,23 @@ reviewed: tables in dependency order, and the append-only triggers of case_event
 (the models attach them to create_all with DDL events, which autogenerate does not see).
 
 A database made by create_all (no alembic_version) is adopted with this revision run with
-`adopt` set (bot/migrations/__init__.py): every CREATE gets IF NOT EXISTS, so only what an
+`adopt` set (bot/migrator.py): every CREATE gets IF NOT EXISTS, so only what an
 older version had not made yet is created, and nothing that exists is touched.
 
 Revision ID: 0001
 Revises:
 Create Date: 2026-12-01 12:34:41.466405
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import context, op
 
 # revision identifiers, used by Alembic.
 revision: str = "0001"
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

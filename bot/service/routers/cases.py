@@ -26,18 +26,44 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
+from bot.case_limits import ID_MAX, ROW_ID_MAX
 from bot.cases import dead_letters
 from bot.cases.desk import CaseDesk, NewCase
-from bot.cases.limits import ID_MAX, ROW_ID_MAX
 from bot.cases.model import Channel, NotFound, Role, Status
 from bot.cases.suggest import suggested_answers
 from bot.service.auth import (
-    DESK_ROLES, HANDLER_ROLES, Principal, client_address, current_principal, lookup_throttle, too_many,
+    DESK_ROLES,
+    HANDLER_ROLES,
+    Principal,
+    client_address,
+    current_principal,
+    lookup_throttle,
+    too_many,
 )
 from bot.service.case_schemas import (  # noqa: F401  (CaseIn: tests/actions/test_limits.py reads it here)
-    AssignIn, AuditLog, CaseCreated, CaseIn, CaseView, ClaimOut, DeadLetterIn, DeadLetterList, DeadLetterOut,
-    DeadLetterRecorded, DeadLetterResolveIn, EscalatedOut, FollowupIn, LookupIn, NoteOut, QueueCounts, QueueOut,
-    QueuedReply, ResidentStatus, StatusIn, Suggestions, TextIn, TransferIn,
+    AssignIn,
+    AuditLog,
+    CaseCreated,
+    CaseIn,
+    CaseView,
+    ClaimOut,
+    DeadLetterIn,
+    DeadLetterList,
+    DeadLetterOut,
+    DeadLetterRecorded,
+    DeadLetterResolveIn,
+    EscalatedOut,
+    FollowupIn,
+    LookupIn,
+    NoteOut,
+    QueueCounts,
+    QueuedReply,
+    QueueOut,
+    ResidentStatus,
+    StatusIn,
+    Suggestions,
+    TextIn,
+    TransferIn,
 )
 from bot.service.deps import get_desk, require  # noqa: F401  (get_desk: older imports and tests use it from here)
 from bot.service.errors import DeskRoute, ErrorOut, refusals

@@ -31,14 +31,14 @@ import httpx
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, StreamingResponse
-from sse_starlette import EventSourceResponse
 from pydantic import BaseModel, Field, field_validator
+from sse_starlette import EventSourceResponse
 
 from bot.channels import history, webchat
 from bot.channels.gateway import RASA_DOWN_REPLY
 from bot.service.auth import secret_key
-from bot.service.errors import ErrorOut, refusals
 from bot.service.deps import get_desk
+from bot.service.errors import ErrorOut, refusals
 from bot.text import MAX_MESSAGE_CHARS, MAX_RAW_MESSAGE_CHARS, cap_message, require_text, too_long_note
 
 router = APIRouter(tags=["web chat"])

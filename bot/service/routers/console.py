@@ -22,24 +22,48 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from bot.case_limits import ROW_ID_MAX
 from bot.cases import dead_letters
 from bot.cases.desk import QUEUE_LABELS, CaseDesk, NewCase
-from bot.cases.limits import ROW_ID_MAX
 from bot.cases.model import (
-    PRIORITY_LABELS, ROLE_LABELS, SATISFACTION_LABELS, STATUS_LABELS, TRANSITIONS, CaseError,
-    CaseType, Channel, Role, Status,
+    ROLE_LABELS,
+    SATISFACTION_LABELS,
+    STATUS_LABELS,
+    TRANSITIONS,
+    CaseError,
+    CaseType,
+    Channel,
+    Role,
+    Status,
 )
 from bot.cases.suggest import suggested_answers
 from bot.cases.users import (
-    complete_login, find_login_user, get_user, normalize_username, observe_verify_seconds, typical_verify_seconds,
+    complete_login,
+    find_login_user,
+    get_user,
+    normalize_username,
+    observe_verify_seconds,
+    typical_verify_seconds,
     verify_password,
 )
 from bot.db import Database
 from bot.places import UnknownPlace, known_places
 from bot.service.auth import (
-    ALL_ROLES, DESK_ROLES, HANDLER_ROLES, PRELOGIN_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE,
-    Principal, client_address, csrf_token, issue_session, login_throttle, password_check_limiter,
-    prelogin_token, prelogin_valid, secret_key,
+    ALL_ROLES,
+    DESK_ROLES,
+    HANDLER_ROLES,
+    PRELOGIN_COOKIE,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    Principal,
+    client_address,
+    csrf_token,
+    issue_session,
+    login_throttle,
+    password_check_limiter,
+    prelogin_token,
+    prelogin_valid,
+    secret_key,
 )
 from bot.service.deps import get_db, get_desk, require_page
 from bot.throttle import Refusal

@@ -11,7 +11,12 @@ from bot.cases.desk import CaseDesk
 from bot.cases.model import Channel
 from bot.service.auth import Principal
 from bot.service.case_schemas import (
-    ConversationReplies, DeliveredIn, MarkedOut, ResidentMessageIn, ResidentMessageOut, UndeliverableIn,
+    ConversationReplies,
+    DeliveredIn,
+    MarkedOut,
+    ResidentMessageIn,
+    ResidentMessageOut,
+    UndeliverableIn,
 )
 from bot.service.deps import get_desk, require
 from bot.service.errors import DeskRoute, refusals

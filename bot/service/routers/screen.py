@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated, Any, Literal, Optional
-
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from bot.eligibility import InputError, screen as run_screen
-from bot.eligibility.parameters import OVERRIDES_FILENAME, get_parameters
+from bot.eligibility import InputError
+from bot.eligibility import screen as run_screen
 from bot.eligibility.entities import MAX_AGE, MAX_MONEY, STANDARD_KEYS
+from bot.eligibility.parameters import OVERRIDES_FILENAME, get_parameters
 from bot.kb.citation import Citation
 from bot.places import UnknownPlace, normalize_place
 from bot.service.errors import refusals
@@ -59,9 +59,9 @@ def _grade(v: int | None) -> int | None:
     return v
 
 
-Money = Annotated[Optional[float], AfterValidator(_money)]
-Age = Annotated[Optional[int], AfterValidator(_age)]
-Grade = Annotated[Optional[int], AfterValidator(_grade)]
+Money = Annotated[float | None, AfterValidator(_money)]
+Age = Annotated[int | None, AfterValidator(_age)]
+Grade = Annotated[int | None, AfterValidator(_grade)]
 Relation = Literal["self", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"]
 DisabilityType = Literal["none", "limb", "visual", "hearing", "speech", "intellectual", "mental", "multiple"]
 ProgramId = Literal[
@@ -78,78 +78,76 @@ class _In(BaseModel):
 class Member(_In):
     """A 共同生活家庭成员. Every field optional: leave out what the resident has not said."""
 
-    relation: Optional[Relation] = Field(None, description="与申请人关系")
+    relation: Relation | None = Field(None, description="与申请人关系")
     age: Age = Field(None, description="周岁")
-    disability_type: Optional[DisabilityType] = Field(None, description="残疾类别；none 表示没有残疾")
+    disability_type: DisabilityType | None = Field(None, description="残疾类别；none 表示没有残疾")
     disability_grade: Grade = Field(None, description="残疾等级 1（最重）…4")
-    serious_illness: Optional[bool] = Field(None, description="重病患者（重特大疾病，或自负医疗费超过上年家庭总收入）")
-    labor_capacity: Optional[Literal["full", "partial", "none"]] = Field(None, description="劳动能力")
-    employed: Optional[bool] = Field(None, description="目前是否就业")
+    serious_illness: bool | None = Field(None, description="重病患者（重特大疾病，或自负医疗费超过上年家庭总收入）")
+    labor_capacity: Literal["full", "partial", "none"] | None = Field(None, description="劳动能力")
+    employed: bool | None = Field(None, description="目前是否就业")
     monthly_income: Money = Field(None, description="本人每月收入（元），不含不计入收入的项目")
-    in_school: Optional[bool] = Field(None, description="是否在读（含幼儿园）")
-    parents_situation: Optional[Literal["normal", "orphan", "de_facto_unsupported", "lost_contact"]] = Field(
+    in_school: bool | None = Field(None, description="是否在读（含幼儿园）")
+    parents_situation: Literal["normal", "orphan", "de_facto_unsupported", "lost_contact"] | None = Field(
         None, description="未成年人的父母情况")
-    parent_lost_contact_months: Optional[int] = Field(None, ge=0, le=1200, description="父母失联月数")
+    parent_lost_contact_months: int | None = Field(None, ge=0, le=1200, description="父母失联月数")
 
 
 class Supporter(_In):
     """A legal supporter (法定赡养、抚养、扶养义务人), for 特困."""
 
-    relation: Optional[Relation] = None
+    relation: Relation | None = None
     age: Age = None
-    able: Optional[bool] = Field(None, description="直接告知：是否有履行义务的能力")
-    is_tekun: Optional[bool] = None
-    receives_dibao: Optional[bool] = None
-    disability_type: Optional[DisabilityType] = None
+    able: bool | None = Field(None, description="直接告知：是否有履行义务的能力")
+    is_tekun: bool | None = None
+    receives_dibao: bool | None = None
+    disability_type: DisabilityType | None = None
     disability_grade: Grade = None
     monthly_income: Money = None
-    property_ok: Optional[bool] = None
-    incapacitated: Optional[bool] = Field(None, description="无民事行为能力、被宣告失踪或在监狱服刑")
+    property_ok: bool | None = None
+    incapacitated: bool | None = Field(None, description="无民事行为能力、被宣告失踪或在监狱服刑")
 
 
 class Emergency(_In):
-    type: Optional[Literal["none", "fire", "traffic_accident", "accident", "sudden_illness", "disaster",
-                           "unemployment", "expense_surge", "other"]] = Field(None, description="急难类型；none 表示没有")
-    description: Optional[str] = Field(None, max_length=2000)
-    duration_months: Optional[int] = Field(None, ge=0, le=120, description="困难预计持续月数")
-    urgent: Optional[bool] = None
-    persons_affected: Optional[int] = Field(None, ge=1, le=100)
+    type: Literal["none", "fire", "traffic_accident", "accident", "sudden_illness", "disaster", "unemployment", "expense_surge", "other"] | None = Field(None, description="急难类型；none 表示没有")
+    description: str | None = Field(None, max_length=2000)
+    duration_months: int | None = Field(None, ge=0, le=120, description="困难预计持续月数")
+    urgent: bool | None = None
+    persons_affected: int | None = Field(None, ge=1, le=100)
     assistance_received_this_year: Money = Field(None, description="今年已领临时救助（元）")
 
 
 class HouseholdIn(_In):
-    members: Optional[list[Member]] = Field(None, max_length=30)
+    members: list[Member] | None = Field(None, max_length=30)
     other_monthly_income: Money = Field(None, description="成员收入以外的家庭月收入（元）")
-    property_ok: Optional[bool] = Field(None, description="财产是否符合当地规定")
-    has_able_supporter: Optional[bool] = Field(None, description="是否有有能力的法定义务人")
-    supporters: Optional[list[Supporter]] = Field(None, max_length=30)
-    currently_receiving: Optional[list[ProgramId]] = None
-    emergency: Optional[Emergency] = None
+    property_ok: bool | None = Field(None, description="财产是否符合当地规定")
+    has_able_supporter: bool | None = Field(None, description="是否有有能力的法定义务人")
+    supporters: list[Supporter] | None = Field(None, max_length=30)
+    currently_receiving: list[ProgramId] | None = None
+    emergency: Emergency | None = None
     monthly_rigid_expense: Money = Field(None, description="每月医疗、教育等必需支出（元）")
-    excluded_income: Optional[dict[Literal["basic_pension", "special_care", "family_planning", "awards",
-                                            "assistance_payments"], Money]] = Field(
+    excluded_income: dict[Literal["basic_pension", "special_care", "family_planning", "awards", "assistance_payments"], Money] | None = Field(
         None, description="不计入收入的项目及月金额（只用于说明）")
     support_from_siblings_or_elderly: Money = Field(None, description="兄弟姐妹或60岁以上老人给重度残疾成员的供养费（元/月）")
-    months_above_standard: Optional[int] = Field(None, ge=0, le=600, description="就业后收入超过低保标准的月数")
-    exit_special_circumstances: Optional[bool] = None
-    hukou_local: Optional[bool] = Field(None, description="户籍是否在本地")
-    residence_permit: Optional[bool] = Field(None, description="是否持有本地居住证")
-    urban_residence_years: Optional[float] = Field(None, ge=0, le=130)
-    has_contracted_land: Optional[bool] = None
-    collective_income_share: Optional[bool] = None
-    housing_difficulty: Optional[bool] = None
+    months_above_standard: int | None = Field(None, ge=0, le=600, description="就业后收入超过低保标准的月数")
+    exit_special_circumstances: bool | None = None
+    hukou_local: bool | None = Field(None, description="户籍是否在本地")
+    residence_permit: bool | None = Field(None, description="是否持有本地居住证")
+    urban_residence_years: float | None = Field(None, ge=0, le=130)
+    has_contracted_land: bool | None = None
+    collective_income_share: bool | None = None
+    housing_difficulty: bool | None = None
 
 
 class ScreenRequest(_In):
     jurisdiction: str = Field(..., min_length=1, max_length=50, description="地区名，如“渠县”“达州”“会宁县”",
                               examples=["渠县"])
-    as_of: Optional[date] = Field(None, description="按哪天的政策判断，默认今天")
-    hukou: Optional[Literal["urban", "rural"]] = None
-    standards: Optional[dict[str, float]] = Field(
+    as_of: date | None = Field(None, description="按哪天的政策判断，默认今天")
+    hukou: Literal["urban", "rural"] | None = None
+    standards: dict[str, float] | None = Field(
         None, description="用户提供的当地数额（仅在当地未录入官方数额时使用）："
                           + "；".join(f"{k} {v}" for k, v in STANDARD_KEYS.items()),
         examples=[{"dibao_monthly": 700}])
-    household: Optional[HouseholdIn] = None
+    household: HouseholdIn | None = None
 
     @field_validator("jurisdiction")
     @classmethod
@@ -172,10 +170,10 @@ class ScreenRequest(_In):
 
 class ExplanationItem(BaseModel):
     test: str
-    passed: Optional[bool] = Field(None, description="true 符合，false 不符合，null 还不知道")
+    passed: bool | None = Field(None, description="true 符合，false 不符合，null 还不知道")
     kind: Literal["condition", "info"] = Field(..., description="condition 决定结果；info 只是说明")
     text: str
-    citation: Optional[Citation]
+    citation: Citation | None
     parameters: dict[str, Any] = Field(default_factory=dict, description="用到的参数：值、单位、来源、生效日期")
 
 
@@ -183,13 +181,13 @@ class MissingFact(BaseModel):
     fact: str = Field(..., examples=["members[0].monthly_income"])
     question: str = Field(..., examples=["您本人每月收入大约多少元？没有收入就说 0。"])
     for_: Literal["status", "estimate"] = Field(..., alias="for")
-    programs: Optional[list[str]] = None
+    programs: list[str] | None = None
 
 
 class Estimate(BaseModel):
-    amount: Optional[float] = None
-    low: Optional[float] = None
-    high: Optional[float] = None
+    amount: float | None = None
+    low: float | None = None
+    high: float | None = None
     unit: str
     formula: str
 
@@ -202,7 +200,7 @@ class ProgramResult(BaseModel):
     summary: str
     explanation: list[ExplanationItem]
     missing: list[MissingFact]
-    estimate: Optional[Estimate]
+    estimate: Estimate | None
     ruleset_version: str
     disclaimer: str
 
@@ -212,8 +210,8 @@ class ScreenResponse(BaseModel):
     as_of: date
     jurisdiction: str
     jurisdiction_path: list[str]
-    per_capita_income: Optional[float] = Field(None, description="家庭人均月收入（确定时）")
-    per_capita_income_range: Optional[list[Optional[float]]] = Field(None, description="[下限, 上限]，上限 null 表示还有收入没说")
+    per_capita_income: float | None = Field(None, description="家庭人均月收入（确定时）")
+    per_capita_income_range: list[float | None] | None = Field(None, description="[下限, 上限]，上限 null 表示还有收入没说")
     results: list[ProgramResult]
     missing: list[MissingFact]
     next_steps: list[str]

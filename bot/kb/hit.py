@@ -1,0 +1,26 @@
+"""What a search of the provisions returns (bot.kb.knowledge_base.KnowledgeBase.search), in a
+module of its own so that the answers (bot/kb/answer.py) read hits without importing the search."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Hit:
+    """One ranked provision; `superseded` lists the overridden rules it replaces."""
+
+    provision: dict[str, Any]
+    score: float
+    superseded: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return str(self.provision["id"])
+
+    def __getitem__(self, key: str) -> Any:  # hit["title"] reads the provision
+        return self.provision[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.provision, "score": round(float(self.score), 4),
+                "superseded": [dict(p) for p in self.superseded]}
