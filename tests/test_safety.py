@@ -23,6 +23,9 @@ from bot.safety import LIFE, URGENT, danger_level, emergency_numbers, emergency_
     ("重病住院押金交不起，医院能先治病后交钱吗", None),   # a question: answered with the rules
     ("刚到医院，交不起押金", URGENT),
     ("急难型临时救助是什么", None),
+    ("娃儿发高烧在抽筋，身上没钱去医院", LIFE),
+    ("孩子烧得直抽", LIFE),
+    ("晚上睡觉腿抽筋，残疾人补贴能报药费吗", None),
 ])
 def test_danger_levels(text, level):
     assert danger_level(text) == level
@@ -32,6 +35,7 @@ def test_the_right_number_comes_first():
     assert emergency_numbers("房子烧起来了") == ["119"]
     assert emergency_numbers("老汉儿晕倒了") == ["120"]
     assert emergency_numbers("有人拿刀威胁我") == ["110"]
+    assert emergency_numbers("娃儿发高烧在抽筋") == ["120"]
     assert emergency_numbers("不想活了") == ["120", "110"]
 
 
