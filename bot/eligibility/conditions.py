@@ -2,7 +2,7 @@
 (the 低保标准 or a multiple of it), its property is within the local rules."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.eligibility.amounts import below, money
 from bot.eligibility.parameters import Resolved
@@ -72,6 +72,16 @@ def income_below_line(context: ScreeningContext, result: Result, test: str,
         if context.household.members is None:
             result.need("household.members")
     return passed
+
+
+def not_on_dibao(context: ScreeningContext, result: Result, test: str) -> tuple[dict[str, Any], bool | None]:
+    """The test "not on 低保" (低保边缘, 单人户 route A): an income below the 低保标准 fails it.
+    Returns the explanation item (for the caller's own text) and whether the income is below."""
+    below_standard = income_below_line(context, result, test)
+    item = result.explanation[-1]
+    if below_standard is not None:
+        item["passed"] = not below_standard
+    return item, below_standard
 
 
 def _per_capita_text(context: ScreeningContext) -> str:

@@ -2,7 +2,7 @@
 edge line (``dibao_edge_multiplier`` × 低保标准) and property within the rules."""
 from __future__ import annotations
 
-from bot.eligibility.conditions import income_below_line, members_known, property_within_rules
+from bot.eligibility.conditions import income_below_line, members_known, not_on_dibao, property_within_rules
 from bot.eligibility.context import ScreeningContext
 from bot.eligibility.results import UNLIKELY, Result
 
@@ -12,14 +12,9 @@ def dibao_edge(context: ScreeningContext) -> Result:
     if not members_known(context, result):
         return result
     result.explanation.extend(context.income.trace)
-    below_standard = income_below_line(context, result, "not_dibao")
-    item = result.explanation[-1]
-    # The test is "not on 低保", so an income below the 低保标准 fails it.
-    if below_standard is True:
-        item["passed"] = False
+    item, below_standard = not_on_dibao(context, result, "not_dibao")
+    if below_standard:
         item["text"] += context.text("dibao_edge.below_standard_is_dibao")
-    elif below_standard is False:
-        item["passed"] = True
     income_below_line(context, result, "below_edge_line", multiplier=context.parameter("dibao_edge_multiplier"))
     property_within_rules(context, result)
     if result.status != UNLIKELY:

@@ -7,7 +7,7 @@ either of two routes, whichever looks better for the resident:
 from __future__ import annotations
 
 from bot.eligibility.amounts import below, money
-from bot.eligibility.conditions import income_below_line, members_known, property_within_rules
+from bot.eligibility.conditions import income_below_line, members_known, not_on_dibao, property_within_rules
 from bot.eligibility.context import ScreeningContext
 from bot.eligibility.results import LIKELY, STATUS_RANK, UNLIKELY, Result, parameters_used
 
@@ -104,14 +104,10 @@ def _unclear_members(context: ScreeningContext, result: Result, unclear: list[in
 def _edge_family_member(context: ScreeningContext) -> Result:
     """Route A: the household is not on 低保, is below the 低保边缘 line, property within the rules."""
     route = Result("dibao_single")
-    below_standard = income_below_line(context, route, "household_not_dibao")
-    item = route.explanation[-1]
-    # The test is "not on 低保", so an income below the 低保标准 fails it.
+    item, below_standard = not_on_dibao(context, route, "household_not_dibao")
     if below_standard is True:
-        item["passed"] = False
         item["text"] += context.text("dibao_single.edge_family_member.household_can_apply")
     elif below_standard is False:
-        item["passed"] = True
         item["text"] += context.text("dibao_single.edge_family_member.household_not_dibao")
     income_below_line(context, route, "household_below_edge_line", multiplier=context.parameter("dibao_edge_multiplier"))
     property_within_rules(context, route)
