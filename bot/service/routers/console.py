@@ -6,11 +6,8 @@ Every page needs a login (require_page); every form POST carries a CSRF token
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,14 +16,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.case_limits import ROW_ID_MAX
 from bot.cases import dead_letters
-from bot.cases.desk import QUEUE_LABELS, CaseDesk, NewCase
+from bot.cases.desk import CaseDesk, NewCase
 from bot.cases.model import (
-    ROLE_LABELS,
     SATISFACTION_LABELS,
     STATUS_LABELS,
     TRANSITIONS,
@@ -57,25 +51,20 @@ from bot.service.auth import (
     SESSION_MAX_AGE,
     Principal,
     client_address,
-    csrf_token,
     issue_session,
     login_throttle,
     password_check_limiter,
     prelogin_token,
     prelogin_valid,
-    secret_key,
 )
+from bot.service.console_pages import CONSOLE_QUEUES, redirect, render, safe_next
 from bot.service.deps import get_db, get_desk, require_page
 from bot.throttle import Refusal
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
-CST = timezone(timedelta(hours=8))
-FLASH_COOKIE = "jz_flash"
 # How long a refused login waits for its 429 (at most the Retry-After itself).
 REFUSAL_PAUSE_SECONDS = 1.0
-CONSOLE_QUEUES = ("unassigned", "mine", "urgent", "overdue", "followup")
 # Status actions offered on the case page (the workflow decides which apply).
 STATUS_ACTIONS = {
     Status.in_progress: "开始处理",
@@ -87,66 +76,12 @@ STATUS_ACTIONS = {
 }
 
 
-def _local(value: str | None, fmt: str = "%m-%d %H:%M") -> str:
-    if not value:
-        return ""
-    return datetime.fromisoformat(value).astimezone(CST).strftime(fmt)
-
-
-def _pretty(value) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
-
-
-templates.env.filters["local"] = _local
-templates.env.filters["pretty"] = _pretty
-
-
-def _flash_serializer(request: Request) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key(request.app), salt="flash")
-
-
-def _redirect(request: Request, url: str, message: str = "", error: bool = False) -> RedirectResponse:
-    resp = RedirectResponse(url, status_code=303)
-    if message:
-        resp.set_cookie(FLASH_COOKIE, _flash_serializer(request).dumps({"m": message, "e": error}),
-                        httponly=True, samesite="lax", path="/console")
-    return resp
-
-
-def _render(request: Request, name: str, principal: Principal | None, **ctx) -> HTMLResponse:
-    flash = None
-    raw = request.cookies.get(FLASH_COOKIE)
-    if raw:
-        try:
-            flash = _flash_serializer(request).loads(raw)
-        except BadSignature:
-            flash = None
-    ctx.update(
-        user=principal.actor if principal else None,
-        role_label=ROLE_LABELS.get(Role(principal.role)) if principal and principal.role else "",
-        csrf=csrf_token(request, principal) if principal else "",
-        flash=flash, queue_labels=QUEUE_LABELS, console_queues=CONSOLE_QUEUES,
-    )
-    resp = templates.TemplateResponse(request, name, ctx)
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["X-Frame-Options"] = "DENY"
-    if raw:
-        resp.delete_cookie(FLASH_COOKIE, path="/console")
-    return resp
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/console") and not target.startswith("//"):
-        return target
-    return "/console"
-
-
 # ------------------------------------------------------------------ login
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/console") -> HTMLResponse:
     nonce, token = prelogin_token(request)
-    resp = _render(request, "console/login.html", None, login_token=token, next=_safe_next(next), error=None)
+    resp = render(request, "console/login.html", None, login_token=token, next=safe_next(next), error=None)
     resp.set_cookie(PRELOGIN_COOKIE, nonce, httponly=True, samesite="strict", path="/console", max_age=3600)
     return resp
 
@@ -159,7 +94,7 @@ async def login(request: Request, username: str = Form(..., max_length=64), pass
     waits on the event loop; a flood of logins then holds no thread /healthz needs."""
     def fail(message: str, status: int, retry_after: int | None = None) -> HTMLResponse:
         nonce, token = prelogin_token(request)
-        resp = _render(request, "console/login.html", None, login_token=token, next=_safe_next(next),
+        resp = render(request, "console/login.html", None, login_token=token, next=safe_next(next),
                        error=message, username=username)
         resp.status_code = status
         if retry_after is not None:
@@ -217,7 +152,7 @@ async def login(request: Request, username: str = Form(..., max_length=64), pass
     user = await run_in_threadpool(finish)
     if user is None:
         return fail("用户名或密码不正确", 401)
-    resp = RedirectResponse(_safe_next(next) if user.role != Role.volunteer else "/console/report", status_code=303)
+    resp = RedirectResponse(safe_next(next) if user.role != Role.volunteer else "/console/report", status_code=303)
     resp.set_cookie(
         SESSION_COOKIE, issue_session(app, user), max_age=getattr(app.state, "session_max_age", SESSION_MAX_AGE),
         httponly=True, samesite="lax", path="/",
@@ -251,7 +186,7 @@ def queues(request: Request, queue: str = "", principal: Principal = Depends(req
     if queue not in CONSOLE_QUEUES:
         queue = "mine" if counts.get("mine") else "unassigned"
     cases = desk.list_queue(queue, principal.actor)
-    return _render(request, "console/queues.html", principal, queue=queue, counts=counts, cases=cases,
+    return render(request, "console/queues.html", principal, queue=queue, counts=counts, cases=cases,
                    can_claim=principal.role in HANDLER_ROLES,
                    can_escalate=principal.role in (Role.supervisor, Role.admin),
                    dead_letter_count=dead_letters.unresolved_count(desk))
@@ -263,17 +198,17 @@ def claim_next(request: Request, principal: Principal = Depends(require_page(*HA
     try:
         case = desk.claim_next(principal.actor)
     except CaseError as exc:
-        return _redirect(request, "/console", exc.message, error=True)
+        return redirect(request, "/console", exc.message, error=True)
     if case is None:
-        return _redirect(request, "/console?queue=unassigned", "暂时没有待领取的工单")
-    return _redirect(request, f"/console/cases/{case['number']}", f"已领取工单 {case['number']}")
+        return redirect(request, "/console?queue=unassigned", "暂时没有待领取的工单")
+    return redirect(request, f"/console/cases/{case['number']}", f"已领取工单 {case['number']}")
 
 
 @router.post("/escalate-overdue")
 def escalate(request: Request, principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
              desk: CaseDesk = Depends(get_desk)):
     done = desk.escalate_overdue(principal.actor)
-    return _redirect(request, "/console?queue=overdue", f"已升级 {len(done)} 张超时工单")
+    return redirect(request, "/console?queue=overdue", f"已升级 {len(done)} 张超时工单")
 
 
 # ------------------------------------------------------------------ dead letters
@@ -281,7 +216,7 @@ def escalate(request: Request, principal: Principal = Depends(require_page(Role.
 @router.get("/dead-letters", response_class=HTMLResponse)
 def dead_letter_page(request: Request, all: bool = False, principal: Principal = Depends(require_page(*DESK_ROLES)),
                      desk: CaseDesk = Depends(get_desk)):
-    return _render(request, "console/dead_letters.html", principal,
+    return render(request, "console/dead_letters.html", principal,
                    letters=dead_letters.list_letters(desk, principal.actor, include_resolved=all),
                    show_all=all, can_resolve=principal.role in (Role.supervisor, Role.admin),
                    dead_letter_count=dead_letters.unresolved_count(desk))
@@ -294,8 +229,8 @@ def dead_letter_resolve(dead_letter_id: Annotated[int, PathParam(ge=1, le=ROW_ID
     try:
         dead_letters.resolve(desk, dead_letter_id, principal.actor, note)
     except CaseError as exc:
-        return _redirect(request, "/console/dead-letters", exc.message, error=True)
-    return _redirect(request, "/console/dead-letters", f"已标记处理：#{dead_letter_id}")
+        return redirect(request, "/console/dead-letters", exc.message, error=True)
+    return redirect(request, "/console/dead-letters", f"已标记处理：#{dead_letter_id}")
 
 
 # ------------------------------------------------------------------ case page
@@ -306,7 +241,7 @@ def case_page(number: str, request: Request, principal: Principal = Depends(requ
     try:
         case = desk.get(number, principal.actor)
     except CaseError as exc:
-        return _redirect(request, "/console", exc.message, error=True)
+        return redirect(request, "/console", exc.message, error=True)
     is_handler = principal.role == Role.supervisor or (
         principal.role == Role.operator and case["assignee"] == principal.actor.name.removeprefix("user:"))
     suggestions = {"answers": [], "templates": [], "kb_available": False}
@@ -314,7 +249,7 @@ def case_page(number: str, request: Request, principal: Principal = Depends(requ
         suggestions = suggested_answers(case, kb=getattr(request.app.state, "kb", None))
     allowed = TRANSITIONS[Status(case["status"])]
     actions = [(s.value, label) for s, label in STATUS_ACTIONS.items() if s in allowed]
-    return _render(
+    return render(
         request, "console/case.html", principal, case=case, suggestions=suggestions,
         is_handler=is_handler, actions=actions, satisfaction_labels=SATISFACTION_LABELS,
         can_assign=principal.role in (Role.supervisor, Role.admin), status_labels=STATUS_LABELS,
@@ -326,8 +261,8 @@ def _case_action(request: Request, number: str, fn, ok: str):
     try:
         fn()
     except (CaseError, UnknownPlace, ValueError) as exc:
-        return _redirect(request, back, getattr(exc, "message", None) or str(exc), error=True)
-    return _redirect(request, back, ok)
+        return redirect(request, back, getattr(exc, "message", None) or str(exc), error=True)
+    return redirect(request, back, ok)
 
 
 @router.post("/cases/{number}/status")
@@ -335,7 +270,7 @@ def case_status(number: str, request: Request, status: str = Form(...), reason: 
                 resolution: str = Form("", max_length=4000),
                 principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
     if status not in {s.value for s in STATUS_ACTIONS}:
-        return _redirect(request, f"/console/cases/{quote(number)}", "不支持的操作", error=True)
+        return redirect(request, f"/console/cases/{quote(number)}", "不支持的操作", error=True)
     return _case_action(request, number,
                         lambda: desk.change_status(number, status, principal.actor, reason=reason, resolution=resolution),
                         f"已改为“{STATUS_LABELS[Status(status)]}”")
@@ -383,7 +318,7 @@ def case_followup(number: str, request: Request, satisfaction: str = Form(...), 
 @router.get("/report", response_class=HTMLResponse)
 def report_page(request: Request, principal: Principal = Depends(require_page(Role.volunteer, *HANDLER_ROLES)),
                 desk: CaseDesk = Depends(get_desk)):
-    return _render(request, "console/report.html", principal, places=known_places(),
+    return render(request, "console/report.html", principal, places=known_places(),
                    reports=desk.list_reported(principal.actor))
 
 
@@ -395,11 +330,11 @@ def report(request: Request, type: str = Form("discovery"), jurisdiction: str = 
            principal: Principal = Depends(require_page(Role.volunteer, *HANDLER_ROLES)),
            desk: CaseDesk = Depends(get_desk)):
     if type not in (CaseType.discovery, CaseType.urgent):
-        return _redirect(request, "/console/report", "线索类型不正确", error=True)
+        return redirect(request, "/console/report", "线索类型不正确", error=True)
     data = NewCase(type=type, channel=Channel.console, jurisdiction=jurisdiction, title=title, summary=summary,
                    contact={"name": name, "phone": phone, "address": address})
     try:
         view, _ = desk.create_case(data, principal.actor)
     except (CaseError, UnknownPlace, ValueError) as exc:
-        return _redirect(request, "/console/report", getattr(exc, "message", None) or str(exc), error=True)
-    return _redirect(request, "/console/report", f"已上报，工单号 {view['number']}")
+        return redirect(request, "/console/report", getattr(exc, "message", None) or str(exc), error=True)
+    return redirect(request, "/console/report", f"已上报，工单号 {view['number']}")
