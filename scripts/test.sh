@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Every test, in the order that fails fastest: static checks (make lint), data
-# checks, NLU/dialogue validation, model (cached), then pytest (unit, end-to-end with the
-# real processes, PostgreSQL, Redis and browser tests) with the Rasa conversation tests
-# and the schema tests running beside it.
+# checks, NLU/dialogue validation, model (cached), Rasa conversation tests, then
+# pytest (unit, end-to-end with the real processes, PostgreSQL, Redis and browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -27,35 +26,28 @@ echo "== Rasa model (trained only when its inputs changed)"
 model=$($PY -m bot.rasa_model | tail -n 1)
 echo "model: $model"
 
-# The Rasa conversation tests and the schema tests run beside the pytest workers (each is
-# a single process that mostly waits), and are waited for at the end.
+echo "== Rasa conversation tests"
 rm -rf results/rasa && mkdir -p results
 $RASA test core --model "$model" --stories tests/conversations \
-  --fail-on-prediction-errors --out results/rasa --no-plot >results/rasa-test.log 2>&1 &
-rasa_pid=$!
-background="$rasa_pid"
-# schemathesis generates its cases only in a single process (under xdist each operation's test
-# passes without sending a request), so its file runs on its own.
-SCHEMA_TESTS=tests/service/test_openapi_schema.py
-if [ $# -eq 0 ]; then
-  $PY -m pytest -q -p no:cacheprovider "$SCHEMA_TESTS" >results/schema-tests.log 2>&1 &
-  schema_pid=$!
-  background="$background $schema_pid"
-fi
-trap 'kill $background 2>/dev/null || true' EXIT
+  --fail-on-prediction-errors --out results/rasa --no-plot >results/rasa-test.log 2>&1 \
+  || { tail -n 60 results/rasa-test.log; cat results/rasa/failed_test_stories.yml 2>/dev/null; exit 1; }
+grep -E "Correct:|Accuracy|Finished evaluation" results/rasa-test.log | tail -n 5 || true
 
 echo "== pytest"
 # Two workers, a test file each at a time (module fixtures stay in one process): most of
 # the suite waits on processes it started (Rasa loading, a killed service coming back),
 # so two files overlap well even on two cores.
+# schemathesis generates its cases only in a single process (under xdist each operation's test
+# passes without sending a request), so its file runs on its own, beside the workers.
+SCHEMA_TESTS=tests/service/test_openapi_schema.py
+if [ $# -eq 0 ]; then
+  $PY -m pytest -q -p no:cacheprovider "$SCHEMA_TESTS" >results/schema-tests.log 2>&1 &
+  schema_pid=$!
+  trap 'kill $schema_pid 2>/dev/null || true' EXIT
+fi
 $PY -m pytest -q -p no:cacheprovider -n "${JZ_TEST_WORKERS:-2}" --dist loadfile --ignore="$SCHEMA_TESTS" "$@"
-
-echo "== Rasa conversation tests"
-wait "$rasa_pid" \
-  || { tail -n 60 results/rasa-test.log; cat results/rasa/failed_test_stories.yml 2>/dev/null; exit 1; }
-grep -E "Correct:|Accuracy|Finished evaluation" results/rasa-test.log | tail -n 5 || true
 if [ $# -eq 0 ]; then
   wait "$schema_pid" || { cat results/schema-tests.log; exit 1; }
+  trap - EXIT
   echo "$SCHEMA_TESTS: $(tail -n 1 results/schema-tests.log)"
 fi
-trap - EXIT
