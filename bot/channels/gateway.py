@@ -21,7 +21,8 @@ import importlib.util
 import logging
 import math
 import sys
-from collections.abc import Hashable, Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from functools import partial
 
 import httpx
@@ -218,3 +219,18 @@ class StackLink:
         except httpx.HTTPError as exc:
             log.warning("could not tell the desk replies %s are undeliverable: %s", ids, type(exc).__name__)
             return False
+
+
+def recent_entry(table: OrderedDict, key: Hashable, make: Callable[[], object], limit: int):
+    """The gateway's state for one resident, made if new and moved to the newest end. Beyond
+    `limit` residents the oldest are forgotten, but never one whose turn is running (its
+    `lock` held): memory stays bounded whoever writes in."""
+    entry = table.get(key) or make()
+    table[key] = entry
+    table.move_to_end(key)
+    while len(table) > limit:
+        oldest = next(iter(table))
+        if table[oldest].lock.locked():
+            break
+        table.pop(oldest)
+    return entry

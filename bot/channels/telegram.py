@@ -24,7 +24,7 @@ from telegram.constants import ChatAction, InlineKeyboardButtonLimit, MessageLim
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot.channels.gateway import ReplyPolls, StackLink
+from bot.channels.gateway import ReplyPolls, StackLink, recent_entry
 from bot.config import Settings, settings
 from bot.privacy import MaskingFilter
 from bot.text import cap_message, clean_message, too_long_note
@@ -235,15 +235,8 @@ class TelegramGateway:
                             log.warning("operator replies for %s: %s", sender_id(chat_id), exc)
 
     def _touch(self, chat_id: int) -> Chat:
-        chat = self.chats.get(chat_id) or Chat(time.monotonic())
+        chat = recent_entry(self.chats, chat_id, lambda: Chat(time.monotonic()), MAX_ACTIVE_CHATS)
         chat.last_seen = time.monotonic()
-        self.chats[chat_id] = chat
-        self.chats.move_to_end(chat_id)
-        while len(self.chats) > MAX_ACTIVE_CHATS:
-            oldest = next(iter(self.chats))
-            if self.chats[oldest].lock.locked():
-                break
-            self.chats.pop(oldest)
         return chat
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 from fastapi.responses import PlainTextResponse, Response
 
-from bot.channels.gateway import ReplyPolls, StackLink
+from bot.channels.gateway import ReplyPolls, StackLink, recent_entry
 from bot.channels.wechat_api import WINDOW_CLOSED_ERRORS, WeChatAPI, WeChatError
 from bot.channels.wechat_protocol import Refused, Wire, message_key, render_answers, sender_id, split_text
 from bot.config import Settings
@@ -320,15 +320,7 @@ class WeChatGateway:
 
     # ------------------------------------------------------------------ bookkeeping
     def _resident(self, openid: str) -> Resident:
-        resident = self.residents.get(openid) or Resident()
-        self.residents[openid] = resident
-        self.residents.move_to_end(openid)
-        while len(self.residents) > MAX_TURNS:
-            oldest = next(iter(self.residents))
-            if self.residents[oldest].lock.locked():
-                break
-            self.residents.pop(oldest)
-        return resident
+        return recent_entry(self.residents, openid, Resident, MAX_TURNS)
 
     def _prune(self, now: float) -> None:
         while self.turns:
