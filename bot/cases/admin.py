@@ -4,6 +4,7 @@
     python -m bot.cases.admin set-password alice [--password-stdin]
     python -m bot.cases.admin list-users
     python -m bot.cases.admin escalate-overdue
+    python -m bot.cases.admin check-calendar [--today YYYY-MM-DD] [--file sla.yml]
 
 Uses the service database (JZ_DATABASE_URL, else SQLite in JZ_DATA_DIR).
 Without --password-stdin the password is asked for twice on the terminal;
@@ -15,9 +16,11 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import date
 
 from bot.cases.desk import SYSTEM, CaseDesk
 from bot.cases.model import CaseError, Role
+from bot.cases.sla import check_calendar
 from bot.cases.users import create_user, find_user, set_password
 from bot.config import settings
 from bot.db import Database
@@ -48,7 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--password-stdin", action="store_true")
     sub.add_parser("list-users")
     sub.add_parser("escalate-overdue", help="raise the priority of overdue cases (for cron)")
+    p = sub.add_parser("check-calendar", help="are the holidays of the years due times reach known? (exit 1 if not)")
+    p.add_argument("--today", type=date.fromisoformat, help="check as of this day (default: today)")
+    p.add_argument("--file", help="the time-limit file (default: bot/cases/sla.yml)")
     args = parser.parse_args(argv)
+    if args.cmd == "check-calendar":  # reads sla.yml only: no database
+        return check_calendar(args.today, args.file)
 
     db = Database(settings().resolved_database_url())
     db.migrate()
