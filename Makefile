@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 help:
 	@echo "make run    set up everything, train the model if its inputs changed, run the assistant"
 	@echo "make test   set up everything and run every test"
-	@echo "make lint   ruff check, mypy, lint-imports, yamllint (the first step of make test)"
+	@echo "make lint   ruff check and format --check, mypy, lint-imports, yamllint (the first step of make test)"
 	@echo "make test-fast  set up and run the unit tests (no e2e, browser, PostgreSQL or Redis tests)"
 	@echo "make bench  run the benchmarks (figures in bench/results.json)"
 
@@ -52,6 +52,7 @@ test: setup system-deps
 # Static checks (configured in pyproject.toml and .yamllint); scripts/test.sh runs them first.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/yamllint --strict policy_kb domain data

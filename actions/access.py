@@ -4,6 +4,7 @@ Rasa sends it as `Authorization: Bearer <token>` (endpoint.yml); Rasa's own `tok
 setting, which sends `?token=<token>`, is accepted too. Only the health check is open.
 Pure logic; actions/server.py wires it in front of every route.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -19,8 +20,7 @@ def presented_token(authorization: str | None, query_token: str | None) -> str:
     return (query_token or "").strip()
 
 
-def is_allowed(path: str, method: str, authorization: str | None, query_token: str | None,
-               expected: str) -> bool:
+def is_allowed(path: str, method: str, authorization: str | None, query_token: str | None, expected: str) -> bool:
     """Whether a request may reach the action server's routes."""
     if method.upper() in ("GET", "HEAD") and path in OPEN_PATHS:
         return True

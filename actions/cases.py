@@ -1,4 +1,5 @@
 """Creating cases on the hotline desk from the conversation (shared by every flow)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,9 +15,15 @@ from actions.spool import SpoolError
 from bot.case_limits import fit_case, fit_key
 
 
-def case_payload(tracker: Tracker, case_type: str, title: str, summary: str,
-                 contact: dict[str, Any] | None = None, priority: str | None = None,
-                 questions: list[str] | None = None) -> dict[str, Any]:
+def case_payload(
+    tracker: Tracker,
+    case_type: str,
+    title: str,
+    summary: str,
+    contact: dict[str, Any] | None = None,
+    priority: str | None = None,
+    questions: list[str] | None = None,
+) -> dict[str, Any]:
     """A case for the desk; `questions` (default: the resident's policy questions) feed the
     operator's suggested answers."""
     facts = tracker.get_slot("screen_facts") or {}
@@ -25,7 +32,7 @@ def case_payload(tracker: Tracker, case_type: str, title: str, summary: str,
         "channel": channel_of(tracker),
         "sender_id": tracker.sender_id,
         "jurisdiction": tracker.get_slot("jurisdiction") or facts.get("jurisdiction"),
-        "title": title,      # fitted to the service's limits by submit_case
+        "title": title,  # fitted to the service's limits by submit_case
         "summary": summary,
         "transcript": transcript(tracker),
         "questions": questions or resident_questions(tracker),
@@ -89,8 +96,9 @@ async def submit_case(payload: dict[str, Any], key: str) -> dict[str, Any] | Non
     return case
 
 
-async def register_case(dispatcher: CollectingDispatcher, payload: dict[str, Any], key: str,
-                        kept_response: str) -> dict[str, Any] | None:
+async def register_case(
+    dispatcher: CollectingDispatcher, payload: dict[str, Any], key: str, kept_response: str
+) -> dict[str, Any] | None:
     """The created case, for the caller to tell its number; or None once the resident has
     been told the report is kept for later (`kept_response`) or must go to 12345 now
     (`utter_report_not_stored`: kept nowhere, never "已登记")."""
@@ -115,4 +123,3 @@ def _write_ahead(key: str, payload: dict[str, Any]) -> bool:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-

@@ -1,4 +1,5 @@
 """Where a person is and how to reach them, read from their own words (urgent and volunteer reports)."""
+
 from __future__ import annotations
 
 import re

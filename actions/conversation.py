@@ -1,4 +1,5 @@
 """What the actions need from a conversation: transcript, questions, a stable key."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,7 +26,10 @@ def resident_questions(tracker: Tracker, limit: int = 5) -> list[str]:
     """The resident's policy questions, for the operator's suggested answers."""
     questions = []
     for event in tracker.events:
-        if event.get("event") == "user" and (event.get("parse_data") or {}).get("intent", {}).get("name") == "ask_policy":
+        if (
+            event.get("event") == "user"
+            and (event.get("parse_data") or {}).get("intent", {}).get("name") == "ask_policy"
+        ):
             questions.append(event.get("text", ""))
     return [q for q in questions if q][-limit:]
 

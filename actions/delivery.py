@@ -11,6 +11,7 @@
   starts one when it starts (actions/server.py), so a spooled report arrives within
   seconds of the service coming back, with no other traffic needed.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """A volunteer's or grid worker's report of a household in difficulty (主动发现)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,17 +24,18 @@ class ValidateDiscoveryForm(FormValidation):
     def name(self) -> str:
         return "validate_discovery_form"
 
-    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                   domain: DomainDict) -> list[EventType]:
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         what = [] if tracker.get_slot("discovery_what") else [SlotSet("discovery_what", message(tracker))]
         return what + await super().read(dispatcher, tracker, domain)
 
-    def extract_discovery_where(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> dict[str, Any]:
+    def extract_discovery_where(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return where_from(tracker, "discovery_where")
 
-    def extract_discovery_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
+    def extract_discovery_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return contact_from(tracker, "discovery_contact")
 
 
@@ -43,13 +45,16 @@ class ActionSubmitDiscovery(Action):
     def name(self) -> str:
         return "action_submit_discovery"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         what = tracker.get_slot("discovery_what") or ""
         where = tracker.get_slot("discovery_where") or ""
         phone = tracker.get_slot("discovery_contact")
         payload = case_payload(
-            tracker, "discovery", f"主动发现：{summary_line(what)[:40]}",
+            tracker,
+            "discovery",
+            f"主动发现：{summary_line(what)[:40]}",
             f"志愿者/网格员报告：{summary_line(what)}；地点：{summary_line(where)}",
             contact={"address": where or None, "phone": phone if phone not in (None, "none") else None},
             questions=[what],
@@ -59,9 +64,11 @@ class ActionSubmitDiscovery(Action):
         if place:
             payload["jurisdiction"] = place
         reset = [SlotSet(s, None) for s in ("discovery_what", "discovery_where", "discovery_contact")]
-        case = await register_case(dispatcher, payload, idempotency_key(tracker, "discovery"),
-                                   kept_response="utter_request_kept")
+        case = await register_case(
+            dispatcher, payload, idempotency_key(tracker, "discovery"), kept_response="utter_request_kept"
+        )
         if case is not None:
-            dispatcher.utter_message(response="utter_discovery_registered", case_number=case["number"],
-                                     due=due_text(case.get("due_at")))
+            dispatcher.utter_message(
+                response="utter_discovery_registered", case_number=case["number"], due=due_text(case.get("due_at"))
+            )
         return reset

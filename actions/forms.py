@@ -21,6 +21,7 @@ one `validate_<form>` action each), so their validation actions are rasa-sdk
 
 The counter is cleared when anything is read and whenever the form starts.
 """
+
 from __future__ import annotations
 
 from abc import abstractmethod
@@ -50,8 +51,7 @@ class FormValidation(FormValidationAction):
     def name(self) -> str:
         """validate_<form name>."""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         asked = tracker.get_slot(REQUESTED_SLOT)
         read = list(await self.read(dispatcher, tracker, domain))
         if asked and not read:
@@ -63,33 +63,36 @@ class FormValidation(FormValidationAction):
             events.append(SlotSet(MISSES_SLOT, None))
         return events
 
-    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                   domain: DomainDict) -> list[EventType]:
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """SlotSets for what the latest message states ([]: nothing the form can use).
         By default the form's `extract_<slot>` methods, in the domain's slot order."""
         return await self.get_extraction_events(dispatcher, tracker, domain)
 
-    async def filled(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                     events: list[EventType]) -> list[EventType]:
+    async def filled(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, events: list[EventType]
+    ) -> list[EventType]:
         """The events to return when something was read or no slot was asked. By default
         what was read: Rasa then asks the form's next empty slot."""
         return events
 
-    async def missed(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                     slot: str) -> list[EventType]:
+    async def missed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
+    ) -> list[EventType]:
         """A miss below `max_misses`: say so and ask the same question again."""
         dispatcher.utter_message(response="utter_not_heard")
         return [SlotSet(REQUESTED_SLOT, slot)]
 
-    async def gave_up(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                      slot: str) -> list[EventType]:
+    async def gave_up(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
+    ) -> list[EventType]:
         """`max_misses` misses of one question: offer the hotline and a person. The report
         stays open (the question is asked once more, the count starts again)."""
         dispatcher.utter_message(response="utter_form_hotline_offer", buttons=[HANDOVER_BUTTONS[0]])
         return [SlotSet(REQUESTED_SLOT, slot)]
 
-    async def _missed(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                      slot: str) -> list[EventType]:
+    async def _missed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
+    ) -> list[EventType]:
         counts: dict[str, Any] = {} if self._starting(tracker) else dict(tracker.get_slot(MISSES_SLOT) or {})
         misses = int(counts.get(slot) or 0) + 1
         if misses < self.max_misses:

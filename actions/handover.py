@@ -1,4 +1,5 @@
 """Handing the conversation to the 12345 / 12349 queue, case lookups, complaints."""
+
 from __future__ import annotations
 
 import re
@@ -46,8 +47,9 @@ class ActionHandOver(Action):
     def name(self) -> str:
         return "action_hand_over"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         if looks_like_question(text) and HOTLINE_WORDS.search(text) and not re.search(r"转|帮我|给我|我要|找", text):
             # A question about the hotline ("哪些情况可以打12345?") is answered, not transferred.
@@ -61,12 +63,17 @@ class ActionHandOver(Action):
         case_type = "eligibility_followup" if tracker.get_slot("screen_result") else "consultation"
         title = "资格复核：初筛后请工作人员核实" if case_type == "eligibility_followup" else "居民请求人工服务"
         payload = case_payload(tracker, case_type, title, handover_summary(tracker))
-        case = await register_case(dispatcher, payload, idempotency_key(tracker, "handover"),
-                                   kept_response="utter_request_kept")
+        case = await register_case(
+            dispatcher, payload, idempotency_key(tracker, "handover"), kept_response="utter_request_kept"
+        )
         if case is not None:
-            dispatcher.utter_message(response="utter_case_created", hotline=case.get("hotline", "12345"),
-                                     case_number=case["number"], check_code=case["check_code"],
-                                     due=due_text(case.get("due_at")))
+            dispatcher.utter_message(
+                response="utter_case_created",
+                hotline=case.get("hotline", "12345"),
+                case_number=case["number"],
+                check_code=case["check_code"],
+                due=due_text(case.get("due_at")),
+            )
         return []
 
 
@@ -76,8 +83,9 @@ class ActionCheckCase(Action):
     def name(self) -> str:
         return "action_check_case"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         # Old (GD + date + sequence, 6-digit code) and new (GD + date + 6 letters/digits,
         # 8-character code) numbers alike; full-width and lower case typing too.
@@ -114,19 +122,26 @@ class ActionRegisterComplaint(Action):
     def name(self) -> str:
         return "action_register_complaint"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         place = tracker.get_slot("jurisdiction") or find_place_in_text(text)
-        payload = case_payload(tracker, "complaint", f"投诉举报：{summary_line(text)[:40]}",
-                               f"投诉举报：{summary_line(text)}")
+        payload = case_payload(
+            tracker, "complaint", f"投诉举报：{summary_line(text)[:40]}", f"投诉举报：{summary_line(text)}"
+        )
         if place:
             payload["jurisdiction"] = place
-        case = await register_case(dispatcher, payload, idempotency_key(tracker, "complaint"),
-                                   kept_response="utter_request_kept")
+        case = await register_case(
+            dispatcher, payload, idempotency_key(tracker, "complaint"), kept_response="utter_request_kept"
+        )
         if case is not None:
-            dispatcher.utter_message(response="utter_complaint_registered", case_number=case["number"],
-                                     check_code=case["check_code"], due=due_text(case.get("due_at")))
+            dispatcher.utter_message(
+                response="utter_complaint_registered",
+                case_number=case["number"],
+                check_code=case["check_code"],
+                due=due_text(case.get("due_at")),
+            )
         try:
             # The resident's own words find the rules their complaint is about.
             answer, _ = await answer_text(f"{text} 监督 举报", place)

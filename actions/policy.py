@@ -3,6 +3,7 @@
 The asker's place is asked once when it matters (a local rule exists) and then
 remembered in the `jurisdiction` slot; telling it re-answers the last question.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,8 +28,18 @@ from bot.screening import program_in_text
 
 # Programs whose rules differ by place: worth knowing where the asker lives.
 LOCAL_TOPICS = {
-    "dibao", "dibao_single", "dibao_edge", "tekun", "temporary_assistance", "medical_assistance",
-    "rigid_expense", "housing_assistance", "disability_subsidies", "children", "application", "hotline",
+    "dibao",
+    "dibao_single",
+    "dibao_edge",
+    "tekun",
+    "temporary_assistance",
+    "medical_assistance",
+    "rigid_expense",
+    "housing_assistance",
+    "disability_subsidies",
+    "children",
+    "application",
+    "hotline",
 }
 # Programs the eligibility screen can look at: a resident asking about their own case is offered it.
 SCREENABLE = {"dibao", "dibao_single", "dibao_edge", "tekun", "temporary_assistance", "rigid_expense"}
@@ -70,8 +81,9 @@ class ActionAnswerPolicy(Action):
     def name(self) -> str:
         return "action_answer_policy"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         intent = latest_intent(tracker)
         place = tracker.get_slot("jurisdiction") or find_place_in_text(text)
@@ -116,8 +128,9 @@ class ActionShowSources(Action):
     def name(self) -> str:
         return "action_show_sources"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         sources = tracker.get_slot("last_sources")
         if sources:
             dispatcher.utter_message(text=f"政策原文：\n{sources}")  # the service's clauses, quoted

@@ -12,15 +12,9 @@ PLACE_BUTTONS = [
 ]
 
 SOURCES_BUTTON = {"title": "看原文", "payload": "/show_sources"}
-SCREEN_OFFER_BUTTONS = [
-    {"title": "帮我算一算", "payload": "/start_screen"},
-    {"title": "不用了", "payload": "/deny"},
-]
+SCREEN_OFFER_BUTTONS = [{"title": "帮我算一算", "payload": "/start_screen"}, {"title": "不用了", "payload": "/deny"}]
 
-HANDOVER_BUTTONS = [
-    {"title": "转给工作人员", "payload": "/request_human"},
-    {"title": "不用了", "payload": "/deny"},
-]
+HANDOVER_BUTTONS = [{"title": "转给工作人员", "payload": "/request_human"}, {"title": "不用了", "payload": "/deny"}]
 
 
 def chat_answer(result: dict) -> str:

@@ -5,6 +5,7 @@ states (several at once, corrections included), asks the service what it still n
 and sets the one slot to ask next; the questions themselves (with why they are asked)
 are utter_ask_<slot> responses in domain/screening.yml.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,28 +28,48 @@ from bot.screening import build_request, next_question, program_in_text, read_an
 from bot.text import looks_like_question
 
 # Intents that are not an answer to the form's question: the form steps aside for them.
-INTERRUPTIONS = frozenset({
-    "ask_policy", "stop", "report_danger", "report_urgent", "request_human", "goodbye",
-    "bot_challenge", "complain", "check_case", "report_discovery", "greet", "thank",
-})
+INTERRUPTIONS = frozenset(
+    {
+        "ask_policy",
+        "stop",
+        "report_danger",
+        "report_urgent",
+        "request_human",
+        "goodbye",
+        "bot_challenge",
+        "complain",
+        "check_case",
+        "report_discovery",
+        "greet",
+        "thank",
+    }
+)
 # "帮我看看能不能吃低保" asks for the screen itself, not for the rules.
 SCREEN_REQUEST = re.compile(r"帮我|帮忙|给我|测一?测|算一?算|看一?看")
 STATUS_LABELS = {"likely": "可能符合", "unlikely": "可能不符合", "need_info": "还需要了解"}
 _FACT_WORDS = {
-    "household_size": lambda v: f"家里 {v} 口人", "monthly_income": lambda v: f"全家每月收入约 {v:g} 元",
-    "hukou": lambda v: "农村户口" if v == "rural" else "城镇户口", "jurisdiction": lambda v: f"在{v}",
+    "household_size": lambda v: f"家里 {v} 口人",
+    "monthly_income": lambda v: f"全家每月收入约 {v:g} 元",
+    "hukou": lambda v: "农村户口" if v == "rural" else "城镇户口",
+    "jurisdiction": lambda v: f"在{v}",
     "local_standard": lambda v: f"当地低保标准 {v:g} 元",
 }
 
 
 def _slot_events(tracker: Tracker, facts: dict[str, Any]) -> list[dict[str, Any]]:
-    return [SlotSet(slot, value) for slot, value in slot_values(facts).items()
-            if value is not None and value != tracker.get_slot(slot)]
+    return [
+        SlotSet(slot, value)
+        for slot, value in slot_values(facts).items()
+        if value is not None and value != tracker.get_slot(slot)
+    ]
 
 
 def _corrections(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    return [_FACT_WORDS[k](after[k]) for k in _FACT_WORDS
-            if before.get(k) is not None and after.get(k) is not None and before[k] != after[k]]
+    return [
+        _FACT_WORDS[k](after[k])
+        for k in _FACT_WORDS
+        if before.get(k) is not None and after.get(k) is not None and before[k] != after[k]
+    ]
 
 
 async def _screen(facts: dict[str, Any]) -> dict[str, Any] | None:
@@ -64,8 +85,9 @@ class ActionStartScreen(Action):
     def name(self) -> str:
         return "action_start_screen"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         program = program_in_text(text) or tracker.get_slot("screen_program") or "dibao"
         facts = dict(tracker.get_slot("screen_facts") or {})
@@ -94,14 +116,14 @@ class ValidateScreenForm(FormValidation):
     def name(self) -> str:
         return "validate_screen_form"
 
-    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                   domain: DomainDict) -> list[EventType]:
+    async def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         known = dict(tracker.get_slot("screen_facts") or {})
         facts, understood = read_answer(latest_text(tracker), tracker.get_slot(REQUESTED_SLOT), known)
         return [SlotSet("screen_facts", facts)] if understood else []
 
-    async def filled(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                     events: list[EventType]) -> list[EventType]:
+    async def filled(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, events: list[EventType]
+    ) -> list[EventType]:
         known = dict(tracker.get_slot("screen_facts") or {})
         facts = dict(next((e["value"] for e in events if e.get("name") == "screen_facts"), known))
         changed = _corrections(known, facts)
@@ -114,13 +136,15 @@ class ValidateScreenForm(FormValidation):
         facts["_asked"] = asked + (1 if slot else 0)
         return [SlotSet("screen_facts", facts), *_slot_events(tracker, facts), SlotSet(REQUESTED_SLOT, slot)]
 
-    async def missed(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                     slot: str) -> list[EventType]:
+    async def missed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
+    ) -> list[EventType]:
         dispatcher.utter_message(response="utter_screen_not_understood")
         return [SlotSet(REQUESTED_SLOT, slot)]
 
-    async def gave_up(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                      slot: str) -> list[EventType]:
+    async def gave_up(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
+    ) -> list[EventType]:
         dispatcher.utter_message(response="utter_screen_gave_up")
         return [SlotSet(REQUESTED_SLOT, None)]  # the form ends: action_show_screen_result
 
@@ -158,8 +182,9 @@ class ActionShowScreenResult(Action):
     def name(self) -> str:
         return "action_show_screen_result"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         facts = dict(tracker.get_slot("screen_facts") or {})
         program = tracker.get_slot("screen_program") or "dibao"
         screen = await _screen(facts)

@@ -11,6 +11,7 @@ interface by accident, and refuses with 403, before any action runs, every call 
 does not carry the shared action token (actions/access.py; Rasa sends it, endpoint.yml).
 bot/stack.py starts the action server this way.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -66,13 +67,19 @@ def require_action_token(app: Sanic, token: str) -> None:
     """Every route but the health check answers 403 unless the request carries `token`."""
 
     async def check(request: Request):
-        if is_allowed(request.path, request.method, request.headers.get("authorization"),
-                      request.args.get("token"), token):
+        if is_allowed(
+            request.path, request.method, request.headers.get("authorization"), request.args.get("token"), token
+        ):
             return None
-        log.warning("refused %s %s from %s: no valid action token", request.method, request.path,
-                    request.remote_addr or request.ip)
-        return response.json({"error": "forbidden", "message": "this action server only serves its Rasa server"},
-                             status=403)
+        log.warning(
+            "refused %s %s from %s: no valid action token",
+            request.method,
+            request.path,
+            request.remote_addr or request.ip,
+        )
+        return response.json(
+            {"error": "forbidden", "message": "this action server only serves its Rasa server"}, status=403
+        )
 
     app.register_middleware(check, "request")
 
@@ -87,18 +94,36 @@ def create_app(action_executor: ActionExecutor, **kwargs) -> Sanic:
     return app
 
 
-def run(action_executor: ActionExecutor, port: int, cors_origins=None, ssl_certificate=None, ssl_keyfile=None,
-        ssl_password=None, auto_reload: bool = False, endpoints: str = DEFAULT_ENDPOINTS_PATH) -> None:
+def run(
+    action_executor: ActionExecutor,
+    port: int,
+    cors_origins=None,
+    ssl_certificate=None,
+    ssl_keyfile=None,
+    ssl_password=None,
+    auto_reload: bool = False,
+    endpoints: str = DEFAULT_ENDPOINTS_PATH,
+) -> None:
     """rasa_sdk.endpoint.run, with our app factory."""
-    loader = AppLoader(factory=partial(
-        create_app, action_executor, cors_origins=cors_origins, auto_reload=auto_reload,
-        endpoints=endpoints, keep_alive_timeout=DEFAULT_KEEP_ALIVE_TIMEOUT,
-    ))
+    loader = AppLoader(
+        factory=partial(
+            create_app,
+            action_executor,
+            cors_origins=cors_origins,
+            auto_reload=auto_reload,
+            endpoints=endpoints,
+            keep_alive_timeout=DEFAULT_KEEP_ALIVE_TIMEOUT,
+        )
+    )
     app = loader.load()
     host = settings().bind_host("action")  # not rasa-sdk's SANIC_HOST, which defaults to 0.0.0.0
     log.info("action server on %s:%s", host, port)
-    app.prepare(host=host, port=port, ssl=create_ssl_config(ssl_certificate, ssl_keyfile, ssl_password),
-                workers=utils.number_of_sanic_workers())
+    app.prepare(
+        host=host,
+        port=port,
+        ssl=create_ssl_config(ssl_certificate, ssl_keyfile, ssl_password),
+        workers=utils.number_of_sanic_workers(),
+    )
     Sanic.serve(primary=app, app_loader=loader)
 
 
@@ -109,13 +134,22 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["JZ_ACTIONS_LOG_LEVEL"] = logging.getLevelName(args.loglevel)  # for the workers
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(args.loglevel)
-    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
-                                 args.logging_config_file)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
+    )
     utils.update_sanic_log_level()
     executor = ActionExecutor()
     executor.register_package(args.actions_module or args.actions)
-    run(executor, args.port, args.cors, args.ssl_certificate, args.ssl_keyfile, args.ssl_password,
-        args.auto_reload, args.endpoints)
+    run(
+        executor,
+        args.port,
+        args.cors,
+        args.ssl_certificate,
+        args.ssl_keyfile,
+        args.ssl_password,
+        args.auto_reload,
+        args.endpoints,
+    )
 
 
 if __name__ == "__main__":

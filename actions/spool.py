@@ -16,6 +16,7 @@ before the resident is told anything:
 Storage only; any failure to open or write the file raises SpoolError, which the
 actions turn into "please call 12345 now" (never "已登记").
 """
+
 from __future__ import annotations
 
 import json
@@ -91,18 +92,22 @@ def _dump(case: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------ pending
 
+
 def save(key: str, case: dict[str, Any]) -> None:
     """Keeps a case for a later try (a second save of the same key keeps the first)."""
     with _db() as conn:
-        conn.execute("INSERT OR IGNORE INTO pending_cases (idempotency_key, payload, created_at) VALUES (?, ?, ?)",
-                     (key, _dump(case), time.time()))
+        conn.execute(
+            "INSERT OR IGNORE INTO pending_cases (idempotency_key, payload, created_at) VALUES (?, ?, ?)",
+            (key, _dump(case), time.time()),
+        )
 
 
 def pending_rows() -> list[tuple[str, dict[str, Any], int]]:
     """(key, case, attempts so far), oldest first."""
     with _db() as conn:
         rows = conn.execute(
-            "SELECT idempotency_key, payload, attempts FROM pending_cases ORDER BY created_at, rowid").fetchall()
+            "SELECT idempotency_key, payload, attempts FROM pending_cases ORDER BY created_at, rowid"
+        ).fetchall()
     return [(key, json.loads(payload), attempts) for key, payload, attempts in rows]
 
 
@@ -122,11 +127,14 @@ def done(key: str) -> None:
 
 def attempted(key: str, error: str = "") -> None:
     with _db() as conn:
-        conn.execute("UPDATE pending_cases SET attempts = attempts + 1, last_error = ? WHERE idempotency_key = ?",
-                     (error[:ERROR_MAX], key))
+        conn.execute(
+            "UPDATE pending_cases SET attempts = attempts + 1, last_error = ? WHERE idempotency_key = ?",
+            (error[:ERROR_MAX], key),
+        )
 
 
 # ------------------------------------------------------------------ dead letters
+
 
 def bury(key: str, case: dict[str, Any], error: str) -> None:
     """Moves a refused case to the dead letters (one transaction: it is always in exactly one table)."""
@@ -135,20 +143,32 @@ def bury(key: str, case: dict[str, Any], error: str) -> None:
         row = conn.execute("SELECT created_at FROM pending_cases WHERE idempotency_key = ?", (key,)).fetchone()
         conn.execute(
             "INSERT OR IGNORE INTO dead_letters (idempotency_key, payload, error, spooled_at, dead_at)"
-            " VALUES (?, ?, ?, ?, ?)", (key, _dump(case), error[:ERROR_MAX], row[0] if row else now, now))
+            " VALUES (?, ?, ?, ?, ?)",
+            (key, _dump(case), error[:ERROR_MAX], row[0] if row else now, now),
+        )
         conn.execute("DELETE FROM pending_cases WHERE idempotency_key = ?", (key,))
 
 
 def dead_letters(unacknowledged_only: bool = False) -> list[dict[str, Any]]:
-    query = ("SELECT idempotency_key, payload, error, dead_at, acknowledged_at, case_number, report_attempts,"
-             " last_report_error FROM dead_letters")
+    query = (
+        "SELECT idempotency_key, payload, error, dead_at, acknowledged_at, case_number, report_attempts,"
+        " last_report_error FROM dead_letters"
+    )
     if unacknowledged_only:
         query += " WHERE acknowledged_at IS NULL"
     with _db() as conn:
         rows = conn.execute(query + " ORDER BY dead_at, rowid").fetchall()
     return [
-        {"key": key, "case": json.loads(payload), "error": error, "dead_at": dead_at,
-         "acknowledged_at": acked, "case_number": number, "report_attempts": attempts, "last_report_error": last}
+        {
+            "key": key,
+            "case": json.loads(payload),
+            "error": error,
+            "dead_at": dead_at,
+            "acknowledged_at": acked,
+            "case_number": number,
+            "report_attempts": attempts,
+            "last_report_error": last,
+        }
         for key, payload, error, dead_at, acked, number, attempts, last in rows
     ]
 
@@ -156,11 +176,16 @@ def dead_letters(unacknowledged_only: bool = False) -> list[dict[str, Any]]:
 def acknowledged(key: str, case_number: str | None) -> None:
     """The service has the dead letter (and made `case_number` from it, if not None)."""
     with _db() as conn:
-        conn.execute("UPDATE dead_letters SET acknowledged_at = ?, case_number = ? WHERE idempotency_key = ?",
-                     (time.time(), case_number, key))
+        conn.execute(
+            "UPDATE dead_letters SET acknowledged_at = ?, case_number = ? WHERE idempotency_key = ?",
+            (time.time(), case_number, key),
+        )
 
 
 def report_failed(key: str, error: str) -> None:
     with _db() as conn:
-        conn.execute("UPDATE dead_letters SET report_attempts = report_attempts + 1, last_report_error = ?"
-                     " WHERE idempotency_key = ?", (error[:ERROR_MAX], key))
+        conn.execute(
+            "UPDATE dead_letters SET report_attempts = report_attempts + 1, last_report_error = ?"
+            " WHERE idempotency_key = ?",
+            (error[:ERROR_MAX], key),
+        )

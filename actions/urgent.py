@@ -1,4 +1,5 @@
 """Danger and urgent hardship: the emergency numbers first, then a 急难 case that is never lost."""
+
 from __future__ import annotations
 
 import re
@@ -28,16 +29,20 @@ class ActionReportEmergency(Action):
     def name(self) -> str:
         return "action_report_emergency"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         if latest_intent(tracker) == "report_danger" or danger_level(text) == LIFE:
             dispatcher.utter_message(text=emergency_reply(text))  # which numbers depends on the words
             dispatcher.utter_message(response="utter_urgent_after_call")
         else:
             dispatcher.utter_message(response="utter_urgent_registering")
-        events = [SlotSet("urgent_what", text), SlotSet("urgent_key", idempotency_key(tracker, "urgent")),
-                  SlotSet("urgent_consent", None)]
+        events = [
+            SlotSet("urgent_what", text),
+            SlotSet("urgent_key", idempotency_key(tracker, "urgent")),
+            SlotSet("urgent_consent", None),
+        ]
         where = where_in(text)
         events.append(SlotSet("urgent_where", where))
         events.append(SlotSet("urgent_contact", phone_in(text)))
@@ -52,16 +57,19 @@ class ValidateUrgentForm(FormValidation):
     def name(self) -> str:
         return "validate_urgent_form"
 
-    def extract_urgent_where(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> dict[str, Any]:
+    def extract_urgent_where(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return where_from(tracker, "urgent_where")
 
-    def extract_urgent_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def extract_urgent_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         return contact_from(tracker, "urgent_contact")
 
-    def extract_urgent_consent(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> dict[str, Any]:
+    def extract_urgent_consent(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if tracker.get_slot(REQUESTED_SLOT) != "urgent_consent":
             return {}
         text, intent = message(tracker), latest_intent(tracker)
@@ -78,8 +86,9 @@ class ActionSubmitUrgent(Action):
     def name(self) -> str:
         return "action_submit_urgent"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         reset = [SlotSet(s, None) for s in ("urgent_what", "urgent_where", "urgent_contact", "urgent_consent")]
         if tracker.get_slot("urgent_consent") is not True:
             dispatcher.utter_message(response="utter_urgent_not_registered")
@@ -90,10 +99,15 @@ class ActionSubmitUrgent(Action):
         place = tracker.get_slot("jurisdiction") or find_place_in_text(f"{what} {where}")
         kind = extract_facts(what).get("emergency_type")
         summary = f"急难求助：{summary_line(what)}；地点：{summary_line(where)}" + (f"；类型：{kind}" if kind else "")
-        payload = case_payload(tracker, "urgent", f"急难求助：{summary_line(what)[:40]}", summary, questions=[what],
-                               contact={"phone": phone if phone not in (None, "none") else None,
-                                        "address": where or None},
-                               priority="urgent")
+        payload = case_payload(
+            tracker,
+            "urgent",
+            f"急难求助：{summary_line(what)[:40]}",
+            summary,
+            questions=[what],
+            contact={"phone": phone if phone not in (None, "none") else None, "address": where or None},
+            priority="urgent",
+        )
         if place:
             payload["jurisdiction"] = place
         payload["contact"] = {k: v for k, v in payload["contact"].items() if v}
@@ -102,8 +116,12 @@ class ActionSubmitUrgent(Action):
         case = await register_case(dispatcher, payload, key, kept_response="utter_urgent_kept")
         if case is None:
             return reset
-        told = dict(case_number=case["number"], check_code=case["check_code"], due=due_text(case.get("due_at")),
-                    hotline=case.get("hotline", "12345"))
+        told = dict(
+            case_number=case["number"],
+            check_code=case["check_code"],
+            due=due_text(case.get("due_at")),
+            hotline=case.get("hotline", "12345"),
+        )
         if phone not in (None, "none"):
             dispatcher.utter_message(response="utter_urgent_registered", **told)  # 工作人员会打电话联系您
         else:

@@ -16,6 +16,7 @@ about the question's topic), the measure this bench replaced because it hid miss
 `python -m bench.bench_answers --kb` grades the knowledge base's answers in-process
 (no Rasa), for quick iteration; `--misses` prints what failed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,11 @@ FRESH_KEYS = PROJECT_ROOT / "policy_kb" / "eval" / "answer_keys_fresh.jsonl"
 
 
 def _sets() -> dict[str, list[dict]]:
-    return {name: load_keys(path) for name, path in (("dev", DEV_KEYS), ("own", OWN_KEYS), ("fresh", FRESH_KEYS))
-            if path.exists()}
+    return {
+        name: load_keys(path)
+        for name, path in (("dev", DEV_KEYS), ("own", OWN_KEYS), ("fresh", FRESH_KEYS))
+        if path.exists()
+    }
 
 
 def cited_topics(kb, texts: list[str]) -> set[str]:
@@ -60,8 +64,7 @@ def through_bot(sets: dict[str, list[dict]]) -> dict[str, list[Graded]]:
             out[name] = []
             for n, key in enumerate(keys):
                 sender = f"grade-{name}-{n}"
-                r = client.post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                                json={"sender": sender, "message": key["q"]})
+                r = client.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": key["q"]})
                 texts = [m.get("text", "") for m in r.json() if m.get("text")]
                 route = route_of(turn_actions(data_dir / "rasa_tracker.db", sender))
                 out[name].append(grade(key, texts, route))
@@ -71,15 +74,16 @@ def through_bot(sets: dict[str, list[dict]]) -> dict[str, list[Graded]]:
     return out
 
 
-LAST_REPLIES: dict[str, list[list[str]]] = {}   # texts of the last through_bot run, for the secondary figure
+LAST_REPLIES: dict[str, list[list[str]]] = {}  # texts of the last through_bot run, for the secondary figure
 
 
 def in_process(sets: dict[str, list[dict]]) -> dict[str, list[Graded]]:
     from bot.kb import KnowledgeBase
 
     kb = KnowledgeBase.load()
-    return {name: [grade(k, [kb.answer(k["q"])["short_answer"]], "answer") for k in keys]
-            for name, keys in sets.items()}
+    return {
+        name: [grade(k, [kb.answer(k["q"])["short_answer"]], "answer") for k in keys] for name, keys in sets.items()
+    }
 
 
 def figures(graded: dict[str, list[Graded]], keys: dict[str, list[dict]]) -> dict:
@@ -90,10 +94,12 @@ def figures(graded: dict[str, list[Graded]], keys: dict[str, list[dict]]) -> dic
         result[f"{name}_key_graded_share"] = s["share"]
         result[f"{name}_routes"] = ", ".join(f"{r} {c}" for r, c in sorted(s["routes"].items()))
         expected = [k.get("route", "answer") for k in keys[name]]
-        result[f"{name}_urgent_false_alarms"] = sum(g.route == "urgent" and e != "urgent"
-                                                    for g, e in zip(items, expected, strict=False))
-        result[f"{name}_volunteer_false_alarms"] = sum(g.route == "volunteer_case" and e != "volunteer"
-                                                       for g, e in zip(items, expected, strict=False))
+        result[f"{name}_urgent_false_alarms"] = sum(
+            g.route == "urgent" and e != "urgent" for g, e in zip(items, expected, strict=False)
+        )
+        result[f"{name}_volunteer_false_alarms"] = sum(
+            g.route == "volunteer_case" and e != "volunteer" for g, e in zip(items, expected, strict=False)
+        )
         urgent = [g for g, e in zip(items, expected, strict=False) if e == "urgent"]
         if urgent:
             result[f"{name}_emergencies_missed"] = sum(g.route != "urgent" for g in urgent)

@@ -13,6 +13,7 @@ Measured on our own data only:
 
 `python -m bench.bench_cards` prints the figures and the threshold sweep.
 """
+
 from __future__ import annotations
 
 import os
@@ -88,8 +89,11 @@ def measure(semantic: bool) -> dict:
     try:
         for th in THRESHOLDS:
             answer_mod.CARD_THRESHOLD = th
-            share = (sum(grade(k, [kb.answer(k["q"])["short_answer"]], "answer").passed for k in keys) / len(keys)
-                     if keys else float("nan"))
+            share = (
+                sum(grade(k, [kb.answer(k["q"])["short_answer"]], "answer").passed for k in keys) / len(keys)
+                if keys
+                else float("nan")
+            )
             false_accept = sum(s >= th for s in neg_scores) / len(neg_scores)
             sweep.append(f"{th}: own {share:.3f}, small talk over {false_accept:.3f}")
             if keys and share > best[0]:

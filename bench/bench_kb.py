@@ -7,6 +7,7 @@
   contain the question's topic under EVAL_TOPIC_TO_PROGRAMS (measure only: the
   knowledge base is not tuned to those sentences; topic `other` is not counted).
 """
+
 from __future__ import annotations
 
 import json
@@ -121,7 +122,9 @@ if __name__ == "__main__":  # python -m bench.bench_kb: figures plus the misses
     from bot.kb import KnowledgeBase
 
     kb = KnowledgeBase.load()
-    qs = yaml.safe_load((Path(settings().policy_kb_dir) / "eval" / "questions.yml").read_text(encoding="utf-8"))["questions"]
+    qs = yaml.safe_load((Path(settings().policy_kb_dir) / "eval" / "questions.yml").read_text(encoding="utf-8"))[
+        "questions"
+    ]
     res = evaluate(kb, qs)
     for m in res.pop("_misses"):
         print("MISS", m)

@@ -13,6 +13,7 @@ message after another (a bounded number each phase):
   its control: ordinary questions back to back from the second client. On two cores any
   second client that never pauses slows the first; what the length adds is the difference.
 """
+
 from __future__ import annotations
 
 import json
@@ -87,8 +88,11 @@ class Background:
 
 def _figures(name: str, latencies: list[float], baseline_p50: float) -> dict:
     p50 = statistics.median(latencies)
-    return {f"other_{name}_p50_ms": round(p50, 1), f"other_{name}_p95_ms": round(_pct(latencies, 95), 1),
-            f"other_{name}_p50_rise_pct": round((p50 / baseline_p50 - 1) * 100, 1)}
+    return {
+        f"other_{name}_p50_ms": round(p50, 1),
+        f"other_{name}_p95_ms": round(_pct(latencies, 95), 1),
+        f"other_{name}_p50_rise_pct": round((p50 / baseline_p50 - 1) * 100, 1),
+    }
 
 
 def run() -> dict:

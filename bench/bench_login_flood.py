@@ -13,6 +13,7 @@ Two floods, 15 s each:
 Target (issue 10): /healthz p95 < 50 ms and peak RSS within 1.5x idle.
 Requests go only to 127.0.0.1; each flood is bounded in time and in count.
 """
+
 from __future__ import annotations
 
 import os
@@ -150,13 +151,30 @@ def run() -> dict:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("JZ_")}
-        env |= {"JZ_DATA_DIR": str(data_dir), "JZ_HOST": "127.0.0.1", "JZ_SERVICE_PORT": str(port),
-                "JZ_BOT_TOKEN": "bench-login-flood-token"}
+        env |= {
+            "JZ_DATA_DIR": str(data_dir),
+            "JZ_HOST": "127.0.0.1",
+            "JZ_SERVICE_PORT": str(port),
+            "JZ_BOT_TOKEN": "bench-login-flood-token",
+        }
         service = Process(
             "service",
-            [sys.executable, "-m", "uvicorn", "bot.service.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-            f"{base}/healthz", env, data_dir / "logs" / "service.log")
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bot.service.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            f"{base}/healthz",
+            env,
+            data_dir / "logs" / "service.log",
+        )
         service.start()
         try:
             deadline = time.monotonic() + 240
@@ -168,9 +186,11 @@ def run() -> dict:
             # Warm up every path once (a real login, a wrong one, an unknown name), then idle.
             with httpx.Client(timeout=30) as client:
                 for username, password in ((OPERATOR, PASSWORD), (OPERATOR, "wrong"), ("nobody", "wrong")):
-                    client.post(f"{base}/console/login", headers={"X-Forwarded-For": "10.255.255.1"},
-                                data={"username": username, "password": password,
-                                      "login_token": _login_token(client, base)})
+                    client.post(
+                        f"{base}/console/login",
+                        headers={"X-Forwarded-For": "10.255.255.1"},
+                        data={"username": username, "password": password, "login_token": _login_token(client, base)},
+                    )
                 idle_health = []
                 for _ in range(50):
                     t = time.perf_counter()
@@ -191,9 +211,12 @@ def run() -> dict:
                     figures[f"{name}_{key}"] = value
                 figures[f"{name}_rss_peak_over_idle"] = round(result["rss_peak_mb"] / idle, 2)
                 time.sleep(2.0)
-            figures["healthz_p95_ms_worst"] = max(figures["one_address_healthz_p95_ms"], figures["spread_healthz_p95_ms"])
-            figures["rss_peak_over_idle_worst"] = max(figures["one_address_rss_peak_over_idle"],
-                                                      figures["spread_rss_peak_over_idle"])
+            figures["healthz_p95_ms_worst"] = max(
+                figures["one_address_healthz_p95_ms"], figures["spread_healthz_p95_ms"]
+            )
+            figures["rss_peak_over_idle_worst"] = max(
+                figures["one_address_rss_peak_over_idle"], figures["spread_rss_peak_over_idle"]
+            )
             figures["meets_healthz_p95_under_50ms"] = figures["healthz_p95_ms_worst"] < 50
             figures["meets_rss_within_1_5x_idle"] = figures["rss_peak_over_idle_worst"] <= 1.5
             figures["threads"] = THREADS

@@ -1,5 +1,6 @@
 """NLU quality: intent macro-F1 and entity F1 on the held-out split (tests/nlu/heldout.yml,
 never trained on), and a 3-fold cross-validation report with a lighter config."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,14 @@ OUT = PROJECT_ROOT / "results" / "nlu"
 
 
 def _rasa(*args: str) -> None:
-    subprocess.run([str(rasa_bin()), *args], cwd=PROJECT_ROOT, env=rasa_env(), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(rasa_bin()), *args],
+        cwd=PROJECT_ROOT,
+        env=rasa_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _report(path: Path) -> dict:
@@ -32,12 +39,16 @@ def _entity_f1(report: dict) -> float:
 def run() -> dict:
     model = ensure_model()
     heldout = OUT / "heldout"
-    _rasa("test", "nlu", "--model", str(model), "--nlu", "tests/nlu/heldout.yml", "--out", str(heldout),
-          "--no-plot")
+    _rasa("test", "nlu", "--model", str(model), "--nlu", "tests/nlu/heldout.yml", "--out", str(heldout), "--no-plot")
     intents = _report(heldout / "intent_report.json")
     entities = _report(heldout / "DIETClassifier_report.json")
-    worst = sorted(((v["f1-score"], k) for k, v in intents.items() if isinstance(v, dict) and "support" in v
-                    and k not in ("micro avg", "macro avg", "weighted avg")))[:3]
+    worst = sorted(
+        (
+            (v["f1-score"], k)
+            for k, v in intents.items()
+            if isinstance(v, dict) and "support" in v and k not in ("micro avg", "macro avg", "weighted avg")
+        )
+    )[:3]
     figures = {
         "heldout_examples": intents["macro avg"]["support"],
         "heldout_intent_macro_f1": round(intents["macro avg"]["f1-score"], 3),
@@ -47,12 +58,26 @@ def run() -> dict:
         "heldout_weakest_intents": ", ".join(f"{k} {f:.2f}" for f, k in worst),
     }
     cv = OUT / "cross-validation"
-    _rasa("test", "nlu", "--nlu", "data/nlu", "--config", "config_cv.yml", "--cross-validation",
-          "--folds", "3", "--out", str(cv), "--no-plot")
+    _rasa(
+        "test",
+        "nlu",
+        "--nlu",
+        "data/nlu",
+        "--config",
+        "config_cv.yml",
+        "--cross-validation",
+        "--folds",
+        "3",
+        "--out",
+        str(cv),
+        "--no-plot",
+    )
     cv_intents = _report(cv / "intent_report.json")
     cv_entities = _report(cv / "DIETClassifier_report.json")
-    figures.update({
-        "cv3_intent_macro_f1": round(cv_intents["macro avg"]["f1-score"], 3),
-        "cv3_entity_f1": round(_entity_f1(cv_entities), 3),
-    })
+    figures.update(
+        {
+            "cv3_intent_macro_f1": round(cv_intents["macro avg"]["f1-score"], 3),
+            "cv3_entity_f1": round(_entity_f1(cv_entities), 3),
+        }
+    )
     return figures

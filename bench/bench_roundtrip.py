@@ -5,6 +5,7 @@ service → knowledge base) at a few concurrency levels, each a bounded number
 of messages. Cold start: `make run` (model already trained) until the first
 cited answer, then Ctrl-C and a clean stop.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -81,17 +82,31 @@ def cold_start() -> dict:
     ensure_model()  # "model already trained"
     with tempfile.TemporaryDirectory() as d:
         rasa_port = free_port()
-        env = dict(os.environ, JZ_DATA_DIR=d, JZ_RASA_PORT=str(rasa_port),
-                   JZ_ACTION_PORT=str(free_port()), JZ_SERVICE_PORT=str(free_port()))
+        env = dict(
+            os.environ,
+            JZ_DATA_DIR=d,
+            JZ_RASA_PORT=str(rasa_port),
+            JZ_ACTION_PORT=str(free_port()),
+            JZ_SERVICE_PORT=str(free_port()),
+        )
         started = time.perf_counter()
-        proc = subprocess.Popen(["make", "run"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            ["make", "run"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         first_answer = None
         try:
             while time.perf_counter() - started < 300 and proc.poll() is None:
                 try:
-                    r = httpx.post(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
-                                   json={"sender": "cold", "message": QUESTION}, timeout=30)
+                    r = httpx.post(
+                        f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+                        json={"sender": "cold", "message": QUESTION},
+                        timeout=30,
+                    )
                     if r.status_code == 200 and "依据" in _reply_text(r):
                         first_answer = time.perf_counter() - started
                         break
@@ -114,9 +129,12 @@ def cold_start() -> dict:
                 clean = True
     if first_answer is None:
         raise RuntimeError("make run gave no cited answer within 300 s")
-    return {"cold_start_to_first_answer_s": round(first_answer, 1),
-            "cold_start_stop_s": round(stop_seconds, 1), "cold_start_stopped_cleanly": clean,
-            "cold_start_make_exit": code}
+    return {
+        "cold_start_to_first_answer_s": round(first_answer, 1),
+        "cold_start_stop_s": round(stop_seconds, 1),
+        "cold_start_stopped_cleanly": clean,
+        "cold_start_make_exit": code,
+    }
 
 
 def run() -> dict:

@@ -9,6 +9,7 @@ a temporary JZ_DATA_DIR; ``POST /v1/screen`` at concurrency 8 and 32 with httpx 
 a bounded number of requests per level. Target: ≥ 300 screens/s. Measured with one
 worker and with two (the machine has 2 cores shared with the load generator).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,36 +30,115 @@ REQUESTS_PER_LEVEL = 1200
 LEVELS = (8, 32)
 
 REQUESTS = [
-    {"jurisdiction": "渠县", "as_of": "2026-09-01", "hukou": "rural", "standards": {"dibao_monthly": 700},
-     "household": {"members": [
-         {"relation": "self", "age": 45, "monthly_income": 600, "employed": True, "labor_capacity": "full",
-          "disability_type": "none", "serious_illness": False, "in_school": False},
-         {"relation": "spouse", "age": 44, "monthly_income": 0, "disability_type": "limb", "disability_grade": 2,
-          "labor_capacity": "none", "employed": False, "serious_illness": False, "in_school": False},
-         {"relation": "child", "age": 10, "monthly_income": 0, "in_school": True, "disability_type": "none",
-          "serious_illness": False, "parents_situation": "normal"}],
-         "other_monthly_income": 100, "property_ok": True, "has_able_supporter": True, "currently_receiving": [],
-         "emergency": {"type": "none"}, "housing_difficulty": False, "monthly_rigid_expense": 200}},
+    {
+        "jurisdiction": "渠县",
+        "as_of": "2026-09-01",
+        "hukou": "rural",
+        "standards": {"dibao_monthly": 700},
+        "household": {
+            "members": [
+                {
+                    "relation": "self",
+                    "age": 45,
+                    "monthly_income": 600,
+                    "employed": True,
+                    "labor_capacity": "full",
+                    "disability_type": "none",
+                    "serious_illness": False,
+                    "in_school": False,
+                },
+                {
+                    "relation": "spouse",
+                    "age": 44,
+                    "monthly_income": 0,
+                    "disability_type": "limb",
+                    "disability_grade": 2,
+                    "labor_capacity": "none",
+                    "employed": False,
+                    "serious_illness": False,
+                    "in_school": False,
+                },
+                {
+                    "relation": "child",
+                    "age": 10,
+                    "monthly_income": 0,
+                    "in_school": True,
+                    "disability_type": "none",
+                    "serious_illness": False,
+                    "parents_situation": "normal",
+                },
+            ],
+            "other_monthly_income": 100,
+            "property_ok": True,
+            "has_able_supporter": True,
+            "currently_receiving": [],
+            "emergency": {"type": "none"},
+            "housing_difficulty": False,
+            "monthly_rigid_expense": 200,
+        },
+    },
     {"jurisdiction": "巴中"},
-    {"jurisdiction": "会宁", "as_of": "2026-09-01", "hukou": "urban", "standards": {"dibao_monthly": 800},
-     "household": {"members": [{"relation": "self", "age": 50, "monthly_income": 300, "disability_type": "limb",
-                                "disability_grade": 3, "employed": False}],
-                   "other_monthly_income": 0, "property_ok": True,
-                   "emergency": {"type": "fire", "duration_months": 7}}},
-    {"jurisdiction": "渠县", "as_of": "2026-09-01", "hukou": "rural",
-     "household": {"members": [{"relation": "self", "age": 45, "monthly_income": 450},
-                               {"relation": "spouse", "age": 45, "monthly_income": 450}],
-                   "other_monthly_income": 0, "property_ok": True}},
-    {"jurisdiction": "会宁", "as_of": "2026-09-01", "hukou": "urban", "standards": {"dibao_monthly": 800},
-     "household": {"members": [{"relation": "self", "age": 95, "monthly_income": 0, "disability_type": "none"}],
-                   "property_ok": True, "supporters": [{"relation": "child", "age": 72, "monthly_income": 0,
-                                                        "property_ok": True}]}},
-    {"jurisdiction": "达州", "as_of": "2026-09-01", "hukou": "urban",
-     "standards": {"dibao_monthly": 700, "per_capita_disposable_income_annual": 30000, "rigid_expense_share": 0.5},
-     "household": {"members": [{"relation": "self", "age": 45, "monthly_income": 2400, "employed": False},
-                               {"relation": "child", "age": 19, "monthly_income": 0, "in_school": True}],
-                   "other_monthly_income": 0, "property_ok": True, "currently_receiving": [],
-                   "monthly_rigid_expense": 1500}},
+    {
+        "jurisdiction": "会宁",
+        "as_of": "2026-09-01",
+        "hukou": "urban",
+        "standards": {"dibao_monthly": 800},
+        "household": {
+            "members": [
+                {
+                    "relation": "self",
+                    "age": 50,
+                    "monthly_income": 300,
+                    "disability_type": "limb",
+                    "disability_grade": 3,
+                    "employed": False,
+                }
+            ],
+            "other_monthly_income": 0,
+            "property_ok": True,
+            "emergency": {"type": "fire", "duration_months": 7},
+        },
+    },
+    {
+        "jurisdiction": "渠县",
+        "as_of": "2026-09-01",
+        "hukou": "rural",
+        "household": {
+            "members": [
+                {"relation": "self", "age": 45, "monthly_income": 450},
+                {"relation": "spouse", "age": 45, "monthly_income": 450},
+            ],
+            "other_monthly_income": 0,
+            "property_ok": True,
+        },
+    },
+    {
+        "jurisdiction": "会宁",
+        "as_of": "2026-09-01",
+        "hukou": "urban",
+        "standards": {"dibao_monthly": 800},
+        "household": {
+            "members": [{"relation": "self", "age": 95, "monthly_income": 0, "disability_type": "none"}],
+            "property_ok": True,
+            "supporters": [{"relation": "child", "age": 72, "monthly_income": 0, "property_ok": True}],
+        },
+    },
+    {
+        "jurisdiction": "达州",
+        "as_of": "2026-09-01",
+        "hukou": "urban",
+        "standards": {"dibao_monthly": 700, "per_capita_disposable_income_annual": 30000, "rigid_expense_share": 0.5},
+        "household": {
+            "members": [
+                {"relation": "self", "age": 45, "monthly_income": 2400, "employed": False},
+                {"relation": "child", "age": 19, "monthly_income": 0, "in_school": True},
+            ],
+            "other_monthly_income": 0,
+            "property_ok": True,
+            "currently_receiving": [],
+            "monthly_rigid_expense": 1500,
+        },
+    },
 ]
 
 
@@ -124,8 +204,22 @@ def through_service(workers: int) -> dict:
     port = _free_port()
     with tempfile.TemporaryDirectory() as d:
         env = {**os.environ, "JZ_DATA_DIR": d}
-        cmd = [sys.executable, "-m", "uvicorn", "bot.service.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bot.service.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--workers",
+            str(workers),
+        ]
         proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             base = f"http://127.0.0.1:{port}"

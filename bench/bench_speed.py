@@ -10,6 +10,7 @@
   Bot API) next to Rasa's own port.
 `python -m bench.run speed` writes the figures to bench/results.json.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,15 +39,15 @@ URGENT = "我家老人突然晕倒了，叫不醒"
 
 TRIVIAL = {
     "config.yml": "recipe: default.v1\nassistant_id: ceiling\nlanguage: en\npipeline:\n"
-                  "  - name: WhitespaceTokenizer\n  - name: KeywordIntentClassifier\n"
-                  "policies:\n  - name: RulePolicy\n",
+    "  - name: WhitespaceTokenizer\n  - name: KeywordIntentClassifier\n"
+    "policies:\n  - name: RulePolicy\n",
     "domain.yml": 'version: "3.1"\nintents: [greet, goodbye]\nresponses:\n'
-                  '  utter_greet:\n    - text: "hello"\n  utter_goodbye:\n    - text: "bye"\n',
+    '  utter_greet:\n    - text: "hello"\n  utter_goodbye:\n    - text: "bye"\n',
     "data/nlu.yml": 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hello\n    - hi\n'
-                    '- intent: goodbye\n  examples: |\n    - bye\n    - goodbye\n',
+    "- intent: goodbye\n  examples: |\n    - bye\n    - goodbye\n",
     "data/rules.yml": 'version: "3.1"\nrules:\n- rule: greet\n  steps:\n  - intent: greet\n'
-                      '  - action: utter_greet\n- rule: bye\n  steps:\n  - intent: goodbye\n'
-                      '  - action: utter_goodbye\n',
+    "  - action: utter_greet\n- rule: bye\n  steps:\n  - intent: goodbye\n"
+    "  - action: utter_goodbye\n",
     "credentials.yml": "rest:\n",
 }
 
@@ -65,8 +66,13 @@ def trivial_model(project: Path) -> Path:
     cached = CACHE_DIR / f"ceiling-{key}.tar.gz"
     if not cached.exists():
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(rasa_bin()), "train", "--out", str(project / "models"), "--fixed-model-name", key],
-                       cwd=project, env=rasa_env(), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(rasa_bin()), "train", "--out", str(project / "models"), "--fixed-model-name", key],
+            cwd=project,
+            env=rasa_env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         shutil.move(project / "models" / f"{key}.tar.gz", cached)
     return cached
 
@@ -112,7 +118,7 @@ async def _concurrent(url: str, message: str, conversations: int, turns: int) ->
 
 def throughput(url: str, message: str, tag: str) -> dict:
     out = {}
-    asyncio.run(_concurrent(url, message, 2, 5))   # warm-up
+    asyncio.run(_concurrent(url, message, 2, 5))  # warm-up
     for level in LEVELS:
         turns = max(1, MESSAGES_PER_LEVEL // level)
         lat, seconds, errors = asyncio.run(_concurrent(url, message, level, turns))
@@ -127,15 +133,29 @@ def ceiling() -> dict:
         project = Path(d)
         model = trivial_model(project)
         port = free_port()
-        proc = Process("ceiling", [str(rasa_bin()), "run", "--model", str(model), "--credentials", "credentials.yml",
-                                   "--interface", "127.0.0.1", "--port", str(port)],
-                       f"http://127.0.0.1:{port}/", rasa_env(), project / "ceiling.log")
+        proc = Process(
+            "ceiling",
+            [
+                str(rasa_bin()),
+                "run",
+                "--model",
+                str(model),
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            f"http://127.0.0.1:{port}/",
+            rasa_env(),
+            project / "ceiling.log",
+        )
         _start_in(proc, project)
         try:
             url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
             seq = sequential(url, ["hello"], prefix="ceil")
-            return {"ceiling_greeting_p50_ms": round(statistics.median(seq), 1),
-                    **throughput(url, "hello", "ceiling")}
+            return {"ceiling_greeting_p50_ms": round(statistics.median(seq), 1), **throughput(url, "hello", "ceiling")}
         finally:
             proc.stop()
 
@@ -143,8 +163,9 @@ def ceiling() -> dict:
 def _start_in(proc: Process, cwd: Path, timeout: float = 120) -> None:
     proc.log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(proc.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-        proc.popen = subprocess.Popen(proc.cmd, cwd=cwd, env=proc.env, stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        proc.popen = subprocess.Popen(
+            proc.cmd, cwd=cwd, env=proc.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     deadline = time.monotonic() + timeout
     while not proc.healthy():
         if not proc.alive() or time.monotonic() > deadline:
@@ -157,8 +178,12 @@ def ours() -> dict:
     with running_stack() as (stack, _):
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
         sequential(url, [POLICY], n=5, prefix="warm")
-        for name, messages in (("greeting", [GREETING]), ("policy", [POLICY]),
-                               ("screen_turn", [SCREEN_START, SCREEN_ANSWER]), ("urgent_turn", [URGENT])):
+        for name, messages in (
+            ("greeting", [GREETING]),
+            ("policy", [POLICY]),
+            ("screen_turn", [SCREEN_START, SCREEN_ANSWER]),
+            ("urgent_turn", [URGENT]),
+        ):
             times = sequential(url, messages, prefix=name, n=SEQUENTIAL if name != "urgent_turn" else 15)
             out[f"bot_{name}_p50_ms"] = round(statistics.median(times), 1)
             out[f"bot_{name}_p95_ms"] = round(_pct(times, 95), 1)
@@ -181,8 +206,11 @@ def long_conversation(url: str, turns: int = 50) -> dict:
             client.post(url, json={"sender": sender, "message": POLICY}).raise_for_status()
             times.append((time.perf_counter() - t) * 1000)
     first, last = statistics.median(times[:5]), statistics.median(times[-5:])
-    return {"bot_turn1_5_p50_ms": round(first, 1), "bot_turn46_50_p50_ms": round(last, 1),
-            "bot_turn50_over_turn1": round(last / first, 2)}
+    return {
+        "bot_turn1_5_p50_ms": round(first, 1),
+        "bot_turn46_50_p50_ms": round(last, 1),
+        "bot_turn50_over_turn1": round(last / first, 2),
+    }
 
 
 def web_relay(stack) -> dict:
@@ -191,18 +219,26 @@ def web_relay(stack) -> dict:
     with httpx.Client(timeout=60) as client:
         for i in range(SEQUENTIAL):
             t = time.perf_counter()
-            client.post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                        json={"sender": f"direct-{i}-{time.monotonic_ns()}", "message": POLICY}).raise_for_status()
+            client.post(
+                f"{stack.rasa_url}/webhooks/rest/webhook",
+                json={"sender": f"direct-{i}-{time.monotonic_ns()}", "message": POLICY},
+            ).raise_for_status()
             rasa_times.append((time.perf_counter() - t) * 1000)
             # A new conversation, as the page opens it (the service issues it and its token).
             session = client.post(f"{stack.service_url}/v1/chat/session").raise_for_status().json()
             t = time.perf_counter()
-            client.post(f"{stack.service_url}/v1/chat", json={"sender": session["sender"], "message": POLICY},
-                        headers={"X-Chat-Token": session["token"]}).raise_for_status()
+            client.post(
+                f"{stack.service_url}/v1/chat",
+                json={"sender": session["sender"], "message": POLICY},
+                headers={"X-Chat-Token": session["token"]},
+            ).raise_for_status()
             relay_times.append((time.perf_counter() - t) * 1000)
     direct, relay = statistics.median(rasa_times), statistics.median(relay_times)
-    return {"rasa_port_policy_p50_ms": round(direct, 1), "web_relay_policy_p50_ms": round(relay, 1),
-            "web_relay_adds_ms": round(relay - direct, 1)}
+    return {
+        "rasa_port_policy_p50_ms": round(direct, 1),
+        "web_relay_policy_p50_ms": round(relay, 1),
+        "web_relay_adds_ms": round(relay - direct, 1),
+    }
 
 
 def telegram_path(n: int = 15) -> dict:
@@ -218,10 +254,12 @@ def telegram_path(n: int = 15) -> dict:
             after = len(api.messages_to(chat_id))
             api.user_says(chat_id, POLICY)
             api.wait_for(chat_id, "依据", after=after, timeout=60)
-            if i >= 2:   # the first two warm the gateway up
+            if i >= 2:  # the first two warm the gateway up
                 times.append((time.perf_counter() - t) * 1000)
-    return {"telegram_policy_p50_ms": round(statistics.median(times), 1),
-            "telegram_policy_p95_ms": round(_pct(times, 95), 1)}
+    return {
+        "telegram_policy_p50_ms": round(statistics.median(times), 1),
+        "telegram_policy_p95_ms": round(_pct(times, 95), 1),
+    }
 
 
 def run() -> dict:

@@ -6,6 +6,7 @@ URL (a signed XML push, the passive reply parsed), plaintext and safe mode (AES)
 from a new resident so every conversation is in the same state. Sequential: the figure is the
 gateway's own cost (signature, crypto, XML, its HTTP hop, the note to the case desk), not load.
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,9 +39,11 @@ def _query(i: int) -> dict:
 
 
 def _xml(openid: str, msg_id: int) -> str:
-    return (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{QUESTION}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+    return (
+        f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{QUESTION}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
 
 
 def run() -> dict:
@@ -49,12 +52,18 @@ def run() -> dict:
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
     port = free_port()
     # The API root is a closed port: answers within 4 s are passive and need no API call.
-    with running_stack(wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_aes_key=AES_KEY, wechat_port=port,
-                       wechat_api_url=f"http://127.0.0.1:{free_port()}") as (stack, _):
+    with running_stack(
+        wechat_token=TOKEN,
+        wechat_app_id=APP_ID,
+        wechat_aes_key=AES_KEY,
+        wechat_port=port,
+        wechat_api_url=f"http://127.0.0.1:{free_port()}",
+    ) as (stack, _):
         rasa = f"{stack.rasa_url}/webhooks/rest/webhook"
         door = f"http://127.0.0.1:{port}/wechat"
         direct, plain, aes, answered = [], [], [], []
         with httpx.Client(timeout=30) as http:
+
             def via_rasa(i: int) -> None:
                 t = time.perf_counter()
                 r = http.post(rasa, json={"sender": f"bench-direct-{i}", "message": QUESTION})
@@ -69,12 +78,18 @@ def run() -> dict:
 
             def via_gateway_aes(i: int) -> None:
                 q = _query(i)
-                envelope = xmltodict.parse(crypto.encrypt_message(_xml(f"o_bench_aes_{i}", 20_000 + i), q["nonce"],
-                                                                  q["timestamp"]))["xml"]
-                body = f"<xml><ToUserName>gh_bench</ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+                envelope = xmltodict.parse(
+                    crypto.encrypt_message(_xml(f"o_bench_aes_{i}", 20_000 + i), q["nonce"], q["timestamp"])
+                )["xml"]
+                body = (
+                    f"<xml><ToUserName>gh_bench</ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+                )
                 t = time.perf_counter()
-                r = http.post(door, params={**q, "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]},
-                              content=body.encode())
+                r = http.post(
+                    door,
+                    params={**q, "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]},
+                    content=body.encode(),
+                )
                 if r.text != "success":  # "success": Rasa said nothing (the passive reply has no text)
                     reply = xmltodict.parse(r.text)["xml"]
                     crypto.decrypt_message(r.text, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"])

@@ -5,6 +5,7 @@ A reply answers a question when what the resident sees for that one message
 and is at most 700 characters in all; or when the route the bot took is one of
 the key's `ok_actions` (screen / handover / complaint_case / volunteer_case).
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,9 @@ def route_of(actions: list[str]) -> str:
 def turn_actions(tracker_db: Path, sender: str) -> list[str]:
     """Actions Rasa ran for a conversation, read from its SQLite tracker store."""
     with sqlite3.connect(tracker_db) as conn:
-        rows = conn.execute("SELECT action_name FROM events WHERE sender_id = ? AND type_name = 'action' "
-                            "ORDER BY id", (sender,)).fetchall()
+        rows = conn.execute(
+            "SELECT action_name FROM events WHERE sender_id = ? AND type_name = 'action' ORDER BY id", (sender,)
+        ).fetchall()
     return [r[0] for r in rows if r[0]]
 
 

@@ -6,6 +6,7 @@ one message is sent over and over, and prints each process's heaviest frames (in
 This is how the hot spot in Rasa's check of every action answer was found
 (rasa_channels/speedups.py). Not a timed bench: the figures are shares of samples.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,11 +51,28 @@ def main() -> None:
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
         for i in range(5):
             client.post(url, json={"sender": f"warm-{i}", "message": args.message})
-        spies = {name: subprocess.Popen([str(PY_SPY), "record", "-p", str(stack.processes[name].popen.pid),
-                                         "-o", f"{out}/{name}.txt", "-f", "raw", "-r", "200",
-                                         "-d", str(int(args.seconds) + 4), "--subprocesses"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for name in PROCESSES}
+        spies = {
+            name: subprocess.Popen(
+                [
+                    str(PY_SPY),
+                    "record",
+                    "-p",
+                    str(stack.processes[name].popen.pid),
+                    "-o",
+                    f"{out}/{name}.txt",
+                    "-f",
+                    "raw",
+                    "-r",
+                    "200",
+                    "-d",
+                    str(int(args.seconds) + 4),
+                    "--subprocesses",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for name in PROCESSES
+        }
         time.sleep(2)
         started, sent = time.monotonic(), 0
         while time.monotonic() - started < args.seconds:

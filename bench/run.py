@@ -4,6 +4,7 @@ Each `bench/bench_<name>.py` exposes `run() -> dict` of named figures
 (numbers or short strings). Usage: `python -m bench.run [name ...]`.
 Results of earlier runs for other benches are kept, so one bench can be re-run alone.
 """
+
 from __future__ import annotations
 
 import importlib

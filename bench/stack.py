@@ -1,4 +1,5 @@
 """The whole assistant on free loopback ports with a throwaway data folder, for the benches."""
+
 from __future__ import annotations
 
 import tempfile
@@ -14,8 +15,11 @@ from bot.stack import Stack, free_port
 def running_stack(**overrides) -> Iterator[tuple[Stack, Path]]:
     """(the started stack, its data folder); everything is stopped and removed afterwards."""
     with tempfile.TemporaryDirectory() as d:
-        stack = Stack(Settings(data_dir=Path(d), rasa_port=free_port(), action_port=free_port(),
-                               service_port=free_port(), **overrides))
+        stack = Stack(
+            Settings(
+                data_dir=Path(d), rasa_port=free_port(), action_port=free_port(), service_port=free_port(), **overrides
+            )
+        )
         stack.start()
         try:
             yield stack, Path(d)

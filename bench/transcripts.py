@@ -6,6 +6,7 @@
 Each default example is its own conversation; messages given on the command line are
 one conversation. Buttons are shown as [title].
 """
+
 from __future__ import annotations
 
 import sys

@@ -18,6 +18,7 @@ Outside bot/cases/ because the action server reads case numbers and codes in res
 messages too, and actions never import the case desk's own code (lint-imports);
 bot/cases/codes.py re-exports it.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,12 +38,14 @@ _DIGITS = frozenset("23456789")
 # or the old sequence). Matched on NFKC-normalised text, ignoring case.
 CASE_NUMBER_RE = re.compile(r"GD\s*(\d{8})[\s-]?([0-9A-Z]{3,10})(?![0-9A-Z])", re.IGNORECASE)
 # After a label (查询码 / 验证码 / 码): the code itself; old codes are 4–8 digits.
-_LABELLED_CODE_RE = re.compile(r"(?:查询码|验证码|码)[^0-9A-Z]{0,3}([0-9A-Z]{4}[\s-]?[0-9A-Z]{0,8})(?![0-9A-Z])",
-                               re.IGNORECASE)
+_LABELLED_CODE_RE = re.compile(
+    r"(?:查询码|验证码|码)[^0-9A-Z]{0,3}([0-9A-Z]{4}[\s-]?[0-9A-Z]{0,8})(?![0-9A-Z])", re.IGNORECASE
+)
 # Unlabelled: an old 6-digit code, or 8 characters of the alphabet mixing letters and digits.
 _BARE_CODE_RE = re.compile(
     r"(?<![0-9A-Z])(\d{6}|(?=[0-9A-Z]{0,7}\d)(?=[0-9A-Z]{0,7}[A-Z])[0-9A-Z]{4}[\s-]?[0-9A-Z]{4})(?![0-9A-Z])",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def new_check_code() -> str:

@@ -9,20 +9,21 @@ its size. tests/actions/test_limits.py checks that a fitted case passes the sche
 Outside bot/cases/ because the action server uses it too, and actions call the service,
 never the case desk's own code (lint-imports); bot/cases/limits.py re-exports it.
 """
+
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
-TEXT_MAX = 4000           # a transcript turn, the summary, a note, a reply
+TEXT_MAX = 4000  # a transcript turn, the summary, a note, a reply
 TITLE_MAX = 200
 TRANSCRIPT_MAX_TURNS = 200
-LIST_MAX = 20             # questions, programs
-QUESTION_MAX = 500        # the desk keeps this much of each question
-ID_MAX = 128              # sender id, idempotency key
+LIST_MAX = 20  # questions, programs
+QUESTION_MAX = 500  # the desk keeps this much of each question
+ID_MAX = 128  # sender id, idempotency key
 JURISDICTION_MAX = 32
-TIMESTAMP_MAX = 64        # a turn's `at`, `reported_at` (ISO 8601)
-ROW_ID_MAX = 2**63 - 1    # a reply or dead-letter id: what a database integer column holds
+TIMESTAMP_MAX = 64  # a turn's `at`, `reported_at` (ISO 8601)
+ROW_ID_MAX = 2**63 - 1  # a reply or dead-letter id: what a database integer column holds
 CONTACT_MAX = {"name": 50, "phone": 30, "id_number": 30, "address": 200, "preferred_time": 50}
 TURN_ROLES = ("resident", "bot", "operator", "user")
 
@@ -67,7 +68,7 @@ def fit_transcript(turns: list[Any]) -> list[dict[str, Any]]:
         clean.append(out)
     if len(clean) <= TRANSCRIPT_MAX_TURNS:
         return clean
-    newest = clean[-(TRANSCRIPT_MAX_TURNS - 2):]
+    newest = clean[-(TRANSCRIPT_MAX_TURNS - 2) :]
     left_out = len(clean) - 1 - len(newest)
     return [clean[0], {"role": "bot", "text": f"（中间 {left_out} 轮对话已省略）"}, *newest]
 
@@ -80,8 +81,13 @@ def fit_case(case: dict[str, Any]) -> dict[str, Any]:
     case by default). Fitting a fitted case changes nothing.
     """
     out = dict(case)
-    for name, limit in (("title", TITLE_MAX), ("summary", TEXT_MAX), ("sender_id", ID_MAX),
-                        ("idempotency_key", ID_MAX), ("reported_at", TIMESTAMP_MAX)):
+    for name, limit in (
+        ("title", TITLE_MAX),
+        ("summary", TEXT_MAX),
+        ("sender_id", ID_MAX),
+        ("idempotency_key", ID_MAX),
+        ("reported_at", TIMESTAMP_MAX),
+    ):
         if out.get(name) is not None:
             out[name] = clip(out[name], limit)
     if out.get("jurisdiction") is not None and len(str(out["jurisdiction"])) > JURISDICTION_MAX:
@@ -95,6 +101,5 @@ def fit_case(case: dict[str, Any]) -> dict[str, Any]:
         out["programs"] = [str(p) for p in out["programs"] or []][:LIST_MAX]
     if "contact" in out:
         contact = out["contact"] or {}
-        out["contact"] = {k: clip(v, CONTACT_MAX[k]) for k, v in contact.items()
-                          if k in CONTACT_MAX and v is not None}
+        out["contact"] = {k: clip(v, CONTACT_MAX[k]) for k, v in contact.items() if k in CONTACT_MAX and v is not None}
     return out

@@ -3,6 +3,7 @@
 Every process (service, action server, runner, Telegram gateway) reads its
 configuration through `settings()`; README lists the variables.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

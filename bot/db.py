@@ -9,6 +9,7 @@ never build engines themselves. The schema is made and changed by migrations
 Nothing here imports a table module: the migrations run their revisions, which need no
 models (lint-imports keeps this module below every domain, see .importlinter).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

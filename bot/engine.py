@@ -5,6 +5,7 @@ Apart from bot/db.py so that the migrations' command line and alembic environmen
 (bot/migrations/__main__.py, env.py) make engines without importing bot.db, whose
 `Database.migrate` runs the migrations: no package imports the other both ways.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

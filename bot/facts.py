@@ -9,6 +9,7 @@ screening form turns them into a /v1/screen request.
 `expecting` is the fact the assistant just asked for, so a bare answer
 ("三个", "一千五", "农村的") is read in that context.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,9 +18,22 @@ from typing import Any
 from bot.understanding import Query, understand
 
 FACT_IDS = (
-    "jurisdiction", "hukou", "household_size", "monthly_income", "ages", "disability_type",
-    "disability_grade", "serious_illness", "employed", "property_ok", "has_able_supporter",
-    "currently_receiving", "emergency_type", "monthly_rigid_expense", "labor_capacity", "local_standard",
+    "jurisdiction",
+    "hukou",
+    "household_size",
+    "monthly_income",
+    "ages",
+    "disability_type",
+    "disability_grade",
+    "serious_illness",
+    "employed",
+    "property_ok",
+    "has_able_supporter",
+    "currently_receiving",
+    "emergency_type",
+    "monthly_rigid_expense",
+    "labor_capacity",
+    "local_standard",
 )
 
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -38,30 +52,46 @@ _MONTH = r"(?:1\s*个?\s*月|每个?月|月收入|月入|月工资|1月)"
 _MONEY_WORDS = r"(?:收入|挣|赚|工资|进账|领|拿|有|能有|靠)"
 _INCOME_YEAR = re.compile(_YEAR + r"[^，。,.；;\d]{0,8}?" + _NUM + r"\s*(?:块|元)?")
 _INCOME_MONTH = re.compile(_MONTH + r"[^，。,.；;\d]{0,8}?" + _NUM + r"\s*(?:块|元)?")
-_INCOME_YEAR_AFTER = re.compile(_MONEY_WORDS + r"[^，。,.；;\d]{0,4}?" + _NUM + r"\s*(?:块|元)?\s*" + r"(?:1\s*年|每年)")
-_INCOME_MONTH_AFTER = re.compile(_MONEY_WORDS + r"[^，。,.；;\d]{0,4}?" + _NUM + r"\s*(?:块|元)?\s*" + r"(?:1\s*个?月|每个?月)")
+_INCOME_YEAR_AFTER = re.compile(
+    _MONEY_WORDS + r"[^，。,.；;\d]{0,4}?" + _NUM + r"\s*(?:块|元)?\s*" + r"(?:1\s*年|每年)"
+)
+_INCOME_MONTH_AFTER = re.compile(
+    _MONEY_WORDS + r"[^，。,.；;\d]{0,4}?" + _NUM + r"\s*(?:块|元)?\s*" + r"(?:1\s*个?月|每个?月)"
+)
 _INCOME_PLAIN = re.compile(r"(?:收入|工资|挣|赚)[^，。,.；;\d]{0,4}?" + _NUM + r"\s*(?:块|元)?")
 _NO_INCOME = re.compile(r"(?:没有|没|莫得|没得|无|0)\s*(?:任何)?\s*(?:收入|进项|经济来源|工资)|分文没有|1分钱都没")
-_BARE_MONEY = re.compile(r"^(?:大概|差不多|大约|就|只有|有)?\s*" + _NUM + r"\s*(?:块|元|块钱)?(?:左右|的样子)?[。.!！]?$")
+_BARE_MONEY = re.compile(
+    r"^(?:大概|差不多|大约|就|只有|有)?\s*" + _NUM + r"\s*(?:块|元|块钱)?(?:左右|的样子)?[。.!！]?$"
+)
 
 _AGE = re.compile(_NUM + r"\s*(?:多)?\s*(?:周)?岁")
 
 _DISABILITY_TYPES = [
-    ("multiple", r"多重残疾"), ("intellectual", r"智力|智障|脑瘫"), ("mental", r"精神"),
-    ("visual", r"视力|眼睛看不见|盲人|失明|瞎"), ("hearing", r"听力|聋|耳朵听不见"),
-    ("speech", r"言语|哑"), ("limb", r"肢体|截肢|瘫痪|偏瘫|腿脚残|腿残|手残"),
+    ("multiple", r"多重残疾"),
+    ("intellectual", r"智力|智障|脑瘫"),
+    ("mental", r"精神"),
+    ("visual", r"视力|眼睛看不见|盲人|失明|瞎"),
+    ("hearing", r"听力|聋|耳朵听不见"),
+    ("speech", r"言语|哑"),
+    ("limb", r"肢体|截肢|瘫痪|偏瘫|腿脚残|腿残|手残"),
 ]
-_DISABILITY_GRADE = re.compile(r"(\d)\s*级\s*(?:残|伤残|肢体|视力|听力|言语|智力|精神|多重)|残疾\s*(\d)\s*级|残疾证\s*(\d)\s*级")
+_DISABILITY_GRADE = re.compile(
+    r"(\d)\s*级\s*(?:残|伤残|肢体|视力|听力|言语|智力|精神|多重)|残疾\s*(\d)\s*级|残疾证\s*(\d)\s*级"
+)
 _SEVERE_DISABILITY = re.compile(r"重度残疾|重残")
 _ILLNESS = re.compile(
     r"癌|肿瘤|尿毒症|白血病|透析|重病|大病|重症|脑溢血|脑梗|心脏病|肝硬化|红斑狼疮|器官移植|慢性肾|瘫在床|住院"
 )
 _HUKOU_RURAL = re.compile(r"农村|农业户口|村里|乡下|农民")
 _HUKOU_URBAN = re.compile(r"城镇|城市户口|城里|非农|居民户口|县城|街道|小区|社区")
-_UNEMPLOYED = re.compile(r"(?:没有|没|莫得|没得|找不到)\s*(?:工作|活路|事做|班上)|失业|下岗|待业|无业|干不了活|做不了活")
+_UNEMPLOYED = re.compile(
+    r"(?:没有|没|莫得|没得|找不到)\s*(?:工作|活路|事做|班上)|失业|下岗|待业|无业|干不了活|做不了活"
+)
 _EMPLOYED = re.compile(r"打工|上班|有工作|在厂里|做零工|务工")
 _NO_LABOR = re.compile(r"干不了活|做不了活|丧失劳动能力|没有劳动能力|莫得劳动能力|卧床|瘫在床")
-_PROPERTY_BAD = re.compile(r"(?<![没无])有(?:小)?车|(?<![没无第])(?:两|2|几)套房|(?<![没无])有(?:商铺|门面)|开公司|(?<![没无])有存款\s*\d{5,}")
+_PROPERTY_BAD = re.compile(
+    r"(?<![没无])有(?:小)?车|(?<![没无第])(?:两|2|几)套房|(?<![没无])有(?:商铺|门面)|开公司|(?<![没无])有存款\s*\d{5,}"
+)
 _PROPERTY_OK = re.compile(r"(?:没有|没|莫得|没得|无)\s*(?:房|车|存款)|租房|房子都没有")
 _NO_SUPPORTER = re.compile(
     r"(?:没有|没|莫得|没得|无)\s*(?:儿女|子女|儿子|女儿|娃儿|亲人|家人)|无儿无女|孤寡|儿女(?:都)?不管|子女(?:都)?不管|五保"
@@ -84,7 +114,11 @@ _EMERGENCIES = [
     ("other", r"没饭吃|吃不上饭|断粮|没地方住|无家可归|露宿|流落街头"),
 ]
 _STANDARD = re.compile(r"低保标准[^，。,.；;\d]{0,6}?" + _NUM)
-_RIGID = re.compile(r"(?:看病|医药费|药费|治病|学费|读书|上学)((?:[^，。,.；;\d]|1\s*个?\s*[月年])*?)" + _NUM + r"(?!\s*个?\s*[月年])\s*(?:块|元)?")
+_RIGID = re.compile(
+    r"(?:看病|医药费|药费|治病|学费|读书|上学)((?:[^，。,.；;\d]|1\s*个?\s*[月年])*?)"
+    + _NUM
+    + r"(?!\s*个?\s*[月年])\s*(?:块|元)?"
+)
 
 
 def _first_number(pattern: re.Pattern, text: str) -> float | None:
@@ -97,8 +131,12 @@ def _first_number(pattern: re.Pattern, text: str) -> float | None:
 
 def _income(text: str, expecting: str | None) -> float | None:
     """Household income per month; yearly figures divided by 12."""
-    for pattern, per_year in ((_INCOME_YEAR, True), (_INCOME_YEAR_AFTER, True),
-                              (_INCOME_MONTH, False), (_INCOME_MONTH_AFTER, False)):
+    for pattern, per_year in (
+        (_INCOME_YEAR, True),
+        (_INCOME_YEAR_AFTER, True),
+        (_INCOME_MONTH, False),
+        (_INCOME_MONTH_AFTER, False),
+    ):
         value = _first_number(pattern, text)
         if value is not None:
             return round(value / 12, 2) if per_year else value

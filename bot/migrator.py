@@ -23,6 +23,7 @@ This runner lives beside the migrations package, not in it: the engine (bot/db.p
 import every table module (bot/storage_models.py) — with the runner inside, the package
 and bot.db would import each other. It imports no table module itself.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -43,11 +44,18 @@ from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"   # alembic's script directory
-BASELINE = "0001"          # the schema create_all made before migrations existed
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"  # alembic's script directory
+BASELINE = "0001"  # the schema create_all made before migrations existed
 # Its tables: a database holding any of them and no alembic_version was made by create_all.
-BASELINE_TABLES = ("desk_users", "cases", "case_events", "case_notes", "case_replies",
-                   "dead_letters", "rate_limit_counters")
+BASELINE_TABLES = (
+    "desk_users",
+    "cases",
+    "case_events",
+    "case_notes",
+    "case_replies",
+    "dead_letters",
+    "rate_limit_counters",
+)
 VERSION_TABLE = "alembic_version"
 # One advisory-lock key for "migrating the service database" (a stable 32-bit number).
 ADVISORY_LOCK_KEY = zlib.crc32(b"jiuzhu-assistant service database migrations")
@@ -118,8 +126,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with _migration_lock(engine) as conn:
         tables = set(inspect(conn).get_table_names())
         if VERSION_TABLE not in tables and tables & set(BASELINE_TABLES):
-            log.warning("service database has tables but no %s (made before migrations): "
-                        "adopting it at the baseline revision %s", VERSION_TABLE, BASELINE)
+            log.warning(
+                "service database has tables but no %s (made before migrations): "
+                "adopting it at the baseline revision %s",
+                VERSION_TABLE,
+                BASELINE,
+            )
             _run(conn, lambda cfg: command.upgrade(cfg, BASELINE), adopt=True)
         elif VERSION_TABLE in tables and current_revision(conn) == head() and revision == "head":
             return  # already there (the usual start-up): no need to load the environment

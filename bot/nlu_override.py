@@ -16,6 +16,7 @@
 Plain Python (standard library and PyYAML): the Rasa pipeline runs it through
 nlu_components/overrides.py, and the tests run it directly.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,18 @@ from bot.text import looks_like_question
 VOCAB_DIR = Path(__file__).resolve().parent.parent / "policy_kb" / "vocab"
 
 # Intents a policy question can be mistaken for.
-SMALL_TALK = {"greet", "thank", "goodbye", "affirm", "deny", "stop", "chitchat", "out_of_scope",
-              "bot_challenge", "nlu_fallback"}
+SMALL_TALK = {
+    "greet",
+    "thank",
+    "goodbye",
+    "affirm",
+    "deny",
+    "stop",
+    "chitchat",
+    "out_of_scope",
+    "bot_challenge",
+    "nlu_fallback",
+}
 URGENT_FLOW = {"report_danger", "report_urgent"}
 SCREEN_INTENTS = {"start_screen", "inform"}
 # "帮我看看能不能吃低保" asks for the screen itself, not for the rules.
@@ -39,8 +50,32 @@ SCREEN_REQUEST = re.compile(r"帮我|帮忙|给我|测一?测|算一?算|看一?
 # How a volunteer or grid worker says they are reporting someone.
 REPORTING = re.compile(r"网格员|志愿者|社工|村干部|村委|居委|发现|反映|报告|上报|登记一下|帮他们?登记|帮她登记")
 # Words that make a question a social-assistance question besides the programs' own names.
-GENERAL_WORDS = ("救助", "补贴", "补助", "民政", "热线", "12345", "12349", "申领", "申请", "收入", "审核", "审批",
-                 "公示", "困难户", "困难家庭", "社工", "残疾", "户籍", "户口", "医保", "住院", "学费", "工资", "取消")
+GENERAL_WORDS = (
+    "救助",
+    "补贴",
+    "补助",
+    "民政",
+    "热线",
+    "12345",
+    "12349",
+    "申领",
+    "申请",
+    "收入",
+    "审核",
+    "审批",
+    "公示",
+    "困难户",
+    "困难家庭",
+    "社工",
+    "残疾",
+    "户籍",
+    "户口",
+    "医保",
+    "住院",
+    "学费",
+    "工资",
+    "取消",
+)
 # A case-status lookup names the case: its number, check code, or "my case / its progress".
 CASE_WORDS = re.compile(r"工单|查询码|GD\d|进度|办得咋样|办得怎么样|到哪一步|处理了没|有结果没|有回复没|受理了没")
 # The classifier was unsure or heard something else: a message with the domain's words is
@@ -80,7 +115,7 @@ def override_intent(text: str, intent: str | None, vocab_dir: Path = VOCAB_DIR) 
     if intent in SCREEN_INTENTS and question and not SCREEN_REQUEST.search(text):
         return "ask_policy"
     if intent == "check_case" and question and domain and not CASE_WORDS.search(text):
-        return "ask_policy"   # "审核过后低保金额还会变吗" asks a rule, not a case's status
+        return "ask_policy"  # "审核过后低保金额还会变吗" asks a rule, not a case's status
     if intent in UNSURE and domain:
         return "ask_policy"
     if intent in SMALL_TALK and question and domain:

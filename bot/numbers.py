@@ -4,6 +4,7 @@ cn2an does the heavy lifting (一千五 → 1500, 七十多岁 → 70多岁); th
 what it lacks: 两 before a measure word (两口人), 万 after a decimal (1.5万),
 rough ranges (五六百 → 550), 千把块 (about a thousand), 半年.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,7 +40,7 @@ def _to_number(run: str) -> str | None:
 
 
 def _convert_run(m: re.Match) -> str:
-    run, after = m[0], m.string[m.end():m.end() + 2]
+    run, after = m[0], m.string[m.end() : m.end() + 2]
     # 一万五一年 = 15000 a year: a trailing 一 before 年/月/天 is "one", not a digit.
     if len(run) > 1 and run.endswith("一") and after[:1] in ("年", "月", "天", "个"):
         head = _to_number(run[:-1])

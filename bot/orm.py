@@ -7,6 +7,7 @@ project, so a table module depends on SQLAlchemy and this file only, never on th
 module: bot/storage_models.py lists them and the composition roots import it (the service,
 bot/service/app.py; alembic's environment, bot/migrations/env.py).
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import DeclarativeBase

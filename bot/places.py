@@ -4,6 +4,7 @@ One source of truth for place names: the knowledge base, the eligibility
 engine, case routing and the bot all resolve names through here. Unknown
 places are an error, never a guess.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,14 +25,25 @@ _PARENT: dict[str, str | None] = {
 
 # Short and colloquial names residents use.
 _ALIASES: dict[str, str] = {
-    "全国": "全国", "国家": "全国", "中国": "全国", "national": "全国",
-    "四川": "四川省", "四川省": "四川省", "川": "四川省",
-    "达州": "达州市", "达州市": "达州市",
-    "渠县": "渠县", "渠": "渠县",
-    "巴中": "巴中市", "巴中市": "巴中市",
-    "甘肃": "甘肃省", "甘肃省": "甘肃省",
-    "白银": "白银市", "白银市": "白银市",
-    "会宁": "会宁县", "会宁县": "会宁县",
+    "全国": "全国",
+    "国家": "全国",
+    "中国": "全国",
+    "national": "全国",
+    "四川": "四川省",
+    "四川省": "四川省",
+    "川": "四川省",
+    "达州": "达州市",
+    "达州市": "达州市",
+    "渠县": "渠县",
+    "渠": "渠县",
+    "巴中": "巴中市",
+    "巴中市": "巴中市",
+    "甘肃": "甘肃省",
+    "甘肃省": "甘肃省",
+    "白银": "白银市",
+    "白银市": "白银市",
+    "会宁": "会宁县",
+    "会宁县": "会宁县",
 }
 
 # Stable ASCII ids for URLs, parameters and file names.

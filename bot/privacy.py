@@ -25,6 +25,7 @@ after 我叫/姓名/名字是/叫做 (and the case's own contact name wherever i
 address after 住在/家住/家在/住址/地址 up to the end of the clause, keeping the 县(区)/乡镇
 level so an operator still knows where the case belongs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,11 +44,46 @@ MASK = "*"
 # ------------------------------------------------------------------ checks
 
 # 省级行政区划代码 (GB/T 2260): the first two digits of every 身份证号.
-_PROVINCES = frozenset({
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
-    "65", "71", "81", "82", "83", "91",
-})
+_PROVINCES = frozenset(
+    {
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+        "91",
+    }
+)
 
 
 def ric_check_digit(number: str) -> str:
@@ -109,6 +145,7 @@ def is_landline(value: str) -> bool:
 
 
 # ------------------------------------------------------------------ values
+
 
 def mask_id_number(value: str | None) -> str:
     """'510722199001011234' -> '510***********1234'."""
@@ -187,7 +224,10 @@ _BRACKET_LANDLINE_RE = re.compile(r"[(（]0\d{2,3}[)）][- ]?\d{7,8}(?!\d)")
 # A word saying what the number is: then a mistyped number is masked too.
 _CONTEXT_RES = (
     (re.compile(r"(?:身份证|证件号|身份号码|公民身份)[^0-9\n]{0,8}?(\d{14,17}[0-9Xx])(?![0-9A-Za-z])"), mask_id_number),
-    (re.compile(r"(?:银行卡|卡号|账号|帐号|存折|社保卡)[^0-9\n]{0,8}?(\d[\d -]{10,24}\d)(?![0-9A-Za-z])"), mask_bank_card),
+    (
+        re.compile(r"(?:银行卡|卡号|账号|帐号|存折|社保卡)[^0-9\n]{0,8}?(\d[\d -]{10,24}\d)(?![0-9A-Za-z])"),
+        mask_bank_card,
+    ),
     (re.compile(r"(?:电话|座机|手机|号码|联系方式)[^0-9\n]{0,6}?(?<![0-9])(\d{7,8})(?![0-9A-Za-z])"), mask_phone),
 )
 
@@ -254,7 +294,9 @@ def mask_text(text: str | None) -> str:
     return _replace_spans(text, spans) if spans else text
 
 
-_NAME_RE = re.compile(rf"(?:我叫|我的名字是|名字是|名字叫|姓名[是为:：]?\s*|叫做|本人名叫|联系人[是:：]?\s*)({_HAN}{{2,3}})")
+_NAME_RE = re.compile(
+    rf"(?:我叫|我的名字是|名字是|名字叫|姓名[是为:：]?\s*|叫做|本人名叫|联系人[是:：]?\s*)({_HAN}{{2,3}})"
+)
 _ADDRESS_RE = re.compile(r"(?:住在|家住|家在|住址[是为:：]?\s*|地址[是为:：]?\s*|现住)([^，。,；;！!？?\n]+)")
 
 
@@ -303,6 +345,7 @@ def mask_values(value):
 
 # ------------------------------------------------------------------ logs
 
+
 def _mask_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
@@ -330,8 +373,9 @@ class MaskingFilter(logging.Filter):
         return True
 
 
-def install_log_masking(logger_names: tuple[str, ...] = ("", "uvicorn", "uvicorn.error", "uvicorn.access",
-                                                         "rasa_sdk", "sanic.root")) -> None:
+def install_log_masking(
+    logger_names: tuple[str, ...] = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "rasa_sdk", "sanic.root"),
+) -> None:
     """Masks ID and phone numbers in everything these loggers' handlers write.
 
     A filter on a logger does not see records propagated from its children, so the
@@ -367,6 +411,7 @@ def install_process_masking() -> None:
     (rasa_channels/), whose logging Rasa and Sanic set up themselves. Idempotent."""
     old = logging.getLogRecordFactory()
     if not getattr(old, "jz_masking", False):
+
         def factory(*args, **kwargs):
             record = old(*args, **kwargs)
             _mask_record(record)

@@ -1,4 +1,5 @@
 """Program (topic) ids from docs/GLOSSARY.md and their Chinese names."""
+
 from __future__ import annotations
 
 PROGRAMS: dict[str, str] = {

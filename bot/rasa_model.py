@@ -6,6 +6,7 @@ pipeline config, the domain, the training data, the jieba user dictionary
 and the Rasa environment's lock file.
 Usage: `python -m bot.rasa_model [--force]` prints the model path.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -19,8 +20,7 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 
-MODEL_INPUTS = ("config.yml", "domain", "data", "policy_kb/vocab/jieba", "requirements/rasa.lock",
-                "nlu_components")
+MODEL_INPUTS = ("config.yml", "domain", "data", "policy_kb/vocab/jieba", "requirements/rasa.lock", "nlu_components")
 RASA_VENV = Path(os.environ.get("JZ_RASA_VENV", PROJECT_ROOT / ".venv-rasa"))
 CACHE_DIR = Path(
     os.environ.get("JZ_MODEL_CACHE")
@@ -77,9 +77,20 @@ def ensure_model(force: bool = False, root: Path = PROJECT_ROOT) -> Path:
 def _train(key: str, cached: Path, root: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="rasa-train-") as out:
         cmd = [
-            str(rasa_bin()), "train",
-            "--config", "config.yml", "--domain", "domain", "--data", "data",
-            "--out", out, "--fixed-model-name", key, "--augmentation", "0",
+            str(rasa_bin()),
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain",
+            "--data",
+            "data",
+            "--out",
+            out,
+            "--fixed-model-name",
+            key,
+            "--augmentation",
+            "0",
         ]
         print(f"training the Rasa model ({key}); this takes a few minutes…", flush=True)
         subprocess.run(cmd, cwd=root, env=rasa_env(), check=True)

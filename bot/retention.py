@@ -21,6 +21,7 @@ SQLite files are written with secure_delete, so removed text does not linger in 
 The service runs `run` every JZ_RETENTION_CHECK_HOURS (bot/service/app.py); by hand:
 `python -m bot.retention [--days N] [--dry-run]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,12 +79,24 @@ def purge_cases(db: Database, cutoff: datetime, dry_run: bool = False) -> tuple[
     finished_at = func.coalesce(Case.closed_at, Case.updated_at)
     with db.session() as s:
         _secure_sqlite(s)
-        cases = list(s.scalars(select(Case).where(
-            Case.status.in_([str(x) for x in FINISHED]), finished_at < cutoff,
-            ~Case.title.startswith(PURGED_MARK))))
-        letters = list(s.scalars(select(DeadLetter).where(
-            DeadLetter.resolved_at.is_not(None), DeadLetter.resolved_at < cutoff,
-            or_(DeadLetter.error != "", DeadLetter.sender_id.is_not(None)))))
+        cases = list(
+            s.scalars(
+                select(Case).where(
+                    Case.status.in_([str(x) for x in FINISHED]),
+                    finished_at < cutoff,
+                    ~Case.title.startswith(PURGED_MARK),
+                )
+            )
+        )
+        letters = list(
+            s.scalars(
+                select(DeadLetter).where(
+                    DeadLetter.resolved_at.is_not(None),
+                    DeadLetter.resolved_at < cutoff,
+                    or_(DeadLetter.error != "", DeadLetter.sender_id.is_not(None)),
+                )
+            )
+        )
         if dry_run:
             return len(cases), len(letters)
         now = _utcnow()
@@ -99,8 +112,15 @@ def purge_cases(db: Database, cutoff: datetime, dry_run: bool = False) -> tuple[
             case.sender_id = None
             s.execute(update(CaseNote).where(CaseNote.case_id == case.id).values(text=""))
             s.execute(update(CaseReply).where(CaseReply.case_id == case.id).values(text=""))
-            s.add(CaseEvent(case_id=case.id, at=now, actor="system", action="retention",
-                            detail={"retention_days_cutoff": cutoff.isoformat(timespec="seconds")}))
+            s.add(
+                CaseEvent(
+                    case_id=case.id,
+                    at=now,
+                    actor="system",
+                    action="retention",
+                    detail={"retention_days_cutoff": cutoff.isoformat(timespec="seconds")},
+                )
+            )
         for letter in letters:
             letter.payload = {}
             letter.error = ""
@@ -139,20 +159,22 @@ def tracker_engine_url(url: str) -> str:
     """Rasa's tracker URL as this environment's SQLAlchemy opens it (psycopg 3 for PostgreSQL)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
 def purge_tracker(url: str, cutoff: datetime, dry_run: bool = False) -> int:
     """Deletes Rasa's events older than the cut-off; the number deleted."""
-    if url.startswith("sqlite:///") and not url[len("sqlite:///"):].strip():
+    if url.startswith("sqlite:///") and not url[len("sqlite:///") :].strip():
         return 0
     if url.startswith("sqlite:///"):
         from pathlib import Path
-        if not Path(url[len("sqlite:///"):]).exists():
+
+        if not Path(url[len("sqlite:///") :]).exists():
             return 0  # Rasa has not started here yet
-    engine = create_engine(tracker_engine_url(url),
-                           **({"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}))
+    engine = create_engine(
+        tracker_engine_url(url), **({"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {})
+    )
     try:
         if not inspect(engine).has_table("events"):
             return 0
@@ -190,8 +212,9 @@ def purge_spool(cfg: Settings, cutoff: datetime, dry_run: bool = False) -> int:
         conn.close()
 
 
-def run(cfg: Settings | None = None, db: Database | None = None, now: datetime | None = None,
-        dry_run: bool = False) -> Report | None:
+def run(
+    cfg: Settings | None = None, db: Database | None = None, now: datetime | None = None, dry_run: bool = False
+) -> Report | None:
     """One retention pass over everything; None when retention is off (JZ_RETENTION_DAYS=0)."""
     cfg = cfg or default_settings()
     cutoff = cutoff_for(cfg, now)
@@ -211,8 +234,13 @@ def run(cfg: Settings | None = None, db: Database | None = None, now: datetime |
     finally:
         if own:
             db.engine.dispose()
-    if (report.cases or report.dead_letters or report.tracker_events or report.spool_dead_letters
-            or report.chat_messages):
+    if (
+        report.cases
+        or report.dead_letters
+        or report.tracker_events
+        or report.spool_dead_letters
+        or report.chat_messages
+    ):
         log.info("retention (%s): %s", "dry run" if dry_run else "done", asdict(report))
     return report
 
@@ -230,9 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         print("retention is off (JZ_RETENTION_DAYS=0): nothing removed")
         return 0
     what = "would be emptied" if args.dry_run else "emptied"
-    print(f"kept from {report.cutoff} (UTC); {what}: {report.cases} closed cases, "
-          f"{report.dead_letters} resolved dead letters, {report.tracker_events} Rasa events, "
-          f"{report.spool_dead_letters} spooled dead letters, {report.chat_messages} web chat messages")
+    print(
+        f"kept from {report.cutoff} (UTC); {what}: {report.cases} closed cases, "
+        f"{report.dead_letters} resolved dead letters, {report.tracker_events} Rasa events, "
+        f"{report.spool_dead_letters} spooled dead letters, {report.chat_messages} web chat messages"
+    )
     return 0
 
 

@@ -5,21 +5,22 @@ about danger is never handled as an ordinary question, whatever the
 classifier thinks) and by the actions. Standard library only, because the
 Rasa environment imports it too.
 """
+
 from __future__ import annotations
 
 import re
 
 from bot.text import looks_like_question
 
-LIFE = "life"          # call 110 / 120 / 119 now
-URGENT = "urgent"      # urgent hardship: log a 急难 case now
+LIFE = "life"  # call 110 / 120 / 119 now
+URGENT = "urgent"  # urgent hardship: log a 急难 case now
 
 _LIFE_PATTERNS = {
     "119": r"着火了|失火了|起火了|烧起来了|火很大|房子烧着了|煤气泄漏|燃气泄漏",
     "120": r"晕倒|昏倒|昏迷|倒在地上|倒地不起|没(?:有)?呼吸|不省人事|抽搐|口吐白沫|大出血|心脏病(?:犯|发)|喊不醒|叫不醒|中毒"
-           r"|一动不动|叫(?:他|她)?(?:也)?没反应|喊(?:他|她)?(?:也)?没反应|叫不应|喊不应|敲门没人应|好几天没出门"
-           # A fever with convulsions (a child's 高热惊厥); a leg cramp (腿抽筋) alone is not one.
-           r"|惊厥|抽风|(?:高烧|发烧|烧得)[^，。,.!！?？]{0,6}抽",
+    r"|一动不动|叫(?:他|她)?(?:也)?没反应|喊(?:他|她)?(?:也)?没反应|叫不应|喊不应|敲门没人应|好几天没出门"
+    # A fever with convulsions (a child's 高热惊厥); a leg cramp (腿抽筋) alone is not one.
+    r"|惊厥|抽风|(?:高烧|发烧|烧得)[^，。,.!！?？]{0,6}抽",
     "110": r"打人|家暴|被打|砍人|杀人|要杀|威胁我|拿刀|被关|被拐|有人闯",
     "self_harm": r"想死|不想活|活不下去了|自杀|轻生|跳楼|跳河|割腕|喝农药|吃安眠药|结束生命|寻短见",
 }
@@ -34,11 +35,13 @@ _SOFT_URGENT_PATTERN = r"急需|走投无路|没人照顾|快活不下去|急得
 
 
 # "没到吃不上饭的地步", "还不至于没地方住": a negated phrase is not a report.
-_NEGATION = re.compile(r"(?:没到|没有到|还没|不至于|不到|不是|不会|并没有?|没那么|以免|怕|担心|如果|万一)[^，。,.!！?？]{0,3}$")
+_NEGATION = re.compile(
+    r"(?:没到|没有到|还没|不至于|不到|不是|不会|并没有?|没那么|以免|怕|担心|如果|万一)[^，。,.!！?？]{0,3}$"
+)
 
 
 def _reports(pattern: str, text: str) -> bool:
-    return any(not _NEGATION.search(text[max(0, m.start() - 8):m.start()]) for m in re.finditer(pattern, text))
+    return any(not _NEGATION.search(text[max(0, m.start() - 8) : m.start()]) for m in re.finditer(pattern, text))
 
 
 def danger_level(text: str) -> str | None:

@@ -5,6 +5,7 @@ turns them into a /v1/screen request, reads the service's `missing` list to
 choose the one question to ask next, and says when to stop asking. The rasa-sdk
 form (actions/screening.py) is a thin adapter around it.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,20 @@ from bot.numbers import normalize_numbers
 
 # Slots the form can ask for, in the order a caseworker would ask them.
 ASK_ORDER = (
-    "jurisdiction", "household_size", "monthly_income", "hukou", "property_ok", "ages",
-    "disability", "serious_illness", "labor_capacity", "employed", "has_able_supporter",
-    "emergency_type", "monthly_rigid_expense", "local_standard",
+    "jurisdiction",
+    "household_size",
+    "monthly_income",
+    "hukou",
+    "property_ok",
+    "ages",
+    "disability",
+    "serious_illness",
+    "labor_capacity",
+    "employed",
+    "has_able_supporter",
+    "emergency_type",
+    "monthly_rigid_expense",
+    "local_standard",
 )
 # Enough questions for a rough screen; past this the result says what is still unknown.
 MAX_QUESTIONS = 8
@@ -26,9 +38,12 @@ _DONT_KNOW = re.compile(r"不知道|不晓得|不清楚|不太清楚|说不清|�
 _NO = re.compile(r"^(?:没有|没得|莫得|没|无|不是|都没有|都没得|一个都没有)")
 
 _PROGRAM_WORDS = [
-    ("tekun", r"特困|五保"), ("temporary_assistance", r"临时救助|急难|零时救助"),
-    ("dibao_single", r"单人户|单人保|单独纳入|单独施保"), ("dibao_edge", r"边缘"),
-    ("rigid_expense", r"支出型|刚性支出"), ("dibao", r"低保|底保|地保|最低生活保障"),
+    ("tekun", r"特困|五保"),
+    ("temporary_assistance", r"临时救助|急难|零时救助"),
+    ("dibao_single", r"单人户|单人保|单独纳入|单独施保"),
+    ("dibao_edge", r"边缘"),
+    ("rigid_expense", r"支出型|刚性支出"),
+    ("dibao", r"低保|底保|地保|最低生活保障"),
 ]
 
 
@@ -50,17 +65,24 @@ def slot_for_missing(fact: str) -> str | None:
     if fact.startswith("standards.dibao_monthly"):
         return "local_standard"
     simple = {
-        "household.property_ok": "property_ok", "household.has_able_supporter": "has_able_supporter",
-        "household.emergency": "emergency_type", "household.monthly_rigid_expense": "monthly_rigid_expense",
+        "household.property_ok": "property_ok",
+        "household.has_able_supporter": "has_able_supporter",
+        "household.emergency": "emergency_type",
+        "household.monthly_rigid_expense": "monthly_rigid_expense",
     }
     if fact in simple:
         return simple[fact]
     m = re.match(r"^members\[\d+\]\.(\w+)$", fact)
     if m:
         attr = m[1]
-        return {"age": "ages", "disability_type": "disability", "disability_grade": "disability",
-                "serious_illness": "serious_illness", "labor_capacity": "labor_capacity",
-                "employed": "employed"}.get(attr)
+        return {
+            "age": "ages",
+            "disability_type": "disability",
+            "disability_grade": "disability",
+            "serious_illness": "serious_illness",
+            "labor_capacity": "labor_capacity",
+            "employed": "employed",
+        }.get(attr)
     return None
 
 
@@ -72,8 +94,10 @@ def read_answer(text: str, expecting: str | None, known: dict[str, Any]) -> tupl
     new = extract_facts(text, expecting=expecting)
     if expecting == "local_standard" and "local_standard" not in new:
         # Only a plain figure ("七百", "大概650块") answers it; a digit inside other words doesn't.
-        m = re.fullmatch(r"\D{0,6}?(\d+(?:\.\d+)?)\s*(?:块|元|块钱)?(?:每人)?(?:每个?月|1个?月)?(?:左右|吧|的样子)?[。.!！]?",
-                         normalize_numbers(text).strip())
+        m = re.fullmatch(
+            r"\D{0,6}?(\d+(?:\.\d+)?)\s*(?:块|元|块钱)?(?:每人)?(?:每个?月|1个?月)?(?:左右|吧|的样子)?[。.!！]?",
+            normalize_numbers(text).strip(),
+        )
         if m and not _DONT_KNOW.search(text):
             new["local_standard"] = float(m[1])
             new.pop("monthly_income", None)
@@ -82,10 +106,12 @@ def read_answer(text: str, expecting: str | None, known: dict[str, Any]) -> tupl
             skipped = sorted(set(known.get("_skipped", [])) | {expecting})
             return merge_facts(known, {"_skipped": skipped}), True
         if _NO.search(text.strip()) and expecting in ("disability", "serious_illness", "emergency_type", "ages"):
-            negative = {"disability": {"disability_type": None, "disability_grade": 0},
-                        "serious_illness": {"serious_illness": False},
-                        "emergency_type": {"emergency_type": "none"},
-                        "ages": {"ages": []}}[expecting]
+            negative = {
+                "disability": {"disability_type": None, "disability_grade": 0},
+                "serious_illness": {"serious_illness": False},
+                "emergency_type": {"emergency_type": "none"},
+                "ages": {"ages": []},
+            }[expecting]
             return merge_facts(known, negative), True
     merged = merge_facts(known, new)
     if new and merged.get("_skipped"):  # answered after all: no longer skipped
@@ -146,8 +172,7 @@ def build_request(facts: dict[str, Any], as_of: str | None = None) -> dict[str, 
     return request
 
 
-def next_question(facts: dict[str, Any], screen: dict[str, Any] | None, program: str,
-                  asked: int) -> str | None:
+def next_question(facts: dict[str, Any], screen: dict[str, Any] | None, program: str, asked: int) -> str | None:
     """The slot to ask next, or None when the screen has what it needs (or enough questions were asked).
 
     `screen` is the service's response for the current facts (None when the service is down:

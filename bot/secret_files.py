@@ -2,6 +2,7 @@
 
 No third-party imports: Rasa's environment (rasa_channels/) uses it as well as the service.
 """
+
 from __future__ import annotations
 
 import os

@@ -9,6 +9,7 @@ Each process binds its own interface (Settings.bind_host: JZ_RASA_HOST, JZ_ACTIO
 JZ_SERVICE_HOST, all defaulting to JZ_HOST, loopback), and Rasa calls the action server
 with the shared action token, which the action server requires of every call.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,7 @@ class Process:
         # keeps its own copy of the log's descriptor, so ours is closed once it has started.
         with open(self.log_path, "ab") as log:
             self.popen = subprocess.Popen(
-                self.cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                self.cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
 
     def alive(self) -> bool:
@@ -104,8 +104,7 @@ class Stack:
         if not self.settings.bot_token:  # shared by the service and the action server
             self.settings = self.settings.model_copy(update={"bot_token": secrets.token_urlsafe(24)})
         if not self.settings.action_token:  # shared by Rasa and the action server only
-            self.settings = self.settings.model_copy(
-                update={"action_token": self.settings.resolved_action_token()})
+            self.settings = self.settings.model_copy(update={"action_token": self.settings.resolved_action_token()})
 
     @property
     def rasa_url(self) -> str:
@@ -123,24 +122,26 @@ class Stack:
     def _env(self) -> dict[str, str]:
         cfg = self.settings
         env = dict(os.environ)
-        env.update({
-            "JZ_DATA_DIR": str(cfg.data_dir),
-            "JZ_HOST": cfg.host,
-            "JZ_RASA_HOST": cfg.bind_host("rasa"),
-            "JZ_ACTION_HOST": cfg.bind_host("action"),
-            "JZ_SERVICE_HOST": cfg.bind_host("service"),
-            "JZ_RASA_URL": cfg.rasa_url or self.rasa_url,
-            "JZ_RASA_PORT": str(cfg.rasa_port),
-            "JZ_ACTION_PORT": str(cfg.action_port),
-            "JZ_SERVICE_PORT": str(cfg.service_port),
-            "JZ_SERVICE_URL": self.service_url,
-            "JZ_DATABASE_URL": cfg.resolved_database_url(),
-            "JZ_BOT_TOKEN": cfg.bot_token,
-            # The service's retention job (bot/retention.py) also clears Rasa's tracker store.
-            "JZ_TRACKER_STORE_URL": cfg.tracker_store_url,
-            "JZ_RETENTION_DAYS": str(cfg.retention_days),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "JZ_DATA_DIR": str(cfg.data_dir),
+                "JZ_HOST": cfg.host,
+                "JZ_RASA_HOST": cfg.bind_host("rasa"),
+                "JZ_ACTION_HOST": cfg.bind_host("action"),
+                "JZ_SERVICE_HOST": cfg.bind_host("service"),
+                "JZ_RASA_URL": cfg.rasa_url or self.rasa_url,
+                "JZ_RASA_PORT": str(cfg.rasa_port),
+                "JZ_ACTION_PORT": str(cfg.action_port),
+                "JZ_SERVICE_PORT": str(cfg.service_port),
+                "JZ_SERVICE_URL": self.service_url,
+                "JZ_DATABASE_URL": cfg.resolved_database_url(),
+                "JZ_BOT_TOKEN": cfg.bot_token,
+                # The service's retention job (bot/retention.py) also clears Rasa's tracker store.
+                "JZ_TRACKER_STORE_URL": cfg.tracker_store_url,
+                "JZ_RETENTION_DAYS": str(cfg.retention_days),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         return env
 
     def _rasa_env(self) -> dict[str, str]:
@@ -155,14 +156,23 @@ class Stack:
         env["JZ_RASA_ACTION_TOKEN"] = cfg.action_token
         if cfg.lock_store_url:  # redis://host:port/db
             u = httpx.URL(cfg.lock_store_url)
-            env.update({
-                "JZ_RASA_LOCK_STORE": "redis", "JZ_RASA_REDIS_HOST": u.host,
-                "JZ_RASA_REDIS_PORT": str(u.port or 6379),
-                "JZ_RASA_REDIS_DB": (u.path.strip("/") or "0"),
-            })
+            env.update(
+                {
+                    "JZ_RASA_LOCK_STORE": "redis",
+                    "JZ_RASA_REDIS_HOST": u.host,
+                    "JZ_RASA_REDIS_PORT": str(u.port or 6379),
+                    "JZ_RASA_REDIS_DB": (u.path.strip("/") or "0"),
+                }
+            )
         else:
-            env.update({"JZ_RASA_LOCK_STORE": "in_memory", "JZ_RASA_REDIS_HOST": "",
-                        "JZ_RASA_REDIS_PORT": "0", "JZ_RASA_REDIS_DB": "0"})
+            env.update(
+                {
+                    "JZ_RASA_LOCK_STORE": "in_memory",
+                    "JZ_RASA_REDIS_HOST": "",
+                    "JZ_RASA_REDIS_PORT": "0",
+                    "JZ_RASA_REDIS_DB": "0",
+                }
+            )
         return env
 
     def build(self) -> None:
@@ -172,15 +182,29 @@ class Stack:
         self.processes = {
             "service": Process(
                 "service",
-                [str(APP_PYTHON), "-m", "uvicorn", "bot.service.app:create_app", "--factory",
-                 "--host", cfg.bind_host("service"), "--port", str(cfg.service_port), "--no-access-log"],
-                f"{self.service_url}/healthz", self._env(), logs / "service.log"),
+                [
+                    str(APP_PYTHON),
+                    "-m",
+                    "uvicorn",
+                    "bot.service.app:create_app",
+                    "--factory",
+                    "--host",
+                    cfg.bind_host("service"),
+                    "--port",
+                    str(cfg.service_port),
+                    "--no-access-log",
+                ],
+                f"{self.service_url}/healthz",
+                self._env(),
+                logs / "service.log",
+            ),
             "actions": Process(
                 "actions",
-                [str(APP_PYTHON), "-m", "actions.server", "--actions", "actions",
-                 "--port", str(cfg.action_port)],
-                f"{self.action_url}/health", self._env() | {"JZ_ACTION_TOKEN": cfg.action_token},
-                logs / "actions.log"),
+                [str(APP_PYTHON), "-m", "actions.server", "--actions", "actions", "--port", str(cfg.action_port)],
+                f"{self.action_url}/health",
+                self._env() | {"JZ_ACTION_TOKEN": cfg.action_token},
+                logs / "actions.log",
+            ),
             "rasa": self.rasa_process("rasa", cfg.rasa_port),
         }
         if cfg.telegram_token:
@@ -194,28 +218,57 @@ class Stack:
         self.model = self.model or ensure_model()
         return Process(
             name,
-            [str(rasa_bin()), "run", "--model", str(self.model), "--endpoints", "endpoint.yml",
-             "--credentials", "credentials.yml", "--interface", cfg.bind_host("rasa"), "--port", str(port)],
-            f"{http_url(cfg.bind_host('rasa'), port)}/", self._rasa_env(), cfg.data_dir / "logs" / f"{name}.log")
+            [
+                str(rasa_bin()),
+                "run",
+                "--model",
+                str(self.model),
+                "--endpoints",
+                "endpoint.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                cfg.bind_host("rasa"),
+                "--port",
+                str(port),
+            ],
+            f"{http_url(cfg.bind_host('rasa'), port)}/",
+            self._rasa_env(),
+            cfg.data_dir / "logs" / f"{name}.log",
+        )
 
     def telegram_process(self) -> Process:
         """The Telegram gateway: it long-polls the Bot API, so it has no port to check."""
         cfg = self.settings
         env = self._env() | {"JZ_TELEGRAM_TOKEN": cfg.telegram_token, "JZ_TELEGRAM_API_URL": cfg.telegram_api_url}
-        return Process("telegram", [str(APP_PYTHON), "-m", "bot.channels.telegram"], None, env,
-                       cfg.data_dir / "logs" / "telegram.log")
+        return Process(
+            "telegram",
+            [str(APP_PYTHON), "-m", "bot.channels.telegram"],
+            None,
+            env,
+            cfg.data_dir / "logs" / "telegram.log",
+        )
 
     def wechat_process(self) -> Process:
         """The WeChat gateway: WeChat's servers call its port (JZ_WECHAT_HOST/JZ_WECHAT_PORT)."""
         cfg = self.settings
         host = cfg.bind_host("wechat")
         env = self._env() | {
-            "JZ_WECHAT_TOKEN": cfg.wechat_token, "JZ_WECHAT_APP_ID": cfg.wechat_app_id,
-            "JZ_WECHAT_APP_SECRET": cfg.wechat_app_secret, "JZ_WECHAT_AES_KEY": cfg.wechat_aes_key,
-            "JZ_WECHAT_API_URL": cfg.wechat_api_url, "JZ_WECHAT_HOST": host, "JZ_WECHAT_PORT": str(cfg.wechat_port),
+            "JZ_WECHAT_TOKEN": cfg.wechat_token,
+            "JZ_WECHAT_APP_ID": cfg.wechat_app_id,
+            "JZ_WECHAT_APP_SECRET": cfg.wechat_app_secret,
+            "JZ_WECHAT_AES_KEY": cfg.wechat_aes_key,
+            "JZ_WECHAT_API_URL": cfg.wechat_api_url,
+            "JZ_WECHAT_HOST": host,
+            "JZ_WECHAT_PORT": str(cfg.wechat_port),
         }
-        return Process("wechat", [str(APP_PYTHON), "-m", "bot.channels.wechat"],
-                       f"{http_url(host, cfg.wechat_port)}/healthz", env, cfg.data_dir / "logs" / "wechat.log")
+        return Process(
+            "wechat",
+            [str(APP_PYTHON), "-m", "bot.channels.wechat"],
+            f"{http_url(host, cfg.wechat_port)}/healthz",
+            env,
+            cfg.data_dir / "logs" / "wechat.log",
+        )
 
     def start(self, timeout: float = 240) -> None:
         if not self.processes:

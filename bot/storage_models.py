@@ -6,6 +6,7 @@ environment (bot/migrations/env.py; `python -m bot.migrations revision --autogen
 No domain module imports this file, so a domain never depends on another through it.
 A new table module is added here (tests/test_migrations.py then asks for its revision).
 """
+
 import bot.cases.store  # noqa: F401  (case desk: cases, audit log, notes, outbox, users)
 import bot.channels.history  # noqa: F401  (web chat history: what the page showed, per conversation)
 import bot.throttle.sql_storage  # noqa: F401  (login and lookup throttle counters)

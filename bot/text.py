@@ -1,4 +1,5 @@
 """Cleaning residents' free text before it reaches NLU, search or storage."""
+
 from __future__ import annotations
 
 import re
@@ -63,9 +64,9 @@ def to_simplified(text: str) -> str:
 
 
 class Capped(NamedTuple):
-    text: str        # what goes on to the model: the message itself, or its first part
-    cut: bool        # whether it was cut
-    length: int      # the length of the message as sent
+    text: str  # what goes on to the model: the message itself, or its first part
+    cut: bool  # whether it was cut
+    length: int  # the length of the message as sent
 
 
 def cap_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> Capped:
@@ -76,14 +77,16 @@ def cap_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> Capped:
     head = text[:limit]
     ends = [m.end() for m in _SENTENCE_END.finditer(head)]
     if ends and ends[-1] >= limit * 4 // 5:
-        head = head[:ends[-1]]
+        head = head[: ends[-1]]
     return Capped(head.strip() or text[:limit], True, len(text))
 
 
 def too_long_note(limit: int = MAX_MESSAGE_CHARS) -> str:
     """What a resident is told, before the answer, when their message was cut."""
-    return (f"您的消息有点长，我先看了前面的 {limit} 字来回答。"
-            "后面如果还有要紧的事，请分成几条短一点的消息发给我，先说最着急的。")
+    return (
+        f"您的消息有点长，我先看了前面的 {limit} 字来回答。"
+        "后面如果还有要紧的事，请分成几条短一点的消息发给我，先说最着急的。"
+    )
 
 
 def too_long_refusal(limit: int = MAX_RAW_MESSAGE_CHARS) -> str:

@@ -20,6 +20,7 @@ the normalised text, tokens, the asker's place, another place named, programs,
 the question kind (定义/条件/材料/流程/时限/金额/发放/计算/退出/投诉/热线) and
 whether the message tells a personal story or asks in general.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,8 +35,10 @@ from bot.text import clean_message, looks_like_question, to_simplified
 from bot.vocab import CROSS_CUTTING_TOPICS
 
 # Words jieba tags as place names that are not places someone lives in.
-_NOT_PLACES = frozenset("""城市 农村 城镇 城乡 乡镇 乡村 社区 小区 村里 城里 县城 市区 城区 郊区 山区 本地 外地 当地 全国 国家 中国
-    内地 大陆 基层 街道 地方 老家 家乡 中央 西部 东部 中部 西部地区 省里 市里 县里 镇上 乡里""".split())
+_NOT_PLACES = frozenset(
+    """城市 农村 城镇 城乡 乡镇 乡村 社区 小区 村里 城里 县城 市区 城区 郊区 山区 本地 外地 当地 全国 国家 中国
+    内地 大陆 基层 街道 地方 老家 家乡 中央 西部 东部 中部 西部地区 省里 市里 县里 镇上 乡里""".split()
+)
 _SERVED_ALIASES = tuple(a for a in _ALIASES if len(a) >= 2 and a not in ("国家", "中国", "national", "全国"))
 
 RELATIONS = {
@@ -46,8 +49,15 @@ RELATIONS = {
     "grandparent": "爷爷 奶奶 外公 外婆 姥姥 姥爷",
     "grandchild": "孙子 孙女 外孙",
 }
-DISABILITY_TYPES = {"limb": "肢体", "visual": "视力 盲人 眼睛看不见", "hearing": "听力 聋", "speech": "言语 哑巴",
-                    "intellectual": "智力 智障", "mental": "精神病 精神残疾", "multiple": "多重残疾"}
+DISABILITY_TYPES = {
+    "limb": "肢体",
+    "visual": "视力 盲人 眼睛看不见",
+    "hearing": "听力 聋",
+    "speech": "言语 哑巴",
+    "intellectual": "智力 智障",
+    "mental": "精神病 精神残疾",
+    "multiple": "多重残疾",
+}
 
 # What a question asks for, most specific first. Read on normalised text.
 QUESTION_KINDS: tuple[tuple[str, str], ...] = (
@@ -57,28 +67,39 @@ QUESTION_KINDS: tuple[tuple[str, str], ...] = (
     ("时限", r"多久|多长时间|几天|多少天|几个月|期限|时限|什么时候能批|好久|批下来|公示.{0,4}[几多]"),
     ("发放", r"几号|哪天|什么时候发|啥时候发|好久发|发放|到账|打到|发到|领取方式|怎么领|按月|按季"),
     ("计算", r"怎么算|如何计算|咋个算|怎么计算|按人|按户|人头|差额|为什么.{0,8}少|咋.{0,4}少|怎么.{0,4}少"),
-    ("金额", r"多少钱|多少元|多少块|标准是多少|标准多少|能领多少|能拿多少|发多少|给多少|补多少|每月多少|一个月多少|几块|好多钱|金额"),
+    (
+        "金额",
+        r"多少钱|多少元|多少块|标准是多少|标准多少|能领多少|能拿多少|发多少|给多少|补多少|每月多少|一个月多少|几块|好多钱|金额",
+    ),
     ("退出", r"取消|停发|停了|退出|不给了|渐退|还能继续|会不会被|影响低保|没了"),
-    ("流程", r"怎么申请|如何申请|咋个申请|咋申请|去哪|到哪|找谁|哪里办|在哪办|流程|程序|步骤|怎么办理|如何办理|申请.{0,4}(?:步骤|手续)|怎么弄|咋个弄|咋个办|怎么办"),
+    (
+        "流程",
+        r"怎么申请|如何申请|咋个申请|咋申请|去哪|到哪|找谁|哪里办|在哪办|流程|程序|步骤|怎么办理|如何办理|申请.{0,4}(?:步骤|手续)|怎么弄|咋个弄|咋个办|怎么办",
+    ),
     ("定义", r"是什么|什么是|什么叫|啥子是|是啥|是指|啥意思|什么意思|指的是"),
-    ("条件", r"条件|要求|多少岁|几岁|年龄|年纪|能不能|能否|可不可以|可以.{0,12}[吗不]|符合|够不够|算不算|得不得|有没有资格|资格|哪些人|谁可以|吗[?？]?$|不[?？]?$"),
+    (
+        "条件",
+        r"条件|要求|多少岁|几岁|年龄|年纪|能不能|能否|可不可以|可以.{0,12}[吗不]|符合|够不够|算不算|得不得|有没有资格|资格|哪些人|谁可以|吗[?？]?$|不[?？]?$",
+    ),
 )
-_FIRST_PERSON = re.compile(r"我家|我们家|我屋|屋头|本人|我是|我今年|我[妈爸母父儿女老丈妻媳孙]|我们[一两三四五六七八九\d]|我[一个]|我[在住有没离失得现已]")
+_FIRST_PERSON = re.compile(
+    r"我家|我们家|我屋|屋头|本人|我是|我今年|我[妈爸母父儿女老丈妻媳孙]|我们[一两三四五六七八九\d]|我[一个]|我[在住有没离失得现已]"
+)
 _FIGURE = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
 class Query:
     raw: str
-    text: str                     # cleaned, simplified, vocabulary-normalised
-    tokens: tuple[str, ...]       # jieba tokens of `text`, punctuation dropped
-    numeric_text: str             # `text` with Chinese numerals as digits
-    place: str | None             # a served place named in the message
-    other_place: str | None       # a place we do not serve (成都, 沈阳市)
-    programs: tuple[str, ...]     # program ids named or hinted, strongest first
-    kind: str                     # a QUESTION_KINDS label, or 其他
-    personal: bool                # tells the writer's own situation
-    questions: tuple[str, ...] = ()   # the question sentences of a longer message
+    text: str  # cleaned, simplified, vocabulary-normalised
+    tokens: tuple[str, ...]  # jieba tokens of `text`, punctuation dropped
+    numeric_text: str  # `text` with Chinese numerals as digits
+    place: str | None  # a served place named in the message
+    other_place: str | None  # a place we do not serve (成都, 沈阳市)
+    programs: tuple[str, ...]  # program ids named or hinted, strongest first
+    kind: str  # a QUESTION_KINDS label, or 其他
+    personal: bool  # tells the writer's own situation
+    questions: tuple[str, ...] = ()  # the question sentences of a longer message
     relations: tuple[str, ...] = ()
     disability_types: tuple[str, ...] = ()
     entities: tuple[tuple[str, str, str], ...] = field(default=())  # (label, text, id)
@@ -95,8 +116,10 @@ class Query:
 
 
 # Numbering copied from FAQ pages and letters: "Q1:", "问：", "四、", "解读二:", "5.".
-_ENUMERATOR = re.compile(r"^\s*(?:[Qq]\d*\s*[:：.、]|问\s*[:：]|解读[一二三四五六七八九十\d]+\s*[:：]"
-                         r"|[一二三四五六七八九十]+\s*、|\d{1,2}\s*[.、](?!\d))\s*")
+_ENUMERATOR = re.compile(
+    r"^\s*(?:[Qq]\d*\s*[:：.、]|问\s*[:：]|解读[一二三四五六七八九十\d]+\s*[:：]"
+    r"|[一二三四五六七八九十]+\s*、|\d{1,2}\s*[.、](?!\d))\s*"
+)
 # Where a message's sentences end; a question is one of them.
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 
@@ -163,8 +186,10 @@ def _build_pipeline(kb_dir: Path):
     for topic, words in vocab.topic_keywords.items():
         for w in words:
             keyword_owner.setdefault(vocab.normalize(w), topic)
-    labelled = [("PLACE", _alternation(_SERVED_ALIASES), lambda t: _ALIASES[t]),
-                ("PROGRAM", _alternation(keyword_owner), lambda t: keyword_owner[t])]
+    labelled = [
+        ("PLACE", _alternation(_SERVED_ALIASES), lambda t: _ALIASES[t]),
+        ("PROGRAM", _alternation(keyword_owner), lambda t: keyword_owner[t]),
+    ]
     for label, table in (("RELATION", RELATIONS), ("DISABILITY", DISABILITY_TYPES)):
         owner = {w: key for key, words in table.items() for w in words.split()}
         labelled.append((label, _alternation(owner), owner.__getitem__))
@@ -185,8 +210,7 @@ def _build_pipeline(kb_dir: Path):
         spans, pos = [], 0
         for word, flag in pseg.cut(doc.text):
             start, pos = pos, pos + len(word)
-            if flag.startswith("ns") and len(word) >= 2 and word not in _NOT_PLACES \
-                    and not find_place_in_text(word):
+            if flag.startswith("ns") and len(word) >= 2 and word not in _NOT_PLACES and not find_place_in_text(word):
                 span = doc.char_span(start, pos, alignment_mode="expand")
                 if span is not None:
                     spans.append(Span(doc, span.start, span.end, label="OTHER_PLACE", kb_id=word))
@@ -235,8 +259,9 @@ def understand(text: str, kb_dir: Path | str | None = None) -> Query:
     other = next((kb for label, _, kb in ents if label == "OTHER_PLACE"), None)
     named = [kb for label, _, kb in ents if label == "PROGRAM"]
     # Programs before cross-cutting topics (申请, 热线): "申请低保要多久" is about 低保.
-    programs = tuple(sorted(dict.fromkeys([*named, *vocab.question_topics(doc.text)]),
-                            key=lambda t: t in CROSS_CUTTING_TOPICS))
+    programs = tuple(
+        sorted(dict.fromkeys([*named, *vocab.question_topics(doc.text)]), key=lambda t: t in CROSS_CUTTING_TOPICS)
+    )
     tokens = tuple(t.text for t in doc if not t.is_punct and not t.is_space)
     return Query(
         raw=text or "",

@@ -8,6 +8,7 @@ below both rather than inside bot.kb):
 - vocab/synonyms.yml: canonical word -> variants (synonyms, typos, dialect);
 - vocab/topics.yml: program topic ids and the words that signal them.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,9 @@ STOPWORDS = frozenset(
     多少 几 个 人 些 啥 么样 没 不 到 从 向 以 为 之 其 等 所 由 于 上 下 中 里 得 地 着 过 该 应 应当 应该 按照 根据 规定
     我们家 您 您好 你好 谢谢 问 知道 现在 今年 目前 已经 如果 但是 因为 所以 然后 那么 这样 那样 自己 他家 家里""".split()
 )
-_PUNCT = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65!-/:-@\[-`{-~“”‘’—…·、《》〈〉【】〔〕（）]+")
+_PUNCT = re.compile(
+    r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65!-/:-@\[-`{-~“”‘’—…·、《》〈〉【】〔〕（）]+"
+)
 
 
 @dataclass
@@ -119,8 +122,10 @@ class Vocabulary:
         supervision, hotline) counts half, since nearly every question says
         申请, and on equal weight program topics rank first.
         """
-        weights: dict[str, float] = {t: float(n) * (CROSS_CUTTING_WEIGHT if t in CROSS_CUTTING_TOPICS else 1.0)
-                                     for t, n in self._topic_counts(normalized_text).items()}
+        weights: dict[str, float] = {
+            t: float(n) * (CROSS_CUTTING_WEIGHT if t in CROSS_CUTTING_TOPICS else 1.0)
+            for t, n in self._topic_counts(normalized_text).items()
+        }
         if self._cue_pattern is None:
             owners: dict[str, list[str]] = {}
             for topic, words in self.topic_cues.items():
@@ -137,7 +142,9 @@ class Vocabulary:
             for topic in self._cue_topics[m.group(0)]:
                 weights[topic] = weights.get(topic, 0.0) + CUE_WEIGHT
         order = list(self.topic_keywords)
-        return sorted(weights, key=lambda t: (-weights[t], t in CROSS_CUTTING_TOPICS, order.index(t) if t in order else 99))
+        return sorted(
+            weights, key=lambda t: (-weights[t], t in CROSS_CUTTING_TOPICS, order.index(t) if t in order else 99)
+        )
 
     def expand(self, normalized_text: str) -> list[str]:
         """Official words to add to a question for the colloquial phrasings it contains."""
@@ -166,8 +173,14 @@ def load_vocabulary(kb_dir: Path) -> Vocabulary:
     definitions = {t: list((v or {}).get("definition", []) or []) for t, v in topics.get("topics", {}).items()}
     cues = {t: [str(w) for w in (v or {}).get("cues", []) or []] for t, v in topics.get("topics", {}).items()}
     expansions = {str(k): [str(w) for w in (v or [])] for k, v in (syn.get("expansions") or {}).items()}
-    return Vocabulary(kb_dir=kb_dir, variants=variants, topic_keywords=keywords, topic_definitions=definitions,
-                      topic_cues=cues, expansions=expansions)
+    return Vocabulary(
+        kb_dir=kb_dir,
+        variants=variants,
+        topic_keywords=keywords,
+        topic_definitions=definitions,
+        topic_cues=cues,
+        expansions=expansions,
+    )
 
 
 def read_userdict_words(path: Path) -> set[str]:
@@ -182,14 +195,14 @@ def read_userdict_words(path: Path) -> set[str]:
 # --- jieba -----------------------------------------------------------------
 
 _JIEBA_LOCK = threading.Lock()
-_JIEBA_LOADED: set = set()   # resolved paths, and the paths as asked
+_JIEBA_LOADED: set = set()  # resolved paths, and the paths as asked
 
 
 def configure_jieba(userdict: Path):
     """Load the user dictionary into jieba's default tokenizer (once per path)."""
     import jieba
 
-    if userdict in _JIEBA_LOADED:   # the hot path: every tokenisation asks
+    if userdict in _JIEBA_LOADED:  # the hot path: every tokenisation asks
         return jieba
     key = str(Path(userdict).resolve())
     with _JIEBA_LOCK:
@@ -234,8 +247,11 @@ def tokenize(vocab: Vocabulary, text: str, *, normalized: bool = False) -> list[
         if len(w) > SUBWORD_MIN_LEN:
             for n in (2, 3):
                 if len(w) > n:
-                    tokens += [w[i:i + n] for i in range(len(w) - n + 1)
-                               if freq.get(w[i:i + n]) and w[i:i + n] not in STOPWORDS]
+                    tokens += [
+                        w[i : i + n]
+                        for i in range(len(w) - n + 1)
+                        if freq.get(w[i : i + n]) and w[i : i + n] not in STOPWORDS
+                    ]
         tokens.append(w)
     return tokens
 
@@ -251,11 +267,12 @@ def char_ngrams(vocab: Vocabulary, text: str, *, normalized: bool = False) -> li
     for run in _CJK_RUN.findall(joined):
         if len(run) == 1:
             grams.append(run)
-        grams += [run[i:i + 2] for i in range(len(run) - 1)]
+        grams += [run[i : i + 2] for i in range(len(run) - 1)]
     return grams
 
 
 # --- spaCy -----------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _default_kb_dir() -> Path:

@@ -8,6 +8,7 @@ this is where the Rasa process starts masking personal numbers in all it logs or
 (rasa.log is its stdout and stderr): bot.privacy.install_process_masking; and where
 Rasa's own hot spots are fixed (speedups.py).
 """
+
 from bot.privacy import install_process_masking
 from rasa_channels.speedups import validate_action_results_with_one_validator
 

@@ -7,6 +7,7 @@ body, or one without sender or message, gets a 400 with a message in Chinese (Ra
 own channel answers those with a 500); a message over MAX_MESSAGE_CHARS is cut before
 the classifier and the answer starts with a kind note. Everything else is Rasa's RestInput.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,7 @@ class CheckedRestInput(RestInput):
                 log.info("refused a REST request: %s", parsed.error)
                 return response.json(parsed.body, status=parsed.status)
             if parsed.note:
-                log.info("message from %s cut from %d characters to %d", parsed.sender, parsed.length,
-                         len(parsed.text))
+                log.info("message from %s cut from %d characters to %d", parsed.sender, parsed.length, len(parsed.text))
             if bool_arg(request, "stream", default=False):
                 return response.stream(self._stream(on_new_message, parsed), content_type="text/event-stream")
             collector = CollectingOutputChannel()
@@ -63,17 +63,29 @@ class CheckedRestInput(RestInput):
         return webhook
 
     def _user_message(self, parsed: RestMessage, collector: CollectingOutputChannel) -> UserMessage:
-        return UserMessage(parsed.text, collector, parsed.sender,
-                           input_channel=parsed.input_channel or self.name(), metadata=parsed.metadata)
+        return UserMessage(
+            parsed.text,
+            collector,
+            parsed.sender,
+            input_channel=parsed.input_channel or self.name(),
+            metadata=parsed.metadata,
+        )
 
     def _stream(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], parsed: RestMessage):
         async def stream(resp: Any) -> None:
             if parsed.note:
                 await resp.write(json.dumps(_note(parsed)) + "\n")
             queue: asyncio.Queue = asyncio.Queue()
-            task = asyncio.ensure_future(self.on_message_wrapper(
-                on_new_message, parsed.text, queue, parsed.sender,
-                parsed.input_channel or self.name(), parsed.metadata))
+            task = asyncio.ensure_future(
+                self.on_message_wrapper(
+                    on_new_message,
+                    parsed.text,
+                    queue,
+                    parsed.sender,
+                    parsed.input_channel or self.name(),
+                    parsed.metadata,
+                )
+            )
             while True:
                 result = await queue.get()
                 if result == "DONE":

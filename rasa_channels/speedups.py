@@ -5,6 +5,7 @@ the (constant) schema itself against the JSON Schema metaschema: profiling our b
 check was about 40% of the Rasa process's time on a policy answer. Here the answer is
 validated by one validator built once from the same schema, with the same error message.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Text

@@ -17,6 +17,7 @@ the current message stay whole). Old events are deleted after JZ_RETENTION_DAYS 
 bot/retention.py (the service runs it; `python -m bot.retention` by hand).
 Runs inside the Rasa environment (Python 3.10); not a model input.
 """
+
 from __future__ import annotations
 
 import base64
@@ -60,7 +61,7 @@ class Sealer:
         if not (isinstance(value, str) and value.startswith(SEALED_PREFIX)):
             return value
         try:
-            return json.loads(self._fernet.decrypt(value[len(SEALED_PREFIX):].encode()))
+            return json.loads(self._fernet.decrypt(value[len(SEALED_PREFIX) :].encode()))
         except (InvalidToken, ValueError):
             log.warning("a sealed slot value could not be read (another tracker secret?); it is dropped")
             return None
@@ -103,8 +104,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         server's spool and the service's database keep them."""
         url = self.engine.url
         self.engine.dispose()
-        engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2,
-                                  connect_args={"check_same_thread": False})
+        engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, pool_size=2, connect_args={"check_same_thread": False}
+        )
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:
@@ -122,21 +124,23 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
                 data = protect_event(event.as_dict(), self.sealer)
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
-                ))
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
             session.commit()
 
-    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool
-                        ) -> Optional[DialogueStateTracker]:
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
-            rows = self._event_query(session, sender_id,
-                                     fetch_events_from_all_sessions=fetch_events_from_all_sessions).all()
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).all()
             events = [reveal_event(json.loads(row.data), self.sealer) for row in rows]
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)

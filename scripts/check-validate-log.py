@@ -1,12 +1,14 @@
 """Fails on `rasa data validate` warnings, except unused-response warnings for
 responses the forms ask with (utter_ask_*) or the custom actions send."""
+
 import re
 import sys
 from pathlib import Path
 
 log = Path(sys.argv[1]).read_text(errors="replace")
-used_by_actions = set(re.findall(r'response="(utter_\w+)"', "".join(
-    p.read_text() for p in Path("actions").rglob("*.py"))))
+used_by_actions = set(
+    re.findall(r'response="(utter_\w+)"', "".join(p.read_text() for p in Path("actions").rglob("*.py")))
+)
 problems = []
 for line in log.splitlines():
     if "UserWarning" not in line and "WARNING" not in line:

@@ -8,7 +8,7 @@ PY=.venv/bin/python
 RASA=.venv-rasa/bin/rasa
 export TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 RASA_TELEMETRY_ENABLED=false PYTHONWARNINGS=ignore
 
-echo "== lint: ruff check, mypy, lint-imports, yamllint"
+echo "== lint: ruff check and format, mypy, lint-imports, yamllint"
 make --no-print-directory lint
 
 echo "== knowledge base: rebuild and compare with the committed provisions"

@@ -1,4 +1,5 @@
 """Shared fixtures: a real service on loopback, and the whole running stack."""
+
 from __future__ import annotations
 
 import threading
@@ -63,8 +64,7 @@ def service_env(service, monkeypatch, tmp_path) -> Iterator[ServiceThread]:
 
 def stack_settings(data_dir: Path, **overrides) -> Settings:
     return Settings(
-        data_dir=data_dir, rasa_port=free_port(), action_port=free_port(), service_port=free_port(),
-        **overrides,
+        data_dir=data_dir, rasa_port=free_port(), action_port=free_port(), service_port=free_port(), **overrides
     )
 
 
@@ -78,8 +78,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 
 
 def say(stack: Stack, sender: str, message: str) -> list[dict]:
-    r = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                   json={"sender": sender, "message": message}, timeout=60)
+    r = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60)
     r.raise_for_status()
     return r.json()
 
@@ -92,6 +91,5 @@ def pytest_collection_modifyitems(config, items):
     """Files that start real processes (e2e, browser, PostgreSQL) run first. With several
     workers (`-n 2 --dist loadfile` in scripts/test.sh) the long files start at once and the
     short ones fill the gaps, rather than one long file finishing alone at the end."""
-    heavy = {item.path for item in items
-             if any(item.get_closest_marker(m) for m in ("e2e", "browser", "postgres"))}
+    heavy = {item.path for item in items if any(item.get_closest_marker(m) for m in ("e2e", "browser", "postgres"))}
     items.sort(key=lambda item: item.path not in heavy)

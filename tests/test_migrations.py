@@ -1,6 +1,7 @@
 """Migrations of the service database (bot/migrations): the revisions make exactly the
 models' schema on SQLite and PostgreSQL, a database made by the old create_all is adopted
 with its data, the baseline goes down cleanly, and simultaneous start-ups do not race."""
+
 from __future__ import annotations
 
 import subprocess
@@ -52,8 +53,9 @@ def assert_audit_log_is_append_only(db: Database) -> None:
 
 
 def new_case(**kw) -> NewCase:
-    return NewCase(type="consultation", jurisdiction="渠县", sender_id="conv-1", summary="咨询低保",
-                   contact={"name": "张三"}, **kw)
+    return NewCase(
+        type="consultation", jurisdiction="渠县", sender_id="conv-1", summary="咨询低保", contact={"name": "张三"}, **kw
+    )
 
 
 @pytest.fixture
@@ -71,6 +73,7 @@ def pg_db(postgres_url):
 
 
 # ---------------------------------------------------------------- the revisions make the models' schema
+
 
 def test_upgrade_of_an_empty_sqlite_database_gives_the_models_schema(sqlite_db):
     sqlite_db.migrate()
@@ -116,6 +119,7 @@ def test_the_revisions_render_as_sql_for_postgres(capsys):
 
 
 # ---------------------------------------------------------------- a database made before migrations
+
 
 def _old_database(url: str, drop: tuple[str, ...] = ()) -> None:
     """What the service's start-up did before migrations: create_all of the tables there were
@@ -186,6 +190,7 @@ def test_a_postgres_database_made_by_create_all_is_adopted(pg_db):
 
 # ---------------------------------------------------------------- down
 
+
 def test_downgrade_of_the_baseline_leaves_an_empty_database(sqlite_db):
     sqlite_db.migrate()
     migrations.downgrade(sqlite_db.engine, "base")
@@ -223,9 +228,16 @@ Database(sys.argv[1]).migrate()
 
 def _simultaneous_start_ups(url: str, n: int, tmp_path: Path) -> list[tuple[int, str]]:
     go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", STARTER, url, str(go)], cwd=PROJECT_ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(n)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTER, url, str(go)],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
     try:
         for p in procs:
             assert p.stdout.readline().strip() == "ready", p.stderr.read()

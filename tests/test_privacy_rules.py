@@ -1,5 +1,6 @@
 """The masking rules of bot/privacy.py: check digits decide, so every real 身份证号 and
 bank-card number is masked and amounts, case numbers and service numbers are not."""
+
 from __future__ import annotations
 
 import random
@@ -9,19 +10,12 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 import bot.privacy as privacy
-from bot.privacy import (
-    is_bank_card,
-    is_id_number,
-    mask_address,
-    mask_contact,
-    mask_personal_text,
-    mask_text,
-)
+from bot.privacy import is_bank_card, is_id_number, mask_address, mask_contact, mask_personal_text, mask_text
 
-VALID_ID = "360426199101010071"          # check digit right (stdnum's own example)
-VALID_ID_X = "11010519491231002X"        # ends in X
-MISTYPED_ID = "510722199001011234"       # check digit wrong, but a real place and birth date
-CARD = "6222021234567890128"             # Luhn-valid 19-digit UnionPay-style card
+VALID_ID = "360426199101010071"  # check digit right (stdnum's own example)
+VALID_ID_X = "11010519491231002X"  # ends in X
+MISTYPED_ID = "510722199001011234"  # check digit wrong, but a real place and birth date
+CARD = "6222021234567890128"  # Luhn-valid 19-digit UnionPay-style card
 
 
 def test_check_digits_come_from_stdnum():
@@ -48,8 +42,11 @@ def test_valid_numbers_with_a_random_body_are_always_masked():
 
 def test_random_long_digit_strings_are_not_over_masked():
     rng = random.Random(11)
-    others = [s for s in (str(rng.randrange(10**17, 10**18)) for _ in range(2000))
-              if s[:2] not in privacy._PROVINCES and not luhn.is_valid(s) and ric.calc_check_digit(s) != s[-1]]
+    others = [
+        s
+        for s in (str(rng.randrange(10**17, 10**18)) for _ in range(2000))
+        if s[:2] not in privacy._PROVINCES and not luhn.is_valid(s) and ric.calc_check_digit(s) != s[-1]
+    ]
     assert len(others) > 500 and all(mask_text(f"编号{s}") == f"编号{s}" for s in others)
     # Not a province code, no check digit right: nothing to mask.
     assert mask_text("订单 987654321098765432 已付") == "订单 987654321098765432 已付"
@@ -57,8 +54,10 @@ def test_random_long_digit_strings_are_not_over_masked():
 
 
 def test_amounts_dates_case_numbers_and_service_numbers_stay():
-    text = ("工单号 GD20261122K7M3QX（旧号 GD20250521000012），查询码 AB3D5F7G；每月 1200 元，"
-            "共 3 人，2024-01-01 申请，存款 150000 元；请打 12345、12349，急救 120，报警 110")
+    text = (
+        "工单号 GD20261122K7M3QX（旧号 GD20250521000012），查询码 AB3D5F7G；每月 1200 元，"
+        "共 3 人，2024-01-01 申请，存款 150000 元；请打 12345、12349，急救 120，报警 110"
+    )
     assert mask_text(text) == text
 
 
@@ -94,8 +93,11 @@ def test_the_rasa_environment_checks_agree_with_stdnum(monkeypatch):
 def test_names_and_addresses_for_someone_who_does_not_handle_the_case():
     out = mask_personal_text("我叫张三丰，住在渠县三汇镇新华村3组12号，电话13812345678。李四是邻居", names=["李四"])
     assert out == "我叫张**，住在渠县三汇镇********，电话138****5678。李*是邻居"
-    assert mask_personal_text("姓名：王小明 地址：达州市通川区东城街道凤凰小区5栋") == "姓名：王** 地址：达州市通川区东城街道******"
+    assert (
+        mask_personal_text("姓名：王小明 地址：达州市通川区东城街道凤凰小区5栋")
+        == "姓名：王** 地址：达州市通川区东城街道******"
+    )
     assert mask_address("巴中市恩阳区柳林镇石板村") == "巴中市恩阳区柳林镇***"
-    assert mask_address("新华村3组") == "*****"          # no county: nothing kept
+    assert mask_address("新华村3组") == "*****"  # no county: nothing kept
     assert mask_contact({"address": "渠县三汇镇新华村3组"})["address"] == "渠县三汇镇*****"
     assert mask_personal_text("低保怎么申请？") == "低保怎么申请？"

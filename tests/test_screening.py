@@ -1,4 +1,5 @@
 """The screening conversation's logic: which question next, and the request it builds."""
+
 from bot.screening import build_request, next_question, read_answer, slot_for_missing
 
 
@@ -12,10 +13,18 @@ def test_missing_facts_map_to_the_questions_we_ask():
 
 
 def test_the_place_is_asked_first_then_what_the_service_needs():
-    screen = {"results": [{"program": "dibao", "missing": [
-        {"fact": "standards.dibao_monthly", "for": "status"},
-        {"fact": "household.property_ok", "for": "status"},
-        {"fact": "members[0].age", "for": "estimate"}]}]}
+    screen = {
+        "results": [
+            {
+                "program": "dibao",
+                "missing": [
+                    {"fact": "standards.dibao_monthly", "for": "status"},
+                    {"fact": "household.property_ok", "for": "status"},
+                    {"fact": "members[0].age", "for": "estimate"},
+                ],
+            }
+        ]
+    }
     assert next_question({}, screen, "dibao", 0) == "jurisdiction"
     facts = {"jurisdiction": "渠县"}
     assert next_question(facts, screen, "dibao", 1) == "property_ok"
@@ -58,8 +67,17 @@ def test_nothing_understood_is_reported():
 
 
 def test_request_uses_the_public_field_names_and_leaves_unknowns_out():
-    req = build_request({"jurisdiction": "渠县", "hukou": "rural", "household_size": 2, "monthly_income": 900,
-                         "ages": [72], "property_ok": True, "local_standard": 650})
+    req = build_request(
+        {
+            "jurisdiction": "渠县",
+            "hukou": "rural",
+            "household_size": 2,
+            "monthly_income": 900,
+            "ages": [72],
+            "property_ok": True,
+            "local_standard": 650,
+        }
+    )
     assert req["jurisdiction"] == "渠县" and req["hukou"] == "rural"
     members = req["household"]["members"]
     assert [m["relation"] for m in members] == ["self", "other"]

@@ -1,4 +1,5 @@
 """How bot/stack.py wires bind addresses and the action token (no processes started)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -65,8 +66,10 @@ def test_rasa_and_the_action_server_share_a_token_per_data_dir(tmp_path, monkeyp
     assert first.processes["rasa"].env["JZ_RASA_ACTION_TOKEN"] == token
     assert "JZ_ACTION_TOKEN" not in first.processes["service"].env  # only the two that use it
     # Set explicitly, it is used as is.
-    assert built(tmp_path / "c", action_token="set-by-the-deployer").processes["rasa"].env[
-        "JZ_RASA_ACTION_TOKEN"] == "set-by-the-deployer"
+    assert (
+        built(tmp_path / "c", action_token="set-by-the-deployer").processes["rasa"].env["JZ_RASA_ACTION_TOKEN"]
+        == "set-by-the-deployer"
+    )
 
 
 def test_a_data_dir_secret_is_created_once(tmp_path):

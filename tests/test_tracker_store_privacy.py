@@ -1,6 +1,7 @@
 """Rasa's tracker store (rasa_channels/tracker_store.py) in Rasa's own environment: the
 database holds masked messages and sealed slots, and a conversation read back still has
 the phone number the flow needs on its next turn."""
+
 from __future__ import annotations
 
 import json
@@ -49,9 +50,23 @@ asyncio.run(main())
 def test_the_tracker_store_keeps_no_number_in_the_clear_and_the_flow_keeps_its_slot(tmp_path):
     db, out = tmp_path / "rasa_tracker.db", tmp_path / "out.json"
     env = rasa_env() | {"JZ_DATA_DIR": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)}
-    run = subprocess.run([str(RASA_VENV / "bin" / "python"), "-c", "import logging; logging.basicConfig()  # as Rasa does, before it loads our modules\nimport rasa_channels\n" + SCRIPT,
-                          str(db), str(out), PHONE, ID],
-                         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            str(RASA_VENV / "bin" / "python"),
+            "-c",
+            "import logging; logging.basicConfig()  # as Rasa does, before it loads our modules\nimport rasa_channels\n"
+            + SCRIPT,
+            str(db),
+            str(out),
+            PHONE,
+            ID,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     got = json.loads(out.read_text())
     # What the flow reads back: the slots whole (sealed in the database), earlier messages masked.

@@ -3,6 +3,7 @@
 Plain Python and SQLAlchemy; the front is bot/cases/desk.py (CaseDesk). The HTTP layer
 lives in bot/service/routers/cases.py, conversations.py and console.py.
 """
+
 from bot.cases.desk import BOT, SYSTEM, Actor, CaseDesk, NewCase  # noqa: F401
 from bot.cases.model import (  # noqa: F401
     CaseError,

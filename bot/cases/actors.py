@@ -1,4 +1,5 @@
 """Who acts on the case desk: a desk user, the bot (service token) or the system. Pure Python."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ if TYPE_CHECKING:  # only for the annotation: who acts needs no tables
 class Actor:
     """Who is acting: a desk user, the bot (service token) or the system (CLI, scheduler)."""
 
-    name: str                 # "user:alice", "bot", "system"
-    role: str | None = None   # a Role for users
+    name: str  # "user:alice", "bot", "system"
+    role: str | None = None  # a Role for users
     user_id: int | None = None
     display_name: str = ""
 

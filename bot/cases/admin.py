@@ -10,6 +10,7 @@ Uses the service database (JZ_DATABASE_URL, else SQLite in JZ_DATA_DIR).
 Without --password-stdin the password is asked for twice on the terminal;
 the JZ_NEW_PASSWORD variable also works (for scripts such as `make run`).
 """
+
 from __future__ import annotations
 
 import argparse

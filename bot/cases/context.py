@@ -1,5 +1,6 @@
 """What every part of the case desk shares: the database, the SLA rules and the clock,
 the write transaction, the audit event and finding a case by its number."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -50,7 +51,9 @@ class DeskContext:
         """Every change writes its event in the same transaction as the change itself."""
         s.add(CaseEvent(case_id=case.id, at=self.clock(), actor=actor.name, action=action, detail=detail))
 
-    def view(self, s: Session, case: Case, viewer: Actor, full: bool = False, with_check_code: bool = False) -> dict[str, Any]:
+    def view(
+        self, s: Session, case: Case, viewer: Actor, full: bool = False, with_check_code: bool = False
+    ) -> dict[str, Any]:
         """The case as `viewer` may see it, now (bot/cases/views.py)."""
         return case_view(s, case, viewer, self.rules, self.clock(), full=full, with_check_code=with_check_code)
 

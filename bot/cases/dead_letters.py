@@ -21,6 +21,7 @@ Why this design (and not only a banner, or only a case):
 The case of last resort takes the report's idempotency key, so the report can never
 become two cases, whichever path gets there first.
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,8 +70,10 @@ def last_resort_case(payload: dict[str, Any], error: str, dead_letter_id: int, m
     desk accepts; `minimal` keeps only the type, the words and the contact."""
     p = fit_case(payload if isinstance(payload, dict) else {})
     case_type = _enum(p.get("type"), CaseType, CaseType.consultation)
-    note = (f"系统提示：这份{'急难求助' if case_type == CaseType.urgent else '工单'}按原样提交时被服务拒绝"
-            f"（{clip(error, 300)}），已按能用的内容登记，请核对（死信 #{dead_letter_id}）。")
+    note = (
+        f"系统提示：这份{'急难求助' if case_type == CaseType.urgent else '工单'}按原样提交时被服务拒绝"
+        f"（{clip(error, 300)}），已按能用的内容登记，请核对（死信 #{dead_letter_id}）。"
+    )
     summary = clip(f"{note}\n{p.get('summary') or ''}", 4000)
     contact = {k: v for k, v in (p.get("contact") or {}).items() if isinstance(v, str)}
     words = [str(t.get("text", "")) for t in p.get("transcript") or [] if t.get("role") in ("resident", "user")]
@@ -79,7 +82,9 @@ def last_resort_case(payload: dict[str, Any], error: str, dead_letter_id: int, m
         channel=_enum(p.get("channel"), Channel, Channel.web),
         sender_id=str(p["sender_id"]) if p.get("sender_id") else None,
         title=clip(LAST_RESORT_PREFIX + str(p.get("title") or ""), 200),
-        summary=summary, contact=contact, reported_at=p.get("reported_at"),
+        summary=summary,
+        contact=contact,
+        reported_at=p.get("reported_at"),
     )
     if minimal:
         base["transcript"] = [{"role": "resident", "text": clip(w, 4000)} for w in words[:1]]
@@ -95,7 +100,9 @@ def last_resort_case(payload: dict[str, Any], error: str, dead_letter_id: int, m
     )
 
 
-def record(desk: CaseDesk, key: str, payload: dict[str, Any], error: str, actor: Actor = BOT) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def record(
+    desk: CaseDesk, key: str, payload: dict[str, Any], error: str, actor: Actor = BOT
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Stores a dead letter (once per key) and makes its case of last resort.
 
     Returns (dead letter view, case view with check code or None). Safe to repeat:
@@ -110,10 +117,14 @@ def record(desk: CaseDesk, key: str, payload: dict[str, Any], error: str, actor:
         letter = s.scalar(select(DeadLetter).where(DeadLetter.idempotency_key == key))
         if letter is None:
             letter = DeadLetter(
-                idempotency_key=key, case_type=str(payload.get("type") or "")[:32],
+                idempotency_key=key,
+                case_type=str(payload.get("type") or "")[:32],
                 sender_id=(str(payload["sender_id"])[:128] if payload.get("sender_id") else None),
-                error=clip(error, ERROR_MAX), payload=payload,
-                reported_at=report_time(payload.get("reported_at"), now), received_at=now, resolution="",
+                error=clip(error, ERROR_MAX),
+                payload=payload,
+                reported_at=report_time(payload.get("reported_at"), now),
+                received_at=now,
+                resolution="",
             )
             s.add(letter)
             try:
@@ -156,11 +167,18 @@ def _view(letter: DeadLetter, full: bool) -> dict[str, Any]:
     payload = letter.payload or {}
     text = (lambda t: t) if full else mask_personal_text
     return {
-        "id": letter.id, "idempotency_key": letter.idempotency_key, "case_type": letter.case_type,
-        "title": text(str(payload.get("title") or "")), "summary": text(str(payload.get("summary") or "")),
-        "error": text(letter.error), "reported_at": iso(letter.reported_at), "received_at": iso(letter.received_at),
-        "case_number": letter.case_number, "resolved_at": iso(letter.resolved_at),
-        "resolved_by": letter.resolved_by, "resolution": letter.resolution,
+        "id": letter.id,
+        "idempotency_key": letter.idempotency_key,
+        "case_type": letter.case_type,
+        "title": text(str(payload.get("title") or "")),
+        "summary": text(str(payload.get("summary") or "")),
+        "error": text(letter.error),
+        "reported_at": iso(letter.reported_at),
+        "received_at": iso(letter.received_at),
+        "case_number": letter.case_number,
+        "resolved_at": iso(letter.resolved_at),
+        "resolved_by": letter.resolved_by,
+        "resolution": letter.resolution,
         **({"payload": payload} if full else {}),
     }
 
@@ -173,7 +191,9 @@ def view(desk: CaseDesk, letter_id: int, viewer: Actor | None = None) -> dict[st
         return _view(letter, full=viewer is None or _sees_all(viewer))
 
 
-def list_letters(desk: CaseDesk, viewer: Actor, include_resolved: bool = False, limit: int = 100) -> list[dict[str, Any]]:
+def list_letters(
+    desk: CaseDesk, viewer: Actor, include_resolved: bool = False, limit: int = 100
+) -> list[dict[str, Any]]:
     """Newest first; the raw report only for supervisors (others see masked text)."""
     with desk.db.session() as s:
         q = select(DeadLetter)

@@ -13,6 +13,7 @@ sharing a DeskContext (bot/cases/context.py: database, SLA rules, clock):
 - outbox.py    operator replies waiting for a conversation, and their delivery
 - views.py     how a case is shown, and who sees its personal data
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -40,9 +41,22 @@ from bot.cases.workflow import CaseWorkflow
 from bot.db import Database
 
 __all__ = [
-    "BOT", "CONVERSATION_CHANNELS", "DESK_CHANNELS", "EMERGENCY_NUMBERS", "KEY_TAKEN", "MAX_REPORT_AGE",
-    "MAX_TEXT", "QUEUES", "QUEUE_LABELS", "SYSTEM", "Actor", "CaseDesk", "NewCase", "acknowledgement",
-    "report_time", "sees_contact",
+    "BOT",
+    "CONVERSATION_CHANNELS",
+    "DESK_CHANNELS",
+    "EMERGENCY_NUMBERS",
+    "KEY_TAKEN",
+    "MAX_REPORT_AGE",
+    "MAX_TEXT",
+    "QUEUES",
+    "QUEUE_LABELS",
+    "SYSTEM",
+    "Actor",
+    "CaseDesk",
+    "NewCase",
+    "acknowledgement",
+    "report_time",
+    "sees_contact",
 ]
 
 MAX_TEXT = TEXT_MAX
@@ -72,7 +86,9 @@ class CaseDesk:
         return self.context.clock
 
     # ------------------------------------------------------------------ create
-    def create_case(self, data: NewCase, actor: Actor, idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
+    def create_case(
+        self, data: NewCase, actor: Actor, idempotency_key: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
         return self.intake.create_case(data, actor, idempotency_key)
 
     # ------------------------------------------------------------------ read
@@ -107,12 +123,14 @@ class CaseDesk:
     def assign(self, number: str, username: str, actor: Actor) -> dict[str, Any]:
         return self.workflow.assign(number, username, actor)
 
-    def transfer(self, number: str, actor: Actor, hotline: str | None = None,
-                 department: str | None = None, reason: str = "") -> dict[str, Any]:
+    def transfer(
+        self, number: str, actor: Actor, hotline: str | None = None, department: str | None = None, reason: str = ""
+    ) -> dict[str, Any]:
         return self.workflow.transfer(number, actor, hotline=hotline, department=department, reason=reason)
 
-    def change_status(self, number: str, target: str, actor: Actor, reason: str = "",
-                      resolution: str = "") -> dict[str, Any]:
+    def change_status(
+        self, number: str, target: str, actor: Actor, reason: str = "", resolution: str = ""
+    ) -> dict[str, Any]:
         return self.workflow.change_status(number, target, actor, reason=reason, resolution=resolution)
 
     def add_note(self, number: str, text: str, actor: Actor) -> dict[str, Any]:

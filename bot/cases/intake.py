@@ -1,5 +1,6 @@
 """Creating cases: what a new case may carry, who may say what about it, its number,
 its report time and the idempotency key that makes a retry return the same case."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -93,7 +94,9 @@ class CaseIntake:
     def __init__(self, ctx: DeskContext):
         self.ctx = ctx
 
-    def create_case(self, data: NewCase, actor: Actor, idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
+    def create_case(
+        self, data: NewCase, actor: Actor, idempotency_key: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
         """Creates a case and commits it before returning; (view, created).
 
         With an idempotency key, a retry returns the case created the first
@@ -126,27 +129,53 @@ class CaseIntake:
                 created = report_time(data.reported_at, now) or now
                 case = Case(
                     number=_free_number(s, ctx.rules.to_local(created).date()),
-                    check_code=new_check_code(), idempotency_key=key,
-                    type=case_type, channel=channel, sender_id=data.sender_id, jurisdiction=jurisdiction,
-                    hotline=route.hotline, priority=priority, priority_rank=PRIORITY_RANK[priority],
-                    status=Status.new, title=trimmed(data.title, 200) or TYPE_LABELS[case_type],
-                    summary=trimmed(data.summary, TEXT_MAX), transcript=_clean_transcript(data.transcript),
+                    check_code=new_check_code(),
+                    idempotency_key=key,
+                    type=case_type,
+                    channel=channel,
+                    sender_id=data.sender_id,
+                    jurisdiction=jurisdiction,
+                    hotline=route.hotline,
+                    priority=priority,
+                    priority_rank=PRIORITY_RANK[priority],
+                    status=Status.new,
+                    title=trimmed(data.title, 200) or TYPE_LABELS[case_type],
+                    summary=trimmed(data.summary, TEXT_MAX),
+                    transcript=_clean_transcript(data.transcript),
                     questions=[trimmed(q, 500) for q in data.questions if q and q.strip()][:20],
-                    programs=list(data.programs)[:20], eligibility=data.eligibility,
-                    contact=_clean_contact(data.contact), created_by=actor.name, escalated=False,
-                    created_at=created, updated_at=now, due_at=ctx.rules.due_at(case_type, priority, created),
-                    resolution="", followup_note="",
+                    programs=list(data.programs)[:20],
+                    eligibility=data.eligibility,
+                    contact=_clean_contact(data.contact),
+                    created_by=actor.name,
+                    escalated=False,
+                    created_at=created,
+                    updated_at=now,
+                    due_at=ctx.rules.due_at(case_type, priority, created),
+                    resolution="",
+                    followup_note="",
                 )
                 s.add(case)
                 s.flush()
                 timing = {}
                 if data.reported_at is not None:  # what was claimed, and when it really arrived
-                    timing = {"reported_at": str(data.reported_at)[:64], "received_at": iso(now),
-                              "report_time_used": created != now}
+                    timing = {
+                        "reported_at": str(data.reported_at)[:64],
+                        "received_at": iso(now),
+                        "report_time_used": created != now,
+                    }
                 ctx.audit(
-                    s, case, actor, "created", type=str(case_type), channel=str(channel),
-                    priority=str(priority), jurisdiction=jurisdiction, hotline=str(route.hotline),
-                    route_place=route.matched_place, idempotency_key=key, **timing,
+                    s,
+                    case,
+                    actor,
+                    "created",
+                    type=str(case_type),
+                    channel=str(channel),
+                    priority=str(priority),
+                    jurisdiction=jurisdiction,
+                    hotline=str(route.hotline),
+                    route_place=route.matched_place,
+                    idempotency_key=key,
+                    **timing,
                 )
                 s.flush()
                 view = ctx.view(s, case, actor, with_check_code=True)

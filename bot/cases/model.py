@@ -2,6 +2,7 @@
 
 Ids follow docs/GLOSSARY.md; Chinese labels are what operators and residents see.
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -39,12 +40,12 @@ class Hotline(StrEnum):
 
 
 class Channel(StrEnum):
-    web = "web"            # the web chat page
-    rest = "rest"          # Rasa's REST channel (other front ends)
+    web = "web"  # the web chat page
+    rest = "rest"  # Rasa's REST channel (other front ends)
     telegram = "telegram"
-    wechat = "wechat"      # the WeChat official account (bot/channels/wechat.py)
-    phone = "phone"        # taken on the hotline by an operator
-    console = "console"    # entered in the console (e.g. a volunteer's report)
+    wechat = "wechat"  # the WeChat official account (bot/channels/wechat.py)
+    phone = "phone"  # taken on the hotline by an operator
+    console = "console"  # entered in the console (e.g. a volunteer's report)
 
 
 class Role(StrEnum):
@@ -92,9 +93,12 @@ RESIDENT_STATUS_LABELS = {
 }
 ROLE_LABELS = {Role.operator: "话务员", Role.supervisor: "班长", Role.volunteer: "志愿者", Role.admin: "管理员"}
 CHANNEL_LABELS = {
-    Channel.web: "网页对话", Channel.rest: "对话接口", Channel.telegram: "Telegram",
+    Channel.web: "网页对话",
+    Channel.rest: "对话接口",
+    Channel.telegram: "Telegram",
     Channel.wechat: "微信公众号",
-    Channel.phone: "电话", Channel.console: "工作台录入",
+    Channel.phone: "电话",
+    Channel.console: "工作台录入",
 }
 SATISFACTION_LABELS = {
     Satisfaction.satisfied: "满意",
@@ -166,9 +170,7 @@ def can_transition(current: Status | str, target: Status | str) -> bool:
 def check_transition(current: Status | str, target: Status | str) -> None:
     current, target = Status(current), Status(target)
     if target not in TRANSITIONS[current]:
-        raise IllegalTransition(
-            f"工单状态不能从“{STATUS_LABELS[current]}”改为“{STATUS_LABELS[target]}”"
-        )
+        raise IllegalTransition(f"工单状态不能从“{STATUS_LABELS[current]}”改为“{STATUS_LABELS[target]}”")
 
 
 def escalated_priority(priority: Priority | str) -> Priority:

@@ -4,6 +4,7 @@
 A reply is queued by the workflow (CaseWorkflow.reply); here it is read, marked
 delivered once, or recorded as undeliverable for now.
 """
+
 from __future__ import annotations
 
 from typing import Any, cast
@@ -22,8 +23,11 @@ class ReplyOutbox:
 
     def pending_replies(self, sender_id: str, channel: str | None = None) -> list[dict[str, Any]]:
         with self.ctx.read() as s:
-            q = select(CaseReply, Case.number).join(Case, Case.id == CaseReply.case_id).where(
-                CaseReply.sender_id == sender_id, CaseReply.delivered_at.is_(None))
+            q = (
+                select(CaseReply, Case.number)
+                .join(Case, Case.id == CaseReply.case_id)
+                .where(CaseReply.sender_id == sender_id, CaseReply.delivered_at.is_(None))
+            )
             if channel:
                 q = q.where(CaseReply.channel == channel)
             return [reply_view(r, number) for r, number in s.execute(q.order_by(CaseReply.id))]
@@ -41,8 +45,11 @@ class ReplyOutbox:
                 if res.rowcount == 1:
                     marked.append(rid)
                     case_id = s.scalar(select(CaseReply.case_id).where(CaseReply.id == rid))
-                    s.add(CaseEvent(case_id=case_id, at=now, actor="bot", action="reply_delivered",
-                                    detail={"reply_id": rid}))
+                    s.add(
+                        CaseEvent(
+                            case_id=case_id, at=now, actor="bot", action="reply_delivered", detail={"reply_id": rid}
+                        )
+                    )
         return marked
 
     def mark_undeliverable(self, reply_ids: list[int], sender_id: str, reason: str) -> list[int]:
@@ -54,12 +61,22 @@ class ReplyOutbox:
         with self.ctx.write() as s:
             now = self.ctx.clock()
             for rid in reply_ids:
-                reply = s.scalar(select(CaseReply).where(CaseReply.id == rid, CaseReply.sender_id == sender_id,
-                                                         CaseReply.delivered_at.is_(None)))
+                reply = s.scalar(
+                    select(CaseReply).where(
+                        CaseReply.id == rid, CaseReply.sender_id == sender_id, CaseReply.delivered_at.is_(None)
+                    )
+                )
                 if reply is None or rid in undelivered_reasons(s, reply.case_id):
                     continue
-                s.add(CaseEvent(case_id=reply.case_id, at=now, actor="bot", action="reply_undeliverable",
-                                detail={"reply_id": rid, "reason": reason}))
+                s.add(
+                    CaseEvent(
+                        case_id=reply.case_id,
+                        at=now,
+                        actor="bot",
+                        action="reply_undeliverable",
+                        detail={"reply_id": rid, "reason": reason},
+                    )
+                )
                 marked.append(rid)
         return marked
 

@@ -1,5 +1,6 @@
 """Reading the case desk: one case, the queues and their counts, a reporter's own cases,
 the audit log, the resident's status lookup and a conversation's cases. Nothing here changes a case."""
+
 from __future__ import annotations
 
 import secrets
@@ -17,8 +18,12 @@ from bot.cases.views import conversation_case_view, event_view, resident_view
 
 QUEUES = ("unassigned", "mine", "urgent", "overdue", "followup", "all")
 QUEUE_LABELS = {
-    "unassigned": "待领取", "mine": "我的工单", "urgent": "急难", "overdue": "已超时",
-    "followup": "待回访", "all": "全部",
+    "unassigned": "待领取",
+    "mine": "我的工单",
+    "urgent": "急难",
+    "overdue": "已超时",
+    "followup": "待回访",
+    "all": "全部",
 }
 
 
@@ -27,8 +32,7 @@ def queue_filter(queue: str, viewer: Actor, now: datetime) -> ColumnElement[bool
     if queue == "unassigned":
         return and_(Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None))
     if queue == "mine":
-        return and_(Case.assignee_id == viewer.user_id,
-                    Case.status.in_(list(ACTIVE_STATUSES | {Status.resolved})))
+        return and_(Case.assignee_id == viewer.user_id, Case.status.in_(list(ACTIVE_STATUSES | {Status.resolved})))
     if queue == "urgent":
         return and_(Case.priority == Priority.urgent, Case.status.in_(list(ACTIVE_STATUSES)))
     if queue == "overdue":
@@ -108,6 +112,10 @@ class CaseQueries:
         if not sender_id:
             return []
         with self.ctx.read() as s:
-            cases = s.scalars(select(Case).where(Case.sender_id == sender_id, Case.created_by == BOT.name)
-                              .order_by(Case.id.desc()).limit(limit))
+            cases = s.scalars(
+                select(Case)
+                .where(Case.sender_id == sender_id, Case.created_by == BOT.name)
+                .order_by(Case.id.desc())
+                .limit(limit)
+            )
             return [conversation_case_view(c) for c in cases]

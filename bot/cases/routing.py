@@ -1,4 +1,5 @@
 """Target hotline (12345 / 12349) for a jurisdiction, from bot/cases/routing.yml."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -8,6 +8,7 @@ tells a deployer in advance.
 All datetimes stored and passed around are naive UTC; local (China) time is
 only used to find day boundaries and working days.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,7 +27,9 @@ from bot.cases.model import OPEN_STATUSES, CaseType, Priority, Status
 
 SLA_FILE = Path(__file__).with_name("sla.yml")
 OFFICIAL_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
-CHECK_SLACK_DAYS = 11  # check-calendar horizon beyond N working days × 7/5: the longest break (春节, 9 days) and a margin
+CHECK_SLACK_DAYS = (
+    11  # check-calendar horizon beyond N working days × 7/5: the longest break (春节, 9 days) and a margin
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +129,8 @@ class SlaRules:
         local_year = self.years.get(d.year)
         if local_year is not None:  # the office's entry wins over the package
             return d in local_year.extra_working_days or (
-                d.weekday() not in self.weekend and d not in local_year.holidays)
+                d.weekday() not in self.weekend and d not in local_year.holidays
+            )
         if d.year in OFFICIAL_YEARS:
             return bool(chinese_calendar.is_workday(d))
         raise CalendarYearNotCovered(d.year)
@@ -191,8 +195,10 @@ class SlaRules:
     # -- deployment check -----------------------------------------------
     def check_horizon_days(self) -> int:
         """Calendar days a limit can reach: the longest working-day limit × 7/5, plus slack."""
-        most = max([self.followup_working_days] + [
-            lim.working_days for by in self.limits.values() for lim in by.values() if lim.working_days])
+        most = max(
+            [self.followup_working_days]
+            + [lim.working_days for by in self.limits.values() for lim in by.values() if lim.working_days]
+        )
         return math.ceil(most * 7 / 5) + CHECK_SLACK_DAYS
 
     def check(self, today: date) -> str:
@@ -202,9 +208,11 @@ class SlaRules:
             if not self.covers(year):
                 raise CalendarYearNotCovered(year)
         local = "、".join(str(y) for y in sorted(self.years)) or "无"
-        return (f"节假日日历：chinese-calendar {chinese_calendar.__version__} 覆盖 "
-                f"{OFFICIAL_YEARS[0]}–{OFFICIAL_YEARS[-1]} 年；sla.yml years: {local}。"
-                f"{today} 至 {until}（{self.check_horizon_days()} 天）的工单时限均可按日历计算。")
+        return (
+            f"节假日日历：chinese-calendar {chinese_calendar.__version__} 覆盖 "
+            f"{OFFICIAL_YEARS[0]}–{OFFICIAL_YEARS[-1]} 年；sla.yml years: {local}。"
+            f"{today} 至 {until}（{self.check_horizon_days()} 天）的工单时限均可按日历计算。"
+        )
 
 
 def _to_date(value: object) -> date:

@@ -2,23 +2,13 @@
 reply outbox and the desk's users. Declared on bot.orm.Base; bot/storage_models.py
 lists this module among the service database's tables.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    DDL,
-    JSON,
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    event,
-)
+from sqlalchemy import DDL, JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.orm import Base
@@ -169,6 +159,7 @@ class DeadLetter(Base):
 # (The database triggers are made by the migrations, bot/migrations/versions/0001_baseline.py;
 # the DDL events below make the same ones when a test builds tables with metadata.create_all.)
 
+
 @event.listens_for(Session, "before_flush")
 def _audit_is_append_only(session: Session, _ctx: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
@@ -178,21 +169,24 @@ def _audit_is_append_only(session: Session, _ctx: Any, _instances: Any) -> None:
 
 for _op in ("UPDATE", "DELETE"):
     event.listen(
-        CaseEvent.__table__, "after_create",
+        CaseEvent.__table__,
+        "after_create",
         DDL(
             f"CREATE TRIGGER case_events_no_{_op.lower()} BEFORE {_op} ON case_events "
             "BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END"
         ).execute_if(dialect="sqlite"),
     )
 event.listen(
-    CaseEvent.__table__, "after_create",
+    CaseEvent.__table__,
+    "after_create",
     DDL(
         "CREATE OR REPLACE FUNCTION case_events_append_only() RETURNS trigger AS $$ "
         "BEGIN RAISE EXCEPTION 'case_events is append-only'; END; $$ LANGUAGE plpgsql"
     ).execute_if(dialect="postgresql"),
 )
 event.listen(
-    CaseEvent.__table__, "after_create",
+    CaseEvent.__table__,
+    "after_create",
     DDL(
         "CREATE TRIGGER case_events_append_only BEFORE UPDATE OR DELETE ON case_events "
         "FOR EACH ROW EXECUTE FUNCTION case_events_append_only()"

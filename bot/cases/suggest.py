@@ -5,6 +5,7 @@ The knowledge base is `bot.kb.KnowledgeBase` (`.answer(question, jurisdiction=No
 -> {"answer", "citations", "topics"}); any object with that method works, which
 keeps this module testable without the real one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,11 @@ def resident_questions(case: dict[str, Any]) -> list[str]:
     return seen[-MAX_QUESTIONS:]
 
 
-def suggested_answers(case: dict[str, Any], kb: AnswersQuestions | None = None,
-                      kb_loader: Callable[[], AnswersQuestions | None] = default_kb) -> dict[str, Any]:
+def suggested_answers(
+    case: dict[str, Any],
+    kb: AnswersQuestions | None = None,
+    kb_loader: Callable[[], AnswersQuestions | None] = default_kb,
+) -> dict[str, Any]:
     """{"answers": [...], "templates": [...], "kb_available": bool}."""
     kb = kb if kb is not None else kb_loader()
     answers: list[dict[str, Any]] = []
@@ -68,12 +72,14 @@ def suggested_answers(case: dict[str, Any], kb: AnswersQuestions | None = None,
             if not text or text in seen_answers:
                 continue
             seen_answers.add(text)
-            answers.append({
-                "question": q,
-                "answer": text,
-                "citations": [_citation(c) for c in (res.get("citations") or [])],
-                "topics": list(res.get("topics") or []),
-            })
+            answers.append(
+                {
+                    "question": q,
+                    "answer": text,
+                    "citations": [_citation(c) for c in (res.get("citations") or [])],
+                    "topics": list(res.get("topics") or []),
+                }
+            )
     return {"answers": answers, "templates": reply_templates(case), "kb_available": kb is not None}
 
 

@@ -9,6 +9,7 @@ no hashing) and `verify_password` (argon2, about 64 MiB and a quarter of a secon
 An unknown username never reaches argon2; `typical_verify_seconds` tells the caller how
 long a real verification takes, so it can answer an unknown name after the same time.
 """
+
 from __future__ import annotations
 
 import threading
@@ -103,8 +104,13 @@ def create_user(s: Session, username: str, password: str, role: str, display_nam
     if find_user(s, username):
         raise CaseError(f"用户 {username} 已存在")
     user = User(
-        username=username, display_name=display_name or username, role=str(role),
-        password_hash=hash_password(password), active=True, session_version=1, created_at=utcnow(),
+        username=username,
+        display_name=display_name or username,
+        role=str(role),
+        password_hash=hash_password(password),
+        active=True,
+        session_version=1,
+        created_at=utcnow(),
     )
     s.add(user)
     s.flush()

@@ -4,6 +4,7 @@ Who sees what is decided here: full personal data only for the case's handler an
 supervisors (`sees_contact`); everyone else gets numbers, names and addresses masked
 (bot/privacy.py). A resident sees only their own case's status, in their words.
 """
+
 from __future__ import annotations
 
 import functools
@@ -56,12 +57,20 @@ def acknowledgement(case: Case) -> str:
         head = "您的急难求助已登记，工作人员会尽快联系您。"
     else:
         head = "您的诉求已登记，工作人员会在办理时限内答复您。"
-    return (f"{head}工单号 {case.number}，查询码 {case.check_code}，请记好。"
-            f"也可以拨打 {hotline} 查询。{EMERGENCY_NUMBERS}")
+    return (
+        f"{head}工单号 {case.number}，查询码 {case.check_code}，请记好。也可以拨打 {hotline} 查询。{EMERGENCY_NUMBERS}"
+    )
 
 
-def case_view(s: Session, case: Case, viewer: Actor, rules: SlaRules, now: datetime, full: bool = False,
-              with_check_code: bool = False) -> dict[str, Any]:
+def case_view(
+    s: Session,
+    case: Case,
+    viewer: Actor,
+    rules: SlaRules,
+    now: datetime,
+    full: bool = False,
+    with_check_code: bool = False,
+) -> dict[str, Any]:
     """A case for the desk: the queue row, or with `full` the case page (transcript, notes, replies)."""
     sees = sees_contact(case, viewer)
     # Not the handler: numbers, names and addresses masked (bot/privacy.py), the case's own name too.
@@ -69,16 +78,22 @@ def case_view(s: Session, case: Case, viewer: Actor, rules: SlaRules, now: datet
     assignee = s.get(User, case.assignee_id) if case.assignee_id else None
     view: dict[str, Any] = {
         "number": case.number,
-        "type": case.type, "type_label": TYPE_LABELS[CaseType(case.type)],
-        "channel": case.channel, "channel_label": CHANNEL_LABELS[Channel(case.channel)],
+        "type": case.type,
+        "type_label": TYPE_LABELS[CaseType(case.type)],
+        "channel": case.channel,
+        "channel_label": CHANNEL_LABELS[Channel(case.channel)],
         "sender_id": case.sender_id,
-        "jurisdiction": case.jurisdiction, "hotline": case.hotline,
-        "priority": case.priority, "priority_label": PRIORITY_LABELS[Priority(case.priority)],
-        "status": case.status, "status_label": STATUS_LABELS[Status(case.status)],
+        "jurisdiction": case.jurisdiction,
+        "hotline": case.hotline,
+        "priority": case.priority,
+        "priority_label": PRIORITY_LABELS[Priority(case.priority)],
+        "status": case.status,
+        "status_label": STATUS_LABELS[Status(case.status)],
         "title": case.title if sees else masked(case.title),
         "assignee": assignee.username if assignee else None,
         "assignee_name": (assignee.display_name or assignee.username) if assignee else None,
-        "created_at": iso(case.created_at), "updated_at": iso(case.updated_at),
+        "created_at": iso(case.created_at),
+        "updated_at": iso(case.updated_at),
         "due_at": iso(case.due_at),
         "overdue": is_overdue(case.status, case.due_at, now),
         "seconds_left": int((case.due_at - now).total_seconds()) if case.due_at else None,
@@ -94,32 +109,38 @@ def case_view(s: Session, case: Case, viewer: Actor, rules: SlaRules, now: datet
     if full:
         text = (lambda t: t) if sees else masked
         undelivered = undelivered_reasons(s, case.id)
-        view.update({
-            "summary": text(case.summary),
-            "transcript": [dict(m, text=text(m.get("text", ""))) for m in (case.transcript or [])],
-            "questions": [text(q) for q in case.questions or []],
-            "programs": case.programs or [],
-            "eligibility": case.eligibility,
-            "contact": case.contact if sees else mask_contact(case.contact),
-            "resolution": case.resolution,
-            "assigned_at": iso(case.assigned_at), "first_response_at": iso(case.first_response_at),
-            "resolved_at": iso(case.resolved_at), "closed_at": iso(case.closed_at),
-            "followup": {
-                "due_at": iso(case.followup_due_at), "at": iso(case.followup_at),
-                "satisfaction": case.satisfaction,
-                "satisfaction_label": SATISFACTION_LABELS[Satisfaction(case.satisfaction)]
-                if case.satisfaction else None,
-                "note": case.followup_note,
-            },
-            "notes": [
-                note_view(n, text)
-                for n in s.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id))
-            ],
-            "replies": [
-                reply_view(r, case.number, undelivered.get(r.id))
-                for r in s.scalars(select(CaseReply).where(CaseReply.case_id == case.id).order_by(CaseReply.id))
-            ],
-        })
+        view.update(
+            {
+                "summary": text(case.summary),
+                "transcript": [dict(m, text=text(m.get("text", ""))) for m in (case.transcript or [])],
+                "questions": [text(q) for q in case.questions or []],
+                "programs": case.programs or [],
+                "eligibility": case.eligibility,
+                "contact": case.contact if sees else mask_contact(case.contact),
+                "resolution": case.resolution,
+                "assigned_at": iso(case.assigned_at),
+                "first_response_at": iso(case.first_response_at),
+                "resolved_at": iso(case.resolved_at),
+                "closed_at": iso(case.closed_at),
+                "followup": {
+                    "due_at": iso(case.followup_due_at),
+                    "at": iso(case.followup_at),
+                    "satisfaction": case.satisfaction,
+                    "satisfaction_label": SATISFACTION_LABELS[Satisfaction(case.satisfaction)]
+                    if case.satisfaction
+                    else None,
+                    "note": case.followup_note,
+                },
+                "notes": [
+                    note_view(n, text)
+                    for n in s.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id))
+                ],
+                "replies": [
+                    reply_view(r, case.number, undelivered.get(r.id))
+                    for r in s.scalars(select(CaseReply).where(CaseReply.case_id == case.id).order_by(CaseReply.id))
+                ],
+            }
+        )
         if not sees:
             for r in view["replies"]:
                 r["text"] = masked(r["text"])
@@ -133,8 +154,15 @@ def note_view(note: CaseNote, text: Callable[[str], str] = lambda t: t) -> dict[
 
 def reply_view(r: CaseReply, number: str | None, undeliverable: str | None = None) -> dict[str, Any]:
     """An operator reply as the outbox and the case page show it."""
-    out = {"id": r.id, "case": number, "channel": r.channel, "sender_id": r.sender_id,
-           "text": r.text, "created_at": iso(r.created_at), "delivered": r.delivered_at is not None}
+    out = {
+        "id": r.id,
+        "case": number,
+        "channel": r.channel,
+        "sender_id": r.sender_id,
+        "text": r.text,
+        "created_at": iso(r.created_at),
+        "delivered": r.delivered_at is not None,
+    }
     if undeliverable and r.delivered_at is None:  # the channel said why it could not deliver (yet)
         out["undeliverable"] = undeliverable
     return out
@@ -142,14 +170,19 @@ def reply_view(r: CaseReply, number: str | None, undeliverable: str | None = Non
 
 def queued_reply_view(r: CaseReply, number: str | None) -> dict[str, Any]:
     """What the operator who just wrote a reply gets back (the text is theirs already)."""
-    return {"id": r.id, "case": number, "channel": r.channel,
-            "sender_id": r.sender_id, "created_at": iso(r.created_at), "delivered": False}
+    return {
+        "id": r.id,
+        "case": number,
+        "channel": r.channel,
+        "sender_id": r.sender_id,
+        "created_at": iso(r.created_at),
+        "delivered": False,
+    }
 
 
 def undelivered_reasons(s: Session, case_id: int) -> dict[int, str]:
     """reply id → the reason a channel gave for not delivering it (ReplyOutbox.mark_undeliverable)."""
-    events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id,
-                                               CaseEvent.action == "reply_undeliverable"))
+    events = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "reply_undeliverable"))
     return {int(e.detail["reply_id"]): e.detail.get("reason") or "" for e in events if e.detail}
 
 
@@ -175,6 +208,12 @@ def resident_view(case: Case) -> dict[str, Any]:
 
 def conversation_case_view(c: Case) -> dict[str, Any]:
     """A case in the web chat's 我的工单: number, type and status in the resident's words, last change."""
-    return {"number": c.number, "type": c.type, "type_label": TYPE_LABELS[CaseType(c.type)],
-            "status": c.status, "status_label": RESIDENT_STATUS_LABELS[Status(c.status)],
-            "created_at": iso(c.created_at), "updated_at": iso(c.updated_at)}
+    return {
+        "number": c.number,
+        "type": c.type,
+        "type_label": TYPE_LABELS[CaseType(c.type)],
+        "status": c.status,
+        "status_label": RESIDENT_STATUS_LABELS[Status(c.status)],
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
+    }

@@ -4,6 +4,7 @@ notes, replies, the resident's later messages, follow-up, escalation).
 Each change checks who may make it, moves the status only along bot/cases/model.py's
 TRANSITIONS and writes its audit event in the same transaction as the change itself.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -96,23 +97,35 @@ class CaseWorkflow:
                 row = s.execute(
                     update(Case)
                     .where(Case.id == pick, Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None))
-                    .values(status=Status.assigned, assignee_id=actor.user_id, assigned_at=now,
-                            updated_at=now, version=Case.version + 1)
+                    .values(
+                        status=Status.assigned,
+                        assignee_id=actor.user_id,
+                        assigned_at=now,
+                        updated_at=now,
+                        version=Case.version + 1,
+                    )
                     .returning(Case.id)
                     .execution_options(synchronize_session=False)
                 ).first()
                 if row is None:
-                    empty = s.scalar(
-                        select(func.count(Case.id)).where(
-                            Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None))
-                    ) == 0
+                    empty = (
+                        s.scalar(
+                            select(func.count(Case.id)).where(
+                                Case.status.in_(list(QUEUE_STATUSES)), Case.assignee_id.is_(None)
+                            )
+                        )
+                        == 0
+                    )
                     if empty:
                         return None
                     continue  # someone else took the candidate between pick and update; try again
                 case = s.get(Case, row[0], populate_existing=True)
                 assert case is not None  # just claimed by the UPDATE above, in this transaction
-                s.add(CaseEvent(case_id=case.id, at=now, actor=actor.name, action="claimed",
-                                detail={"assignee": actor.name}))
+                s.add(
+                    CaseEvent(
+                        case_id=case.id, at=now, actor=actor.name, action="claimed", detail={"assignee": actor.name}
+                    )
+                )
                 s.flush()
                 return self.ctx.view(s, case, actor, full=True)
         raise Conflict("领取的人太多，请再试一次")
@@ -143,8 +156,9 @@ class CaseWorkflow:
             s.flush()
             return self.ctx.view(s, case, actor, full=True)
 
-    def transfer(self, number: str, actor: Actor, hotline: str | None = None,
-                 department: str | None = None, reason: str = "") -> dict[str, Any]:
+    def transfer(
+        self, number: str, actor: Actor, hotline: str | None = None, department: str | None = None, reason: str = ""
+    ) -> dict[str, Any]:
         """Hands the case over: to the other hotline (12345 <-> 12349) or to a department."""
         if not (hotline or department):
             raise CaseError("请写明转给哪条热线或哪个部门")
@@ -157,13 +171,22 @@ class CaseWorkflow:
             if hotline:
                 case.hotline = Hotline(hotline)
             case.transferred_to = trimmed(target, 80)
-            self.ctx.audit(s, case, actor, "transferred", to=case.transferred_to,
-                           old_hotline=old_hotline, new_hotline=case.hotline, reason=trimmed(reason, 500))
+            self.ctx.audit(
+                s,
+                case,
+                actor,
+                "transferred",
+                to=case.transferred_to,
+                old_hotline=old_hotline,
+                new_hotline=case.hotline,
+                reason=trimmed(reason, 500),
+            )
             s.flush()
             return self.ctx.view(s, case, actor, full=True)
 
-    def change_status(self, number: str, target: str, actor: Actor, reason: str = "",
-                      resolution: str = "") -> dict[str, Any]:
+    def change_status(
+        self, number: str, target: str, actor: Actor, reason: str = "", resolution: str = ""
+    ) -> dict[str, Any]:
         target = Status(target)
         if target in (Status.assigned, Status.transferred):
             raise CaseError("领取、分派和转办请用对应的操作")
@@ -212,8 +235,14 @@ class CaseWorkflow:
             if case.status in (Status.closed, Status.transferred):
                 raise CaseError("工单已归档或已转办，不能再回复")
             now = self.ctx.clock()
-            reply = CaseReply(case_id=case.id, channel=case.channel, sender_id=_conversation_of(case),
-                              author=actor.name, text=text, created_at=now)
+            reply = CaseReply(
+                case_id=case.id,
+                channel=case.channel,
+                sender_id=_conversation_of(case),
+                author=actor.name,
+                text=text,
+                created_at=now,
+            )
             s.add(reply)
             s.flush()
             case.transcript = list(case.transcript or []) + [
@@ -224,8 +253,16 @@ class CaseWorkflow:
             if case.status == Status.assigned:
                 self._set_status(s, case, Status.in_progress, actor, reason="已回复群众")
             case.updated_at = now
-            self.ctx.audit(s, case, actor, "reply", reply_id=reply.id, channel=case.channel,
-                           deliverable=bool(reply.sender_id), length=len(text))
+            self.ctx.audit(
+                s,
+                case,
+                actor,
+                "reply",
+                reply_id=reply.id,
+                channel=case.channel,
+                deliverable=bool(reply.sender_id),
+                length=len(text),
+            )
             return queued_reply_view(reply, case.number)
 
     def add_resident_message(self, sender_id: str, text: str, channel: str | None = None) -> str | None:
@@ -238,8 +275,9 @@ class CaseWorkflow:
         if not sender_id or not text:
             return None
         with self.ctx.write() as s:
-            q = select(Case).where(Case.sender_id == sender_id, Case.status.in_(list(ACTIVE_STATUSES)),
-                                   Case.created_by == BOT.name)  # only the bot links a case to a chat
+            q = select(Case).where(
+                Case.sender_id == sender_id, Case.status.in_(list(ACTIVE_STATUSES)), Case.created_by == BOT.name
+            )  # only the bot links a case to a chat
             if channel:
                 q = q.where(Case.channel == channel)
             case = s.scalars(q.order_by(Case.id.desc())).first()
@@ -280,8 +318,7 @@ class CaseWorkflow:
         done: list[str] = []
         with self.ctx.write() as s:
             cases = s.scalars(
-                select(Case).where(Case.status.in_(list(OPEN_STATUSES)), Case.due_at < now,
-                                   Case.escalated.is_(False))
+                select(Case).where(Case.status.in_(list(OPEN_STATUSES)), Case.due_at < now, Case.escalated.is_(False))
             ).all()
             for case in cases:
                 old = case.priority
@@ -291,8 +328,9 @@ class CaseWorkflow:
                 case.escalated = True
                 case.escalated_at = now
                 case.updated_at = now
-                self.ctx.audit(s, case, actor, "escalated", old_priority=old, new_priority=str(new),
-                               due_at=iso(case.due_at))
+                self.ctx.audit(
+                    s, case, actor, "escalated", old_priority=old, new_priority=str(new), due_at=iso(case.due_at)
+                )
                 done.append(case.number or "")  # every case has its number from intake on
         return done
 

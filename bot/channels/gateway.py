@@ -14,6 +14,7 @@ A gateway speaks only Rasa's REST channel and the service's bot-token API:
   `ReplyPolls`: how often to ask for them (often while the resident writes, less once quiet).
 The channel-specific part (how a message is sent, buttons, windows) stays in the gateway.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,9 +30,9 @@ import httpx
 
 from bot.config import Settings
 
-RASA_TIMEOUT = 30.0      # seconds; Rasa runs custom actions, which call the service
+RASA_TIMEOUT = 30.0  # seconds; Rasa runs custom actions, which call the service
 SERVICE_TIMEOUT = 5.0
-NOTE_HEAD_START = 0.25     # seconds Rasa waits, at most, for the note's request to be on the wire
+NOTE_HEAD_START = 0.25  # seconds Rasa waits, at most, for the note's request to be on the wire
 NOTE_RETRY_PAUSES = (0.5, 2.0)  # before sending again a note that never reached the service
 DRAIN_SECONDS = SERVICE_TIMEOUT + sum(NOTE_RETRY_PAUSES) + 1
 QUIET_POLL_SECONDS = 30.0  # the longest between two asks for a conversation's operator replies
@@ -92,7 +93,7 @@ class StackLink:
         self.headers = {"Authorization": f"Bearer {cfg.bot_token}"}
         self._outbox_down = False  # warn once per outage, not once per chat and poll
         self._last_note: dict[str, asyncio.Task] = {}  # each sender's latest note: the next one waits for it
-        self._notes: set[asyncio.Task] = set()         # notes on their way (drain waits for them)
+        self._notes: set[asyncio.Task] = set()  # notes on their way (drain waits for them)
         _skip_missing_sniffio()
 
     async def ask_rasa(self, sender: str, message: str, note: bool = False) -> list[dict]:
@@ -135,8 +136,9 @@ class StackLink:
         if self._last_note.get(sender) is task:
             del self._last_note[sender]
 
-    async def _post_note(self, sender: str, message: str, previous: asyncio.Task | None,
-                         on_wire: asyncio.Event) -> None:
+    async def _post_note(
+        self, sender: str, message: str, previous: asyncio.Task | None, on_wire: asyncio.Event
+    ) -> None:
         async def trace(event: str, info: dict) -> None:
             if event.startswith(("http11.send_request_body.", "http11.receive_response_headers.")):
                 on_wire.set()
@@ -146,13 +148,20 @@ class StackLink:
                 await asyncio.wait({previous})
             for pause in (*NOTE_RETRY_PAUSES, None):
                 try:
-                    r = await self.http.post(f"{self.service_url}/v1/conversations/{sender}/messages",
-                                             json={"text": message, "channel": self.channel}, headers=self.headers,
-                                             timeout=SERVICE_TIMEOUT, extensions={"trace": trace})
+                    r = await self.http.post(
+                        f"{self.service_url}/v1/conversations/{sender}/messages",
+                        json={"text": message, "channel": self.channel},
+                        headers=self.headers,
+                        timeout=SERVICE_TIMEOUT,
+                        extensions={"trace": trace},
+                    )
                 except UNSENT_ERRORS as exc:
                     if pause is None:
-                        log.warning("could not add the message to %s's case: %s (service unreachable)",
-                                    sender, type(exc).__name__)
+                        log.warning(
+                            "could not add the message to %s's case: %s (service unreachable)",
+                            sender,
+                            type(exc).__name__,
+                        )
                         return
                     on_wire.set()  # Rasa goes ahead; the note follows when the service answers again
                     await asyncio.sleep(pause)
@@ -185,8 +194,9 @@ class StackLink:
         """Operator replies not yet delivered ([] while the service cannot be reached)."""
         url = self._replies_url(sender)
         try:
-            r = await self.http.get(url, params={"channel": self.channel}, headers=self.headers,
-                                    timeout=SERVICE_TIMEOUT)
+            r = await self.http.get(
+                url, params={"channel": self.channel}, headers=self.headers, timeout=SERVICE_TIMEOUT
+            )
             r.raise_for_status()
             replies = r.json()["replies"]
         except (httpx.HTTPError, ValueError, KeyError) as exc:
@@ -202,8 +212,12 @@ class StackLink:
     async def mark_delivered(self, sender: str, reply_id: int) -> bool:
         """False when the mark did not reach the desk: the reply may then be sent again later."""
         try:
-            r = await self.http.post(f"{self._replies_url(sender)}/delivered", json={"ids": [reply_id]},
-                                     headers=self.headers, timeout=SERVICE_TIMEOUT)
+            r = await self.http.post(
+                f"{self._replies_url(sender)}/delivered",
+                json={"ids": [reply_id]},
+                headers=self.headers,
+                timeout=SERVICE_TIMEOUT,
+            )
             r.raise_for_status()
             return True
         except httpx.HTTPError as exc:
@@ -212,8 +226,12 @@ class StackLink:
 
     async def mark_undeliverable(self, sender: str, ids: list[int], reason: str) -> bool:
         try:
-            r = await self.http.post(f"{self._replies_url(sender)}/undeliverable", json={"ids": ids, "reason": reason},
-                                     headers=self.headers, timeout=SERVICE_TIMEOUT)
+            r = await self.http.post(
+                f"{self._replies_url(sender)}/undeliverable",
+                json={"ids": ids, "reason": reason},
+                headers=self.headers,
+                timeout=SERVICE_TIMEOUT,
+            )
             r.raise_for_status()
             return True
         except httpx.HTTPError as exc:

@@ -14,6 +14,7 @@ their own number as 139****0876. Rows older than JZ_RETENTION_DAYS are deleted
 Registered on bot.orm.Base through bot/storage_models.py; the table is made by migration
 0002 (bot/migrations/versions).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -26,9 +27,9 @@ from bot.orm import Base
 from bot.privacy import mask_text
 
 ROLES = ("resident", "bot", "operator")
-MAX_SHOWN = 300           # the newest messages a reload shows
+MAX_SHOWN = 300  # the newest messages a reload shows
 MAX_BUTTONS = 12
-MAX_TEXT = 20_000         # a bot answer with its quoted clauses fits easily
+MAX_TEXT = 20_000  # a bot answer with its quoted clauses fits easily
 
 
 class ChatMessage(Base):
@@ -58,12 +59,19 @@ def _buttons(buttons) -> list[dict]:
     return out
 
 
-def message_row(sender: str, role: str, text: str, buttons=None, reply_id: int | None = None,
-                at: datetime | None = None) -> ChatMessage:
+def message_row(
+    sender: str, role: str, text: str, buttons=None, reply_id: int | None = None, at: datetime | None = None
+) -> ChatMessage:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    return ChatMessage(sender_id=sender, at=at or _utcnow(), role=role, text=mask_text(text or "")[:MAX_TEXT],
-                       buttons=_buttons(buttons), reply_id=reply_id)
+    return ChatMessage(
+        sender_id=sender,
+        at=at or _utcnow(),
+        role=role,
+        text=mask_text(text or "")[:MAX_TEXT],
+        buttons=_buttons(buttons),
+        reply_id=reply_id,
+    )
 
 
 def record(db: Database, sender: str, messages: list[tuple[str, str, list | None]]) -> None:
@@ -84,17 +92,32 @@ def record_reply(db: Database, sender: str, reply_id: int, text: str) -> None:
 
 def has_reply(db: Database, sender: str, reply_id: int) -> bool:
     with db.session() as s:
-        return s.scalar(select(ChatMessage.id).where(ChatMessage.sender_id == sender,
-                                                     ChatMessage.reply_id == reply_id).limit(1)) is not None
+        return (
+            s.scalar(
+                select(ChatMessage.id).where(ChatMessage.sender_id == sender, ChatMessage.reply_id == reply_id).limit(1)
+            )
+            is not None
+        )
 
 
 def history(db: Database, sender: str, limit: int = MAX_SHOWN) -> list[dict]:
     """The conversation's newest `limit` messages, oldest first."""
     with db.session() as s:
-        rows = list(s.scalars(select(ChatMessage).where(ChatMessage.sender_id == sender)
-                              .order_by(ChatMessage.id.desc()).limit(limit)))
-    return [{"role": r.role, "text": r.text, "buttons": r.buttons or [], "reply_id": r.reply_id,
-             "at": r.at.replace(tzinfo=UTC).isoformat()} for r in reversed(rows)]
+        rows = list(
+            s.scalars(
+                select(ChatMessage).where(ChatMessage.sender_id == sender).order_by(ChatMessage.id.desc()).limit(limit)
+            )
+        )
+    return [
+        {
+            "role": r.role,
+            "text": r.text,
+            "buttons": r.buttons or [],
+            "reply_id": r.reply_id,
+            "at": r.at.replace(tzinfo=UTC).isoformat(),
+        }
+        for r in reversed(rows)
+    ]
 
 
 def forget(db: Database, sender: str) -> int:

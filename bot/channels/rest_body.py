@@ -7,6 +7,7 @@ tests. A body is a JSON object {"sender": "…", "message": "…"} with optional
 MAX_MESSAGE_CHARS is cut there and the answer starts with a kind note (bot/text.py);
 traditional characters become simplified.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,17 +33,17 @@ EXAMPLE = '{"sender": "会话编号", "message": "低保是什么"}'
 @dataclass(frozen=True)
 class RestMessage:
     sender: str
-    text: str                         # at most MAX_MESSAGE_CHARS
-    note: str | None = None        # said before the answer when the message was cut
+    text: str  # at most MAX_MESSAGE_CHARS
+    note: str | None = None  # said before the answer when the message was cut
     metadata: dict[str, Any] | None = None
     input_channel: str | None = None
-    length: int = 0                   # of the message as sent
+    length: int = 0  # of the message as sent
 
 
 @dataclass(frozen=True)
 class BadRequest:
-    error: str                        # a short code for programs
-    message: str                      # for people, in Chinese
+    error: str  # a short code for programs
+    message: str  # for people, in Chinese
     status: int = 400
     body: dict[str, str] = field(init=False)
 
@@ -87,5 +88,11 @@ def parse_rest_body(raw: bytes | None) -> RestMessage | BadRequest:
 
     # Traditional characters are read as simplified from here on (classifier, rules, answers).
     capped = cap_message(to_simplified(message), MAX_MESSAGE_CHARS)
-    return RestMessage(sender=sender, text=capped.text, note=too_long_note() if capped.cut else None,
-                       metadata=metadata, input_channel=input_channel or None, length=capped.length)
+    return RestMessage(
+        sender=sender,
+        text=capped.text,
+        note=too_long_note() if capped.cut else None,
+        metadata=metadata,
+        input_channel=input_channel or None,
+        length=capped.length,
+    )

@@ -9,6 +9,7 @@ an inline keyboard whose presses send the button payload to Rasa. Operator repli
 from the case desk (12345/12349) are fetched from the service's outbox for the chats
 seen recently, sent, then marked delivered. No domain logic lives here.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,7 @@ CHANNEL = "telegram"
 
 EMPTY_REPLY = "没有看到文字内容。请直接打字告诉我您想问什么，比如“低保怎么申请”。"
 TOO_LONG_NOTE = too_long_note()
-NOT_TEXT_REPLY = ("我现在只能看懂文字消息。请用文字告诉我您想问什么；"
-                  "着急的话请拨打 12345 或 12349。")
+NOT_TEXT_REPLY = "我现在只能看懂文字消息。请用文字告诉我您想问什么；着急的话请拨打 12345 或 12349。"
 EXPIRED_BUTTON_REPLY = "这个按钮已经过期了，请直接打字告诉我您的选择。"
 START_MESSAGE = "你好"  # /start and other commands: Rasa greets and says what it can do
 
@@ -46,7 +46,7 @@ CHOSEN = "\n\n👉 您选择了：{title}"
 
 REPLY_POLL_SECONDS = 3.0  # how often operator replies are fetched for chats writing now (gateway.ReplyPolls)
 ACTIVE_CHAT_SECONDS = 12 * 3600  # chats quiet longer than this get replies on their next message
-MAX_ACTIVE_CHATS = 200   # bounds the outbox polling
+MAX_ACTIVE_CHATS = 200  # bounds the outbox polling
 MAX_BUTTON_PAYLOADS = 2000
 
 
@@ -106,8 +106,9 @@ class TelegramGateway:
         return app
 
     async def _post_init(self, app: Application) -> None:
-        log.info("Telegram gateway for @%s: Rasa %s, service %s", app.bot.username, self.link.rasa_url,
-                 self.link.service_url)
+        log.info(
+            "Telegram gateway for @%s: Rasa %s, service %s", app.bot.username, self.link.rasa_url, self.link.service_url
+        )
         self._poller = asyncio.create_task(self._poll_operator_replies(app))
 
     async def _post_stop(self, app: Application) -> None:
@@ -125,8 +126,12 @@ class TelegramGateway:
             return
         capped = cap_message(text)
         # A leading "/" would make Rasa read the text as an intent: only buttons may do that.
-        await self.converse(context.bot, chat_id, capped.text.lstrip("/").strip() or START_MESSAGE,
-                            note=TOO_LONG_NOTE if capped.cut else None)
+        await self.converse(
+            context.bot,
+            chat_id,
+            capped.text.lstrip("/").strip() or START_MESSAGE,
+            note=TOO_LONG_NOTE if capped.cut else None,
+        )
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.converse(context.bot, update.effective_chat.id, START_MESSAGE)

@@ -11,6 +11,7 @@ Only the service makes `web-` ids; other channels keep their own (`tg-…` Teleg
 whatever a REST front end uses), which no token is ever issued for.
 Pure: secret in, strings out; bot/service/routers/chat.py wires it to HTTP.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -35,8 +36,8 @@ class WebConversation:
 
 class Check(StrEnum):
     ok = "ok"
-    missing = "missing"      # no token at all
-    invalid = "invalid"      # forged, damaged, or for another conversation
+    missing = "missing"  # no token at all
+    invalid = "invalid"  # forged, damaged, or for another conversation
     expired = "expired"
 
 

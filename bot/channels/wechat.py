@@ -26,6 +26,7 @@ replies from the case desk (the service's bot-token /v1/conversations outbox) go
 through the same API within WeChat's 48-hour window; past it the desk is told and the
 reply waits for the resident's next message. No domain logic lives here.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -89,13 +90,51 @@ from bot.config import Settings, settings
 from bot.privacy import MaskingFilter
 
 __all__ = [
-    "API_TIMEOUT", "DEFAULT_API_URL", "MENU_FILE", "TOKEN_ERRORS", "WINDOW_CLOSED_ERRORS", "WeChatAPI", "WeChatError",
-    "set_menu", "BUTTONS_KEEP_SECONDS", "CHANNEL", "EMPTY_REPLY", "MAX_POLLED_USERS", "MAX_TURNS", "NOT_TEXT_REPLY",
-    "OPERATOR_REPLY", "PASSIVE_SECONDS", "POLL_USERS_SECONDS", "REPLY_POLL_SECONDS", "REPLY_WINDOW_SECONDS",
-    "START_MESSAGE", "TOO_LONG_NOTE", "TURN_KEEP_SECONDS", "VOICE_UNHEARD_REPLY", "WELCOME", "WINDOW_CLOSED_REASON",
-    "WINDOW_MARGIN_SECONDS", "Resident", "Residents", "Turn", "WeChatGateway", "window_open", "CHOICE_LINE",
-    "MAX_TEXT_BYTES", "REPLAY_WINDOW_SECONDS", "Refused", "Wire", "message_key", "render_answers", "sender_id",
-    "split_text", "PATH", "MAX_BODY_BYTES", "create_app", "configure_logging", "main",
+    "API_TIMEOUT",
+    "DEFAULT_API_URL",
+    "MENU_FILE",
+    "TOKEN_ERRORS",
+    "WINDOW_CLOSED_ERRORS",
+    "WeChatAPI",
+    "WeChatError",
+    "set_menu",
+    "BUTTONS_KEEP_SECONDS",
+    "CHANNEL",
+    "EMPTY_REPLY",
+    "MAX_POLLED_USERS",
+    "MAX_TURNS",
+    "NOT_TEXT_REPLY",
+    "OPERATOR_REPLY",
+    "PASSIVE_SECONDS",
+    "POLL_USERS_SECONDS",
+    "REPLY_POLL_SECONDS",
+    "REPLY_WINDOW_SECONDS",
+    "START_MESSAGE",
+    "TOO_LONG_NOTE",
+    "TURN_KEEP_SECONDS",
+    "VOICE_UNHEARD_REPLY",
+    "WELCOME",
+    "WINDOW_CLOSED_REASON",
+    "WINDOW_MARGIN_SECONDS",
+    "Resident",
+    "Residents",
+    "Turn",
+    "WeChatGateway",
+    "window_open",
+    "CHOICE_LINE",
+    "MAX_TEXT_BYTES",
+    "REPLAY_WINDOW_SECONDS",
+    "Refused",
+    "Wire",
+    "message_key",
+    "render_answers",
+    "sender_id",
+    "split_text",
+    "PATH",
+    "MAX_BODY_BYTES",
+    "create_app",
+    "configure_logging",
+    "main",
 ]
 
 log = logging.getLogger("bot.channels.wechat")
@@ -114,8 +153,9 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
         yield
         await gateway.stop()
 
-    app = FastAPI(title="社会救助助手 · 微信公众号接入", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="社会救助助手 · 微信公众号接入", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.gateway = gateway
 
     @app.get("/healthz", include_in_schema=False)
@@ -142,8 +182,14 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
         if len(body) > MAX_BODY_BYTES:
             return PlainTextResponse("too large", status_code=413)
         q = request.query_params
-        return await gateway.on_post(body, q.get("signature", ""), q.get("timestamp", ""), q.get("nonce", ""),
-                                     q.get("encrypt_type", "raw"), q.get("msg_signature", ""))
+        return await gateway.on_post(
+            body,
+            q.get("signature", ""),
+            q.get("timestamp", ""),
+            q.get("nonce", ""),
+            q.get("encrypt_type", "raw"),
+            q.get("msg_signature", ""),
+        )
 
     app.router.add_route(PATH, receive, methods=["POST"], include_in_schema=False)
 
@@ -163,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    parser = argparse.ArgumentParser(prog="python -m bot.channels.wechat",
-                                     description="WeChat official account gateway (serve), or set its menu")
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.channels.wechat", description="WeChat official account gateway (serve), or set its menu"
+    )
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "menu"])
     parser.add_argument("--menu-file", type=Path, default=MENU_FILE)
     args = parser.parse_args(argv)
@@ -184,8 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     if not cfg.wechat_token:
         log.error("JZ_WECHAT_TOKEN is not set: nothing to do")
         return 2
-    uvicorn.run(create_app(cfg), host=cfg.bind_host("wechat"), port=cfg.wechat_port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(cfg), host=cfg.bind_host("wechat"), port=cfg.wechat_port, log_level="warning", access_log=False
+    )
     return 0
 
 

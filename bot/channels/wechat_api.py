@@ -6,6 +6,7 @@ passive reply allows, and operator replies) and the menu API (/cgi-bin/menu/crea
 refreshed before they expire, or at once when WeChat says one is invalid; one fetch at a
 time, since each fetch invalidates the previous token.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,9 +49,15 @@ class WeChatAPI:
         async with self._lock:  # one fetch at a time: each fetch invalidates the previous token
             if not force and self._token and time.monotonic() < self._expires:
                 return self._token
-            r = await self.http.get(f"{self.base}/cgi-bin/token", timeout=API_TIMEOUT, params={
-                "grant_type": "client_credential", "appid": self.cfg.wechat_app_id,
-                "secret": self.cfg.wechat_app_secret})
+            r = await self.http.get(
+                f"{self.base}/cgi-bin/token",
+                timeout=API_TIMEOUT,
+                params={
+                    "grant_type": "client_credential",
+                    "appid": self.cfg.wechat_app_id,
+                    "secret": self.cfg.wechat_app_secret,
+                },
+            )
             data = r.json()
             if not data.get("access_token"):
                 raise WeChatError(int(data.get("errcode") or -1), str(data.get("errmsg") or ""))
@@ -64,9 +71,13 @@ class WeChatAPI:
         content = json.dumps(body, ensure_ascii=False).encode()
         for attempt in (0, 1):
             token = await self.access_token(force=attempt > 0)
-            r = await self.http.post(f"{self.base}{path}", params={"access_token": token}, content=content,
-                                     headers={"Content-Type": "application/json; charset=utf-8"},
-                                     timeout=API_TIMEOUT)
+            r = await self.http.post(
+                f"{self.base}{path}",
+                params={"access_token": token},
+                content=content,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+                timeout=API_TIMEOUT,
+            )
             data = r.json()
             errcode = int(data.get("errcode") or 0)
             if errcode in TOKEN_ERRORS and attempt == 0:
@@ -78,8 +89,9 @@ class WeChatAPI:
         raise AssertionError("unreachable")
 
     async def send_text(self, openid: str, text: str) -> None:
-        await self.post("/cgi-bin/message/custom/send",
-                        {"touser": openid, "msgtype": "text", "text": {"content": text}})
+        await self.post(
+            "/cgi-bin/message/custom/send", {"touser": openid, "msgtype": "text", "text": {"content": text}}
+        )
 
     async def create_menu(self, menu: dict) -> None:
         await self.post("/cgi-bin/menu/create", menu)

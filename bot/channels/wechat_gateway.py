@@ -17,6 +17,7 @@ allows only within 48 hours of the resident's last message; past that the desk i
 (replies/undeliverable) and the reply waits for the resident's next message. Residents who
 wrote lately are asked about more often than those quiet for a while (gateway.ReplyPolls).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,24 +44,26 @@ CHANNEL = "wechat"
 
 EMPTY_REPLY = "没有看到文字内容。请直接打字告诉我您想问什么，比如“低保怎么申请”。"
 TOO_LONG_NOTE = too_long_note()
-VOICE_UNHEARD_REPLY = ("抱歉，这条语音我没能听清。麻烦您打字告诉我想问什么，比如“低保怎么申请”；"
-                       "着急的话请拨打 12345 或 12349。")
-NOT_TEXT_REPLY = ("我现在只能看懂文字和语音消息。请用文字告诉我您想问什么；"
-                  "着急的话请拨打 12345 或 12349。")
+VOICE_UNHEARD_REPLY = (
+    "抱歉，这条语音我没能听清。麻烦您打字告诉我想问什么，比如“低保怎么申请”；着急的话请拨打 12345 或 12349。"
+)
+NOT_TEXT_REPLY = "我现在只能看懂文字和语音消息。请用文字告诉我您想问什么；着急的话请拨打 12345 或 12349。"
 WELCOME = "感谢您关注！点下方菜单可以直接问常见问题，也可以打字或发语音问我。"
 START_MESSAGE = "你好"  # a subscribe: Rasa greets and says what it can do
 OPERATOR_REPLY = "【工作人员回复 · 工单 {case}】\n{text}"  # as on Telegram
-WINDOW_CLOSED_REASON = ("微信公众号只能在群众最后一次发消息后 48 小时内回复，这位群众超过 48 小时没有发消息，"
-                        "回复暂时发不出去；他再发消息时会自动送出。着急的话请电话联系。")
+WINDOW_CLOSED_REASON = (
+    "微信公众号只能在群众最后一次发消息后 48 小时内回复，这位群众超过 48 小时没有发消息，"
+    "回复暂时发不出去；他再发消息时会自动送出。着急的话请电话联系。"
+)
 
-PASSIVE_SECONDS = 4.0        # WeChat gives up on a request after 5 s: answer passively within this
-REPLY_POLL_SECONDS = 3.0     # how often operator replies are fetched for residents writing now (gateway.ReplyPolls)
-AFTER_TURN_SECONDS = 0.3     # the end of a turn's look at the outbox, after the answer has gone out
+PASSIVE_SECONDS = 4.0  # WeChat gives up on a request after 5 s: answer passively within this
+REPLY_POLL_SECONDS = 3.0  # how often operator replies are fetched for residents writing now (gateway.ReplyPolls)
+AFTER_TURN_SECONDS = 0.3  # the end of a turn's look at the outbox, after the answer has gone out
 REPLY_WINDOW_SECONDS = 48 * 3600
 WINDOW_MARGIN_SECONDS = 300  # do not try in the last minutes of the window: clocks differ
 POLL_USERS_SECONDS = 7 * 24 * 3600  # residents quiet longer than this get replies on their next message
 MAX_POLLED_USERS = 200
-TURN_KEEP_SECONDS = 120      # WeChat's retries come within ~15 s; keep the turn a while longer
+TURN_KEEP_SECONDS = 120  # WeChat's retries come within ~15 s; keep the turn a while longer
 MAX_TURNS = 10_000
 BUTTONS_KEEP_SECONDS = 30 * 60
 _CHOICE = re.compile(r"^\s*(\d{1,2})\s*$")
@@ -85,16 +88,22 @@ class Residents:
         self.db.execute("CREATE TABLE IF NOT EXISTS residents (openid TEXT PRIMARY KEY, last_message_at REAL NOT NULL)")
 
     def wrote(self, openid: str, at: float) -> None:
-        self.db.execute("INSERT INTO residents VALUES (?, ?) ON CONFLICT(openid) DO UPDATE SET "
-                        "last_message_at = max(last_message_at, excluded.last_message_at)", (openid, at))
+        self.db.execute(
+            "INSERT INTO residents VALUES (?, ?) ON CONFLICT(openid) DO UPDATE SET "
+            "last_message_at = max(last_message_at, excluded.last_message_at)",
+            (openid, at),
+        )
 
     def last_message_at(self, openid: str) -> float | None:
         row = self.db.execute("SELECT last_message_at FROM residents WHERE openid = ?", (openid,)).fetchone()
         return row[0] if row else None
 
     def recent(self, since: float, limit: int = MAX_POLLED_USERS) -> list[tuple[str, float]]:
-        return self.db.execute("SELECT openid, last_message_at FROM residents WHERE last_message_at > ? "
-                               "ORDER BY last_message_at DESC LIMIT ?", (since, limit)).fetchall()
+        return self.db.execute(
+            "SELECT openid, last_message_at FROM residents WHERE last_message_at > ? "
+            "ORDER BY last_message_at DESC LIMIT ?",
+            (since, limit),
+        ).fetchall()
 
     def forget(self, openid: str) -> None:
         self.db.execute("DELETE FROM residents WHERE openid = ?", (openid,))
@@ -103,17 +112,18 @@ class Residents:
 @dataclass
 class Turn:
     """One WeChat message and its answer, shared by WeChat's retries of it."""
+
     task: asyncio.Task
     started: float
-    claimed: str | None = None       # "passive" or "api": who delivers the answer (once)
-    passive: str | None = None       # the passive reply body, again for a retry whose answer was lost
+    claimed: str | None = None  # "passive" or "api": who delivers the answer (once)
+    passive: str | None = None  # the passive reply body, again for a retry whose answer was lost
     pusher: asyncio.Task | None = None
 
 
 @dataclass
 class Resident:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one turn at a time, in order
-    buttons: list[str] = field(default_factory=list)          # payloads of the last numbered choices
+    buttons: list[str] = field(default_factory=list)  # payloads of the last numbered choices
     buttons_at: float = 0.0
 
 
@@ -137,8 +147,9 @@ class WeChatGateway:
     def verify(self, signature: str, timestamp: str, nonce: str) -> bool:
         return self.wire.verify(signature, timestamp, nonce)
 
-    async def on_post(self, body: bytes, signature: str, timestamp: str, nonce: str,
-                      encrypt_type: str, msg_signature: str) -> Response:
+    async def on_post(
+        self, body: bytes, signature: str, timestamp: str, nonce: str, encrypt_type: str, msg_signature: str
+    ) -> Response:
         try:
             msg = self.wire.read(body, signature, timestamp, nonce, encrypt_type, msg_signature)
         except Refused as refused:
@@ -180,8 +191,11 @@ class WeChatGateway:
                 self._spawn(self.push(msg.source, parts[1:], delay=1.0))
             return turn.passive
         if turn.pusher is None:
-            log.info("Rasa slower than %.0f s for %s: the answer goes by the customer-service API",
-                     PASSIVE_SECONDS, sender_id(msg.source))
+            log.info(
+                "Rasa slower than %.0f s for %s: the answer goes by the customer-service API",
+                PASSIVE_SECONDS,
+                sender_id(msg.source),
+            )
             turn.pusher = self._spawn(self._push_when_done(turn, msg.source))
         return None
 
@@ -337,8 +351,13 @@ class WeChatGateway:
         return task
 
     async def start(self) -> None:
-        log.info("WeChat gateway: Rasa %s, service %s, WeChat API %s, safe mode %s",
-                 self.link.rasa_url, self.link.service_url, self.api.base, "on" if self.wire.crypto else "off")
+        log.info(
+            "WeChat gateway: Rasa %s, service %s, WeChat API %s, safe mode %s",
+            self.link.rasa_url,
+            self.link.service_url,
+            self.api.base,
+            "on" if self.wire.crypto else "off",
+        )
         if not (self.cfg.wechat_app_id and self.cfg.wechat_app_secret):
             log.warning("JZ_WECHAT_APP_ID/JZ_WECHAT_APP_SECRET not set: only passive replies can be sent")
         self._poller = asyncio.create_task(self.poll_operator_replies())

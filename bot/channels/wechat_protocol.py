@@ -11,6 +11,7 @@ resident's message forever. A signature whose timestamp is more than REPLAY_WIND
 from this server's clock is refused, for the URL check as for messages (WeChat signs both
 at the moment it sends them). A refused good signature is logged: usually a wrong clock.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,7 +27,7 @@ from wechatpy.utils import check_signature
 log = logging.getLogger("bot.channels.wechat")
 
 REPLAY_WINDOW_SECONDS = 300  # WeChat signs each push as it sends it: 5 minutes allow for clocks and retries
-MAX_TEXT_BYTES = 2000        # WeChat's text messages hold 2048 bytes
+MAX_TEXT_BYTES = 2000  # WeChat's text messages hold 2048 bytes
 CHOICE_LINE = "回复 {n}：{title}"
 
 
@@ -83,6 +84,7 @@ def message_key(msg) -> str:
 @dataclass
 class Refused(Exception):
     """A push the gateway does not read: the HTTP status and short text to answer it with."""
+
     status: int
     text: str
 
@@ -90,8 +92,9 @@ class Refused(Exception):
 class Wire:
     """The account's token (and safe-mode key): checks, opens and seals what goes over the wire."""
 
-    def __init__(self, token: str, aes_key: str | None, app_id: str | None,
-                 replay_window: float = REPLAY_WINDOW_SECONDS):
+    def __init__(
+        self, token: str, aes_key: str | None, app_id: str | None, replay_window: float = REPLAY_WINDOW_SECONDS
+    ):
         self.token = token
         self.replay_window = replay_window
         self.crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
@@ -104,13 +107,15 @@ class Wire:
             return False
         off = seconds_off(timestamp, time.time() if now is None else now)
         if off is None or off > self.replay_window:
-            log.warning("a signed request with a timestamp %s s from this server's clock was refused "
-                        "(replayed, or a clock is wrong)", "?" if off is None else int(off))
+            log.warning(
+                "a signed request with a timestamp %s s from this server's clock was refused "
+                "(replayed, or a clock is wrong)",
+                "?" if off is None else int(off),
+            )
             return False
         return True
 
-    def read(self, body: bytes, signature: str, timestamp: str, nonce: str, encrypt_type: str,
-             msg_signature: str):
+    def read(self, body: bytes, signature: str, timestamp: str, nonce: str, encrypt_type: str, msg_signature: str):
         """The pushed message (wechatpy's), decrypted in safe mode; raises Refused."""
         if not self.verify(signature, timestamp, nonce):
             raise Refused(403, "bad signature")

@@ -50,21 +50,25 @@ parameters: the engine uses the request's ``standards`` (e.g. ``{"dibao_monthly"
 or answers ``need_info`` with a conditional explanation. Officially set values win over a
 user's figure.
 """
+
 from bot.eligibility.engine import DISCLAIMER, STATUS_ZH, screen
-from bot.eligibility.entities import (
-    STANDARD_KEYS,
-    Emergency,
-    Household,
-    InputError,
-    Person,
-    Situation,
-    Supporter,
-)
+from bot.eligibility.entities import STANDARD_KEYS, Emergency, Household, InputError, Person, Situation, Supporter
 from bot.eligibility.parameters import ParameterSet, get_parameters
 
 __all__ = [
-    "screen", "DISCLAIMER", "STATUS_ZH", "InputError", "Person", "Supporter", "Emergency", "Household",
-    "Situation", "STANDARD_KEYS", "ParameterSet", "get_parameters", "ruleset_version",
+    "screen",
+    "DISCLAIMER",
+    "STATUS_ZH",
+    "InputError",
+    "Person",
+    "Supporter",
+    "Emergency",
+    "Household",
+    "Situation",
+    "STANDARD_KEYS",
+    "ParameterSet",
+    "get_parameters",
+    "ruleset_version",
 ]
 
 

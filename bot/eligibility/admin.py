@@ -14,6 +14,7 @@ with who set it, from what source and when — nothing is ever deleted; a later 
 for the same parameter, place and date replaces the earlier one in force. ``--value null``
 ends a value from the given date (the parameter is unset there from then on).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,7 +81,7 @@ def parse_value(raw: Any, unit: str, choices: tuple[str, ...] | None, rng: tuple
     try:
         structured: Any = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError:
-        raise AdminError("这个参数的值应当是 JSON，例如 {\"1\": 110, \"2\": 80}") from None
+        raise AdminError('这个参数的值应当是 JSON，例如 {"1": 110, "2": 80}') from None
     if unit == "categories" and not (isinstance(structured, list) and all(isinstance(x, str) for x in structured)):
         raise AdminError("应当是项目名称的列表")
     if unit in ("grade_by_type", "yuan_per_person_month_by_grade"):
@@ -91,9 +92,18 @@ def parse_value(raw: Any, unit: str, choices: tuple[str, ...] | None, rng: tuple
     return structured
 
 
-def set_parameter(*, name: str, jurisdiction: str, value: Any, effective: str | date, source: str, set_by: str,
-                  note: str | None = None, data_dir: Path | str | None = None,
-                  params_dir: Path | str | None = None) -> dict[str, Any]:
+def set_parameter(
+    *,
+    name: str,
+    jurisdiction: str,
+    value: Any,
+    effective: str | date,
+    source: str,
+    set_by: str,
+    note: str | None = None,
+    data_dir: Path | str | None = None,
+    params_dir: Path | str | None = None,
+) -> dict[str, Any]:
     """Validate and record a local parameter value; returns the stored record."""
     overrides_path, pdir = _paths(data_dir, params_dir)
     pset = ParameterSet(pdir, overrides_path)
@@ -143,8 +153,13 @@ def set_parameter(*, name: str, jurisdiction: str, value: Any, effective: str | 
     return record
 
 
-def list_parameters(*, jurisdiction: str = "全国", as_of: str | date | None = None,
-                    data_dir: Path | str | None = None, params_dir: Path | str | None = None) -> list[dict[str, Any]]:
+def list_parameters(
+    *,
+    jurisdiction: str = "全国",
+    as_of: str | date | None = None,
+    data_dir: Path | str | None = None,
+    params_dir: Path | str | None = None,
+) -> list[dict[str, Any]]:
     """Every parameter as it resolves in a place on a date, with where the value comes from."""
     overrides_path, pdir = _paths(data_dir, params_dir)
     pset = ParameterSet(pdir, overrides_path)
@@ -156,22 +171,31 @@ def list_parameters(*, jurisdiction: str = "全国", as_of: str | date | None = 
     rows = []
     for name in sorted(pset.parameters):
         r = pset.get(name, place, day)
-        rows.append({
-            "name": name, "label": r.label, "unit": r.unit, "value": r.value,
-            "display": format_value(r.value, r.unit), "origin": r.origin, "set_in": r.place,
-            "effective": r.effective.isoformat() if r.effective else None,
-            "source": (r.citation or {}).get("title"),
-        })
+        rows.append(
+            {
+                "name": name,
+                "label": r.label,
+                "unit": r.unit,
+                "value": r.value,
+                "display": format_value(r.value, r.unit),
+                "origin": r.origin,
+                "set_in": r.place,
+                "effective": r.effective.isoformat() if r.effective else None,
+                "source": (r.citation or {}).get("title"),
+            }
+        )
     return rows
 
 
-def parameter_history(*, name: str | None = None, jurisdiction: str | None = None,
-                      data_dir: Path | str | None = None) -> list[dict[str, Any]]:
+def parameter_history(
+    *, name: str | None = None, jurisdiction: str | None = None, data_dir: Path | str | None = None
+) -> list[dict[str, Any]]:
     """All recorded changes, oldest first, optionally for one parameter and place."""
     overrides_path, _ = _paths(data_dir, None)
     place = normalize_place(jurisdiction) if jurisdiction else None
     return [
-        r for r in _read(overrides_path)["records"]
+        r
+        for r in _read(overrides_path)["records"]
         if (name is None or r["name"] == name) and (place is None or r["jurisdiction"] == place)
     ]
 
@@ -197,11 +221,20 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         if args.cmd == "set":
-            rec = set_parameter(name=args.name, jurisdiction=args.jurisdiction, value=args.value,
-                                effective=args.effective, source=args.source, set_by=args.set_by, note=args.note,
-                                data_dir=args.data_dir)
-            print(f"已录入：{rec['jurisdiction']} {rec['name']} = {format_value(rec['value'], rec['unit'])}，"
-                  f"自 {rec['effective']} 起，依据：{rec['source']}，录入人：{rec['set_by']}（{rec['set_at']}）")
+            rec = set_parameter(
+                name=args.name,
+                jurisdiction=args.jurisdiction,
+                value=args.value,
+                effective=args.effective,
+                source=args.source,
+                set_by=args.set_by,
+                note=args.note,
+                data_dir=args.data_dir,
+            )
+            print(
+                f"已录入：{rec['jurisdiction']} {rec['name']} = {format_value(rec['value'], rec['unit'])}，"
+                f"自 {rec['effective']} 起，依据：{rec['source']}，录入人：{rec['set_by']}（{rec['set_at']}）"
+            )
         elif args.cmd == "list":
             for row in list_parameters(jurisdiction=args.jurisdiction, as_of=args.as_of, data_dir=args.data_dir):
                 where = f"{row['set_in']} {row['effective']}" if row["set_in"] else "—"

@@ -1,4 +1,5 @@
 """Amounts: how a yuan figure is written, and comparing amounts known only as a range."""
+
 from __future__ import annotations
 
 

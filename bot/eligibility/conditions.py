@@ -1,5 +1,6 @@
 """Conditions several programs share: the household is known, its income is below a line
 (the 低保标准 or a multiple of it), its property is within the local rules."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -16,15 +17,20 @@ if TYPE_CHECKING:
 def members_known(context: ScreeningContext, result: Result) -> bool:
     """False (with a trace item asking for them) while the household's members are not told."""
     if not context.household.members:
-        result.add("household.members", None, context.text("common.members.unknown"),
-                   context.rule_citation("application.documents"))
+        result.add(
+            "household.members",
+            None,
+            context.text("common.members.unknown"),
+            context.rule_citation("application.documents"),
+        )
         result.need("household.members")
         return False
     return True
 
 
-def income_below_line(context: ScreeningContext, result: Result, test: str,
-                      multiplier: Resolved | None = None) -> bool | None:
+def income_below_line(
+    context: ScreeningContext, result: Result, test: str, multiplier: Resolved | None = None
+) -> bool | None:
     """Per-capita income below the 低保标准 (× ``multiplier``, e.g. the 低保边缘 line)."""
     income = context.income
     standard = context.dibao_standard()
@@ -37,15 +43,19 @@ def income_below_line(context: ScreeningContext, result: Result, test: str,
     passed = below(income.per_capita_low, income.per_capita_high, line_low, line_high)
     per_capita = _per_capita_text(context)
     categories = context.list_of(
-        context.term("dibao_category", "urban" if r.name.endswith("urban") else "rural") for r in standard.parameters)
-    line_name = (context.text("common.income_line.name.standard") if multiplier is None
-                 else context.text("common.income_line.name.multiple", multiplier=format_value(factor, "ratio")))
+        context.term("dibao_category", "urban" if r.name.endswith("urban") else "rural") for r in standard.parameters
+    )
+    line_name = (
+        context.text("common.income_line.name.standard")
+        if multiplier is None
+        else context.text("common.income_line.name.multiple", multiplier=format_value(factor, "ratio"))
+    )
     if line_low is not None and line_low == line_high:
-        line = context.text("common.income_line.line.single", categories=categories, name=line_name,
-                            amount=money(line_low))
+        line = context.text(
+            "common.income_line.line.single", categories=categories, name=line_name, amount=money(line_low)
+        )
     elif line_low is not None:
-        line = context.text("common.income_line.line.range", name=line_name, low=money(line_low),
-                            high=money(line_high))
+        line = context.text("common.income_line.line.range", name=line_name, low=money(line_low), high=money(line_high))
     else:
         line = None
     if passed is True:
@@ -57,8 +67,12 @@ def income_below_line(context: ScreeningContext, result: Result, test: str,
         if known is not None:
             # The standard would have to exceed this for the income to be below the line.
             bound = known if multiplier is None else known / factor
-            text = context.text("common.income_line.standard_unset.income_known", categories=categories,
-                                income=per_capita, bound=money(bound))
+            text = context.text(
+                "common.income_line.standard_unset.income_known",
+                categories=categories,
+                income=per_capita,
+                bound=money(bound),
+            )
         else:
             text = context.text("common.income_line.standard_unset.income_incomplete", categories=categories)
     else:
@@ -89,15 +103,17 @@ def _per_capita_text(context: ScreeningContext) -> str:
     if income.per_capita_exact:
         return context.text("common.income_line.per_capita.exact", amount=money(income.per_capita_low))
     if income.per_capita_high is not None:
-        return context.text("common.income_line.per_capita.range", low=money(income.per_capita_low),
-                            high=money(income.per_capita_high))
+        return context.text(
+            "common.income_line.per_capita.range", low=money(income.per_capita_low), high=money(income.per_capita_high)
+        )
     return context.text("common.income_line.per_capita.at_least", low=money(income.per_capita_low))
 
 
 def property_within_rules(context: ScreeningContext, result: Result, concept: str = "dibao.property") -> bool | None:
     told = context.household.property_ok
-    result.add("property", told, context.text_by_answer(told, "common.property_within_rules"),
-               context.rule_citation(concept))
+    result.add(
+        "property", told, context.text_by_answer(told, "common.property_within_rules"), context.rule_citation(concept)
+    )
     if told is None:
         result.need("household.property_ok")
     return told

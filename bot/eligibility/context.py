@@ -6,6 +6,7 @@ Because a program asks for the results it builds on (``context.status("dibao")``
 ``context.result("dibao").missing``), programs can be decided in any order and no order
 has to be kept by hand.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -34,8 +35,9 @@ class DibaoStandard(NamedTuple):
 
 
 class ScreeningContext:
-    def __init__(self, situation: Situation, parameter_set: ParameterSet, explanations: Explanations,
-                 rules: Mapping[str, Rule]):
+    def __init__(
+        self, situation: Situation, parameter_set: ParameterSet, explanations: Explanations, rules: Mapping[str, Rule]
+    ):
         self.situation = situation
         self.household = situation.household
         self.jurisdiction = situation.jurisdiction
@@ -80,7 +82,8 @@ class ScreeningContext:
         hit = self._parameters.get(name)
         if hit is None:
             hit = self._parameters[name] = self._with_user_figure(
-                self.parameter_set.get(name, self.jurisdiction, self.as_of))
+                self.parameter_set.get(name, self.jurisdiction, self.as_of)
+            )
         return hit
 
     def _with_user_figure(self, resolved: Resolved) -> Resolved:
@@ -97,11 +100,13 @@ class ScreeningContext:
                     "jurisdiction": self.jurisdiction,
                     "status": self.text("common.user_figure.status"),
                     "source": self.text("common.user_figure.source", key=key),
-                    "text": self.text("common.user_figure.text", label=resolved.label,
-                                      value=format_value(value, resolved.unit)),
+                    "text": self.text(
+                        "common.user_figure.text", label=resolved.label, value=format_value(value, resolved.unit)
+                    ),
                 }
-                return Resolved(resolved.name, value, resolved.unit, resolved.label, self.jurisdiction,
-                                self.as_of, "user", citation)
+                return Resolved(
+                    resolved.name, value, resolved.unit, resolved.label, self.jurisdiction, self.as_of, "user", citation
+                )
         return resolved
 
     def rule_citation(self, concept: str) -> dict[str, Any] | None:
@@ -149,8 +154,13 @@ class ScreeningContext:
         if hukou == "rural":
             years = self.parameter("urban_dibao_residence_years")
             h = self.household
-            if (years.is_set and h.urban_residence_years is not None and h.urban_residence_years >= years.value
-                    and h.has_contracted_land is False and h.collective_income_share is False):
+            if (
+                years.is_set
+                and h.urban_residence_years is not None
+                and h.urban_residence_years >= years.value
+                and h.has_contracted_land is False
+                and h.collective_income_share is False
+            ):
                 return ["urban"]  # rural hukou living in town may apply for the urban standard
             return ["rural"]
         return ["urban", "rural"]

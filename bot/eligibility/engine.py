@@ -5,6 +5,7 @@ per_capita_income, per_capita_income_range, results, missing, next_steps, discla
 each result is ``{program, name, status, status_text, summary, explanation, missing,
 estimate, ruleset_version, disclaimer}``. See ``bot.eligibility`` for the formats.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -27,7 +28,9 @@ STATUS_ZH = {LIKELY: "可能符合", UNLIKELY: "可能不符合", NEED_INFO: "�
 APPLIED_FOR_AT_HOME = ("dibao", "dibao_single", "dibao_edge", "rigid_expense", "tekun")
 
 
-def screen(request: dict[str, Any] | Situation, pset: ParameterSet | None = None, today: date | None = None) -> dict[str, Any]:
+def screen(
+    request: dict[str, Any] | Situation, pset: ParameterSet | None = None, today: date | None = None
+) -> dict[str, Any]:
     """Screen one household. Raises ``InputError`` (a ValueError) on impossible input."""
     situation = request if isinstance(request, Situation) else Situation.from_dict(request, today=today)
     pset = pset or get_parameters()
@@ -40,11 +43,14 @@ def screen(request: dict[str, Any] | Situation, pset: ParameterSet | None = None
         "jurisdiction": situation.jurisdiction,
         "jurisdiction_path": jurisdiction_path(situation.jurisdiction),
         "per_capita_income": round(income.per_capita_high, 2)
-        if income and income.per_capita_exact and income.per_capita_high is not None else None,
+        if income and income.per_capita_exact and income.per_capita_high is not None
+        else None,
         "per_capita_income_range": [
             round(income.per_capita_low, 2) if income.per_capita_low is not None else None,
             round(income.per_capita_high, 2) if income.per_capita_high is not None else None,
-        ] if income else None,
+        ]
+        if income
+        else None,
         "results": results,
         "missing": _all_missing(results),
         "next_steps": _next_steps(context, results),
@@ -57,7 +63,7 @@ def _present(context: ScreeningContext, program: str, result: Result, version: s
     missing = [
         {"fact": fact, "question": question_for(fact, context.relations), "for": purpose}
         for fact, purpose in result.missing
-        if status == NEED_INFO or purpose == "estimate"   # a decided status needs no more status facts
+        if status == NEED_INFO or purpose == "estimate"  # a decided status needs no more status facts
     ]
     return {
         "program": program,
@@ -80,8 +86,9 @@ def _summary(context: ScreeningContext, program: str, status: str, result: Resul
         if result.estimate and result.estimate.get("formula"):
             core += context.text("answer.summary.estimate", formula=result.estimate["formula"])
     elif status == UNLIKELY:
-        first_failed = next((i["text"] for i in result.explanation if i["kind"] == "condition" and i["passed"] is False),
-                            None)
+        first_failed = next(
+            (i["text"] for i in result.explanation if i["kind"] == "condition" and i["passed"] is False), None
+        )
         core = context.text("answer.summary.unlikely", name=name, reason=first_failed or "")
     else:
         core = context.text("answer.summary.need_info", name=name)

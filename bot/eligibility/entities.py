@@ -4,6 +4,7 @@ Every fact is optional: ``None`` means "not told", never "no". ``Situation.from_
 accepts the same shape as the ``POST /v1/screen`` request and raises ``InputError``
 (a ValueError with a Chinese message naming the field) on impossible input.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,15 @@ DISABILITY_TYPES = ("none", "limb", "visual", "hearing", "speech", "intellectual
 LABOR_CAPACITY = ("full", "partial", "none")
 HUKOU = ("urban", "rural")
 EMERGENCY_TYPES = (
-    "none", "fire", "traffic_accident", "accident", "sudden_illness", "disaster",
-    "unemployment", "expense_surge", "other",
+    "none",
+    "fire",
+    "traffic_accident",
+    "accident",
+    "sudden_illness",
+    "disaster",
+    "unemployment",
+    "expense_surge",
+    "other",
 )
 # Emergencies the sources name as major (火灾、交通事故、突患重大疾病) or disasters.
 MAJOR_EMERGENCIES = ("fire", "traffic_accident", "sudden_illness", "disaster")
@@ -26,9 +34,18 @@ URGENT_EMERGENCIES = ("fire", "traffic_accident", "accident", "sudden_illness", 
 PARENTS_SITUATIONS = ("normal", "orphan", "de_facto_unsupported", "lost_contact")
 INCOME_CATEGORIES = ("basic_pension", "special_care", "family_planning", "awards", "assistance_payments")
 RECEIVABLE_PROGRAMS = (
-    "dibao", "dibao_single", "dibao_edge", "rigid_expense", "tekun", "temporary_assistance",
-    "medical_assistance", "education_assistance", "housing_assistance", "employment_assistance",
-    "disability_subsidies", "children",
+    "dibao",
+    "dibao_single",
+    "dibao_edge",
+    "rigid_expense",
+    "tekun",
+    "temporary_assistance",
+    "medical_assistance",
+    "education_assistance",
+    "housing_assistance",
+    "employment_assistance",
+    "disability_subsidies",
+    "children",
 )
 STANDARD_KEYS = {
     "dibao_monthly": "当地低保标准（元/人·月）",
@@ -60,8 +77,9 @@ def _opt_bool(d: dict[str, Any], key: str, where: str) -> bool | None:
     raise InputError(f"{where}{key}", "应当是 true 或 false")
 
 
-def _opt_num(d: dict[str, Any], key: str, where: str, lo: float = 0, hi: float = MAX_MONEY,
-             integer: bool = False) -> Any:  # int | float | None, as `integer` says
+def _opt_num(
+    d: dict[str, Any], key: str, where: str, lo: float = 0, hi: float = MAX_MONEY, integer: bool = False
+) -> Any:  # int | float | None, as `integer` says
     v = d.get(key)
     if v is None:
         return None
@@ -89,7 +107,7 @@ def _opt_enum(d: dict[str, Any], key: str, where: str, allowed: tuple[str, ...])
 class Person:
     relation: str | None = None
     age: int | None = None
-    disability_type: str | None = None      # "none" = told: no disability
+    disability_type: str | None = None  # "none" = told: no disability
     disability_grade: int | None = None
     serious_illness: bool | None = None
     labor_capacity: str | None = None
@@ -133,14 +151,14 @@ class Supporter:
 
     relation: str | None = None
     age: int | None = None
-    able: bool | None = None                 # told directly: able to support or not
+    able: bool | None = None  # told directly: able to support or not
     is_tekun: bool | None = None
     receives_dibao: bool | None = None
     disability_type: str | None = None
     disability_grade: int | None = None
     monthly_income: float | None = None
     property_ok: bool | None = None
-    incapacitated: bool | None = None        # 无民事行为能力、被宣告失踪或者在监狱服刑
+    incapacitated: bool | None = None  # 无民事行为能力、被宣告失踪或者在监狱服刑
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str) -> Supporter:
@@ -307,6 +325,9 @@ class Situation:
                     raise InputError(f"standards.{k}", "应当大于 0")
                 clean[k] = val
         return cls(
-            jurisdiction=canonical, as_of=as_of, hukou=hukou, standards=clean,
+            jurisdiction=canonical,
+            as_of=as_of,
+            hukou=hukou,
+            standards=clean,
             household=Household.from_dict(d.get("household")),
         )

@@ -14,6 +14,7 @@ use (a template that lost its placeholder), or a malformed template at load time
 ``terms.yml`` holds lookup tables (emergency kinds, disability types …) read with
 ``term(table, key)``.
 """
+
 from __future__ import annotations
 
 import string
@@ -88,9 +89,16 @@ class Explanations:
         if values.keys() != fields:
             missing, unused = fields - values.keys(), values.keys() - fields
             raise ExplanationError(
-                f"explanation {key!r}: " + "; ".join(
-                    part for part in (f"no value for {sorted(missing)}" if missing else "",
-                                      f"template does not use {sorted(unused)}" if unused else "") if part))
+                f"explanation {key!r}: "
+                + "; ".join(
+                    part
+                    for part in (
+                        f"no value for {sorted(missing)}" if missing else "",
+                        f"template does not use {sorted(unused)}" if unused else "",
+                    )
+                    if part
+                )
+            )
         return template.format(**values) if rendered is None else rendered
 
     def term(self, table: str, key: object) -> str:

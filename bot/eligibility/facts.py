@@ -15,6 +15,7 @@ out for members, as in ``members[0].monthly_income``):
     household.supporters[i].<field>   members[i].<field>
     hukou                             standards.<key>
 """
+
 from __future__ import annotations
 
 import re
@@ -69,8 +70,13 @@ _SUPPORTER_RE = re.compile(r"^household\.supporters\[(\d+)\]\.(\w+)$")
 
 
 _REL_SHORT = {
-    "spouse": "配偶", "child": "子女", "parent": "父母", "sibling": "兄弟姐妹",
-    "grandparent": "祖辈", "grandchild": "孙辈", "other": "家庭成员",
+    "spouse": "配偶",
+    "child": "子女",
+    "parent": "父母",
+    "sibling": "兄弟姐妹",
+    "grandparent": "祖辈",
+    "grandchild": "孙辈",
+    "other": "家庭成员",
 }
 
 

@@ -4,6 +4,7 @@ Unknown incomes make the total a range: ``total_high`` / ``per_capita_high`` are
 an income is not told. The employment-cost deduction is a range too while the minimum wage
 or a member's employment is not known.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -36,17 +37,20 @@ class IncomeContext(Protocol):
 class HouseholdIncome:
     persons: int
     total_low: float
-    total_high: float | None             # None: some income not told
-    per_capita_low: float | None         # None: no members
+    total_high: float | None  # None: some income not told
+    per_capita_low: float | None  # None: no members
     per_capita_high: float | None
-    missing: list[str]                   # facts that would narrow the range
-    employment_cost_deducted: float      # surely deducted (the low end of the deduction)
-    trace: list[dict[str, Any]]                    # info items shared by the income-based programs
+    missing: list[str]  # facts that would narrow the range
+    employment_cost_deducted: float  # surely deducted (the low end of the deduction)
+    trace: list[dict[str, Any]]  # info items shared by the income-based programs
 
     @property
     def per_capita_exact(self) -> bool:
-        return (self.per_capita_high is not None and self.per_capita_low is not None
-                and abs(self.per_capita_high - self.per_capita_low) < 0.005)
+        return (
+            self.per_capita_high is not None
+            and self.per_capita_low is not None
+            and abs(self.per_capita_high - self.per_capita_low) < 0.005
+        )
 
 
 def count_household_income(context: IncomeContext) -> HouseholdIncome:
@@ -109,25 +113,54 @@ def _trace(context: IncomeContext, rate: Resolved, wage: Resolved, deducted: flo
     anyone_employed = any(m.employed for m in household.members or [])
     if rate.is_set and anyone_employed:
         if wage.is_set:
-            text = context.text("income.employment_cost_deduction.counted", wage=money(wage.value),
-                                rate=format_value(rate.value, "rate"), deducted=money(deducted))
+            text = context.text(
+                "income.employment_cost_deduction.counted",
+                wage=money(wage.value),
+                rate=format_value(rate.value, "rate"),
+                deducted=money(deducted),
+            )
             passed = True
         else:
             text = context.text("income.employment_cost_deduction.wage_unset", rate=format_value(rate.value, "rate"))
             passed = None
-        trace.append(trace_item("income.employment_cost_deduction", passed, text, rate.citation,
-                                parameters_used(rate, wage), kind="info"))
+        trace.append(
+            trace_item(
+                "income.employment_cost_deduction",
+                passed,
+                text,
+                rate.citation,
+                parameters_used(rate, wage),
+                kind="info",
+            )
+        )
     elif not rate.is_set and anyone_employed:
-        trace.append(trace_item("income.employment_cost_deduction", None,
-                                context.text("income.employment_cost_deduction.rate_unset"),
-                                rate.citation, parameters_used(rate), kind="info"))
+        trace.append(
+            trace_item(
+                "income.employment_cost_deduction",
+                None,
+                context.text("income.employment_cost_deduction.rate_unset"),
+                rate.citation,
+                parameters_used(rate),
+                kind="info",
+            )
+        )
     if household.excluded_income:
         exclusions = context.parameter("income_exclusions")
         allowed = set(exclusions.value or [])
         listed = context.list_of(
             context.text("income.exclusions.item", name=context.term("income_category", k), amount=money(v))
-            for k, v in household.excluded_income.items() if k in allowed)
+            for k, v in household.excluded_income.items()
+            if k in allowed
+        )
         if listed:
-            trace.append(trace_item("income.exclusions", True, context.text("income.exclusions.not_counted", listed=listed),
-                                    exclusions.citation, parameters_used(exclusions), kind="info"))
+            trace.append(
+                trace_item(
+                    "income.exclusions",
+                    True,
+                    context.text("income.exclusions.not_counted", listed=listed),
+                    exclusions.citation,
+                    parameters_used(exclusions),
+                    kind="info",
+                )
+            )
     return trace

@@ -33,6 +33,7 @@ adds an entry at its place and date (replacing a YAML entry of the same date).
 registry, this package's code, the explanation texts (``policy_kb/explanations/``, beside
 the parameters) and the overrides.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,6 +55,7 @@ ENGINE_VERSION = "1.0.0"
 OVERRIDES_FILENAME = "eligibility_parameters.json"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
+
 def default_parameters_dir() -> Path:
     from bot.config import settings
 
@@ -71,10 +73,10 @@ class Entry:
     effective: date
     value: Any
     place: str
-    ref: str | None = None          # clause id for YAML entries
-    origin: str = "policy_kb"       # "policy_kb" | "local_override"
+    ref: str | None = None  # clause id for YAML entries
+    origin: str = "policy_kb"  # "policy_kb" | "local_override"
     note: str | None = None
-    source: str | None = None       # overrides: the office's document
+    source: str | None = None  # overrides: the office's document
     set_by: str | None = None
     set_at: str | None = None
 
@@ -99,9 +101,9 @@ class Resolved:
     value: Any
     unit: str
     label: str
-    place: str | None           # place whose entry decided (None: no entry anywhere)
+    place: str | None  # place whose entry decided (None: no entry anywhere)
     effective: date | None
-    origin: str                 # "policy_kb" | "local_override" | "user" | "unset"
+    origin: str  # "policy_kb" | "local_override" | "user" | "unset"
     citation: dict | None
 
     @property
@@ -118,17 +120,18 @@ def _as_date(value: Any) -> date:
 class ParameterSet:
     """All parameters, the clause catalogue and the rule-citation table, plus overrides."""
 
-    def __init__(self, params_dir: Path | None = None, overrides_path: Path | None = None,
-                 explanations_dir: Path | None = None):
+    def __init__(
+        self, params_dir: Path | None = None, overrides_path: Path | None = None, explanations_dir: Path | None = None
+    ):
         self.params_dir = Path(params_dir or default_parameters_dir())
         self.overrides_path = Path(overrides_path) if overrides_path else default_overrides_path()
         self.explanations_dir = Path(explanations_dir) if explanations_dir else self.params_dir.parent / "explanations"
-        self.kb_dir = self.params_dir.parent           # holds documents.yml, the document registry
-        self.documents: dict[str, dict] = {}            # id -> registry entry (documents.yml)
+        self.kb_dir = self.params_dir.parent  # holds documents.yml, the document registry
+        self.documents: dict[str, dict] = {}  # id -> registry entry (documents.yml)
         self.clauses: dict[str, dict] = {}
         self.rules: dict[str, dict[str, list[tuple[date, str]]]] = {}
         self.parameters: dict[str, Parameter] = {}
-        self.parameter_files: dict[str, Path] = {}   # id -> its YAML file
+        self.parameter_files: dict[str, Path] = {}  # id -> its YAML file
         self.override_records: list[dict] = []
         self._cache: dict[tuple, Resolved] = {}
         self._cite_cache: dict[str, dict] = {}
@@ -203,10 +206,15 @@ class ParameterSet:
             items = []
             for e in entries:
                 ref = (e.get("reference") or {}).get("ref")
-                items.append(Entry(
-                    effective=_as_date(e["effective"]), value=e.get("value"), place=canonical, ref=ref,
-                    note=(e.get("reference") or {}).get("note"),
-                ))
+                items.append(
+                    Entry(
+                        effective=_as_date(e["effective"]),
+                        value=e.get("value"),
+                        place=canonical,
+                        ref=ref,
+                        note=(e.get("reference") or {}).get("note"),
+                    )
+                )
             param.entries[canonical] = sorted(items, key=lambda x: x.effective)
         self.parameters[name] = param
         self.parameter_files[name] = path
@@ -220,8 +228,14 @@ class ParameterSet:
             if param is None:
                 continue  # a parameter that no longer exists; `admin list` reports it
             entry = Entry(
-                effective=_as_date(eff), value=rec["value"], place=place, origin="local_override",
-                source=rec.get("source"), set_by=rec.get("set_by"), set_at=rec.get("set_at"), note=rec.get("note"),
+                effective=_as_date(eff),
+                value=rec["value"],
+                place=place,
+                origin="local_override",
+                source=rec.get("source"),
+                set_by=rec.get("set_by"),
+                set_at=rec.get("set_at"),
+                note=rec.get("note"),
             )
             kept = [e for e in param.entries.get(place, []) if e.effective != entry.effective]
             param.entries[place] = sorted(kept + [entry], key=lambda x: x.effective)
@@ -321,8 +335,14 @@ class ParameterSet:
                 continue
             entry = in_force[-1]
             resolved = Resolved(
-                name, entry.value, param.unit, param.label, p, entry.effective,
-                entry.origin if entry.value is not None else "unset", self._entry_citation(param, entry),
+                name,
+                entry.value,
+                param.unit,
+                param.label,
+                p,
+                entry.effective,
+                entry.origin if entry.value is not None else "unset",
+                self._entry_citation(param, entry),
             )
             break
         self._cache[key] = resolved

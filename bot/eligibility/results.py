@@ -6,6 +6,7 @@ the status, "info" only explains. A result is ``unlikely`` if any condition fail
 ``need_info`` if any is unknown, else ``likely`` — unless the program decides its status
 itself (``status_override``, for programs that weigh several members or routes).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,18 +19,35 @@ LIKELY, UNLIKELY, NEED_INFO = "likely", "unlikely", "need_info"
 STATUS_RANK = {LIKELY: 2, NEED_INFO: 1, UNLIKELY: 0}
 
 
-def trace_item(test: str, passed: bool | None, text: str, citation: dict[str, Any] | None,
-               parameters: dict[str, Any] | None = None, kind: str = "condition") -> dict[str, Any]:
+def trace_item(
+    test: str,
+    passed: bool | None,
+    text: str,
+    citation: dict[str, Any] | None,
+    parameters: dict[str, Any] | None = None,
+    kind: str = "condition",
+) -> dict[str, Any]:
     # Key order is the API's: answers are serialised as built.
-    return {"test": test, "passed": passed, "kind": kind, "text": text, "citation": citation,
-            "parameters": parameters or {}}
+    return {
+        "test": test,
+        "passed": passed,
+        "kind": kind,
+        "text": text,
+        "citation": citation,
+        "parameters": parameters or {},
+    }
 
 
 def parameters_used(*resolved: Resolved) -> dict[str, Any]:
     """The ``parameters`` of a trace item: each parameter's value and where it came from."""
     return {
-        r.name: {"value": r.value, "unit": r.unit, "origin": r.origin, "set_in": r.place,
-                 "effective": r.effective.isoformat() if r.effective else None}
+        r.name: {
+            "value": r.value,
+            "unit": r.unit,
+            "origin": r.origin,
+            "set_in": r.place,
+            "effective": r.effective.isoformat() if r.effective else None,
+        }
         for r in resolved
     }
 
@@ -38,12 +56,19 @@ def parameters_used(*resolved: Resolved) -> dict[str, Any]:
 class Result:
     program: str
     explanation: list[dict[str, Any]] = field(default_factory=list)
-    missing: list[tuple[str, str]] = field(default_factory=list)   # (fact id, "status" | "estimate")
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (fact id, "status" | "estimate")
     estimate: dict[str, Any] | None = None
     status_override: str | None = None
 
-    def add(self, test: str, passed: bool | None, text: str, citation: dict[str, Any] | None,
-            parameters: dict[str, Any] | None = None, kind: str = "condition") -> bool | None:
+    def add(
+        self,
+        test: str,
+        passed: bool | None,
+        text: str,
+        citation: dict[str, Any] | None,
+        parameters: dict[str, Any] | None = None,
+        kind: str = "condition",
+    ) -> bool | None:
         """Append a trace item; returns its ``passed``."""
         self.explanation.append(trace_item(test, passed, text, citation, parameters, kind))
         return passed

@@ -1,4 +1,5 @@
 """Units of parameters: how each is shown in Chinese, and a value written for a text."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,15 @@ UNIT_ZH = {
     "grade_by_type": "级",
 }
 NUMERIC_UNITS = {
-    "yuan_per_person_month", "yuan_per_person_year", "yuan_per_household_year", "yuan_per_month",
-    "ratio", "rate", "months", "years", "age_years",
+    "yuan_per_person_month",
+    "yuan_per_person_year",
+    "yuan_per_household_year",
+    "yuan_per_month",
+    "ratio",
+    "rate",
+    "months",
+    "years",
+    "age_years",
 }
 
 

@@ -13,6 +13,7 @@ spans (checked at build time), every number in a clause answer is in a quoted
 provision. Local figures we do not hold (a 低保标准 amount, a payment day) are
 left to the local 民政 office; other cities get the national rule.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,16 +40,22 @@ class KnowledgeBase(Protocol):
     @property
     def by_id(self) -> dict[str, dict[str, Any]]: ...
 
-    def search(self, query: str, jurisdiction: str | None = None, limit: int = 5, *,
-               topics: list[str] | None = None) -> list[Hit]: ...
+    def search(
+        self, query: str, jurisdiction: str | None = None, limit: int = 5, *, topics: list[str] | None = None
+    ) -> list[Hit]: ...
 
     def rank_cards_by_question(self, query: Query, limit: int = 3) -> tuple[list[CardHit], list[CardHit]]: ...
 
+
 HOTLINE_NUMBERS = ("12345", "12349")
-HOTLINE_SENTENCE = "如果还有不清楚的地方，可以到乡镇（街道）便民服务窗口问一问，也可以拨打12345政务服务便民热线或12349民政服务热线。"
+HOTLINE_SENTENCE = (
+    "如果还有不清楚的地方，可以到乡镇（街道）便民服务窗口问一问，也可以拨打12345政务服务便民热线或12349民政服务热线。"
+)
 FIGURE_SENTENCE = "具体{what}，由当地民政部门按标准核定，以当地民政部门公布的标准为准。"
 OTHER_CITY_NOTE = "{city}的具体标准和办法以当地民政部门公布的为准。"
-OTHER_CITY_SENTENCE = "{city}的具体标准和办法由当地制定，我这里没有当地的文件，上面是国家层面的规定，具体以当地民政部门公布的为准。"
+OTHER_CITY_SENTENCE = (
+    "{city}的具体标准和办法由当地制定，我这里没有当地的文件，上面是国家层面的规定，具体以当地民政部门公布的为准。"
+)
 DRAFT_SENTENCE = "请注意，这条出自四川省的征求意见稿，还不是正式文件，仅供参考，以正式公布的规定为准。"
 UNSURE_SENTENCE = "我找到的相关规定是下面这些，可能没有完全回答您的问题。"
 # A card answers when its score reaches CARD_THRESHOLD; below CARD_SURE the answer says
@@ -58,10 +65,12 @@ UNSURE_SENTENCE = "我找到的相关规定是下面这些，可能没有完全�
 # and far below that (administrative questions no card is about) the clauses say more.
 CARD_THRESHOLD = 0.15
 CARD_SURE = 0.8
-CARD_CLOSE = 0.5   # two cards this close below CARD_SURE are both shown
-CARD_EACH_QUESTION = 0.3   # a message asking two questions gets a card for each above this
-NOT_FOUND = ("这个问题我在现有的政策文件里没有找到明确的规定，不想给您说错。"
-             "建议您直接问问乡镇（街道）社会救助窗口，或者拨打12345政务服务便民热线、12349民政服务热线。")
+CARD_CLOSE = 0.5  # two cards this close below CARD_SURE are both shown
+CARD_EACH_QUESTION = 0.3  # a message asking two questions gets a card for each above this
+NOT_FOUND = (
+    "这个问题我在现有的政策文件里没有找到明确的规定，不想给您说错。"
+    "建议您直接问问乡镇（街道）社会救助窗口，或者拨打12345政务服务便民热线、12349民政服务热线。"
+)
 QUOTE_MAX = 220
 KEY_MAX = 130
 
@@ -75,20 +84,23 @@ def _sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _key_sentence(kb: KnowledgeBase, provision: dict, question_tokens: set[str], definition: bool,
-                  amount: bool = False) -> str:
+def _key_sentence(
+    kb: KnowledgeBase, provision: dict, question_tokens: set[str], definition: bool, amount: bool = False
+) -> str:
     sents = _sentences(provision["text"])
     if not sents:
         return ""
     if definition and provision["id"] in kb.vocab.topic_definitions.get((provision.get("topics") or [""])[0], []):
         best = 0
     else:
+
         def score(s: str) -> float:
             norm = kb.vocab.normalize(s)
             hits: float = sum(1 for t in question_tokens if t in norm)
             if amount and re.search(r"\d|倍|元|额度|比例", s):
                 hits += 1.5
             return hits - (0.5 if len(s) < 12 else 0)
+
         best = max(range(len(sents)), key=lambda i: (score(sents[i]), -i))
     chosen = sents[best]
     if len(chosen) < 26 and best + 1 < len(sents):
@@ -131,7 +143,9 @@ def citation(p: dict) -> dict:
         "number": p.get("number"),
         "jurisdiction": p["jurisdiction"],
         "status": p["status"],
-        "status_label": {"in_force": "现行有效", "draft": "征求意见稿（非正式文件）", "overridden": "已被新规定取代"}[p["status"]],
+        "status_label": {"in_force": "现行有效", "draft": "征求意见稿（非正式文件）", "overridden": "已被新规定取代"}[
+            p["status"]
+        ],
         "effective": _effective_label(p),
         "overridden_by": p.get("overridden_by"),
         "source": p.get("source"),
@@ -205,8 +219,7 @@ def basis_line(citations: list[dict]) -> str:
     return "依据：" + "；".join(parts) + "。" if parts else ""
 
 
-def answer_from_cards(kb: KnowledgeBase, query: Query, hits: list, place: str | None,
-                      unsure: bool = False) -> dict:
+def answer_from_cards(kb: KnowledgeBase, query: Query, hits: list, place: str | None, unsure: bool = False) -> dict:
     """The answer of one card, one card for each question a message asks, or (`unsure`)
     the two cards the message is closest to."""
     texts: list[str] = ["您问的是不是下面这两个问题？"] if unsure else []
@@ -260,19 +273,32 @@ def answer_from_clauses(kb: KnowledgeBase, query: Query, place: str | None, conf
     # Nobody said where: national rules only, never another county's document.
     hits = kb.search(normalized, jurisdiction=place or NATIONAL, limit=5)
     if not hits:
-        return {"answer": NOT_FOUND, "short_answer": NOT_FOUND, "basis": "", "citations": [], "topics": q_topics[:3],
-                "match": "none", "confidence": round(confidence, 3), "kind": query.kind, "personal": query.personal}
+        return {
+            "answer": NOT_FOUND,
+            "short_answer": NOT_FOUND,
+            "basis": "",
+            "citations": [],
+            "topics": q_topics[:3],
+            "match": "none",
+            "confidence": round(confidence, 3),
+            "kind": query.kind,
+            "personal": query.personal,
+        }
 
     primary = hits[0]
     chosen: list[Hit] = [primary]
     # Show the asked place's own rule too when the best hit is a higher level's.
     if place and place != NATIONAL and primary.provision["jurisdiction"] != place:
-        local = next((h for h in hits[1:] if h.provision["jurisdiction"] == place and h.score >= 0.45 * primary.score), None)
+        local = next(
+            (h for h in hits[1:] if h.provision["jurisdiction"] == place and h.score >= 0.45 * primary.score), None
+        )
         if local:
             chosen.append(local)
     # A local rule first: add the national rule that frames it when it is close.
     elif primary.provision["jurisdiction"] != NATIONAL:
-        nat = next((h for h in hits[1:] if h.provision["jurisdiction"] == NATIONAL and h.score >= 0.6 * primary.score), None)
+        nat = next(
+            (h for h in hits[1:] if h.provision["jurisdiction"] == NATIONAL and h.score >= 0.6 * primary.score), None
+        )
         if nat:
             chosen.append(nat)
 
@@ -290,7 +316,9 @@ def answer_from_clauses(kb: KnowledgeBase, query: Query, place: str | None, conf
     if superseded:
         old = superseded[0]
         new = next(h.provision for h in chosen if old in h.superseded)
-        notes.append(f"以前《{old['title']}》{old['clause']}的规定已被《{new['title']}》{new['clause']}取代，现在以新规定为准。")
+        notes.append(
+            f"以前《{old['title']}》{old['clause']}的规定已被《{new['title']}》{new['clause']}取代，现在以新规定为准。"
+        )
     if any(h.provision["status"] == "draft" for h in chosen):
         notes.append(DRAFT_SENTENCE)
     if city:
@@ -302,8 +330,10 @@ def answer_from_clauses(kb: KnowledgeBase, query: Query, place: str | None, conf
     else:
         expired = next((h.provision for h in chosen if _expired(h.provision)), None)
         if expired:
-            notes.append(f"{expired['jurisdiction']}这份文件的实施期是{expired['effective_note'].split('实施期为')[-1]}，"
-                         "现在是否继续执行请向当地民政部门确认。")
+            notes.append(
+                f"{expired['jurisdiction']}这份文件的实施期是{expired['effective_note'].split('实施期为')[-1]}，"
+                "现在是否继续执行请向当地民政部门确认。"
+            )
 
     citations = [citation(h.provision) for h in chosen] + [citation(p) for p in superseded]
     body = sentences[:2] + notes[:1]
@@ -312,9 +342,17 @@ def answer_from_clauses(kb: KnowledgeBase, query: Query, place: str | None, conf
     quotes = "\n".join(_quote(c) for c in citations)
     topics = list(dict.fromkeys(q_topics + (primary.provision.get("topics") or [])[:1]))[:3]
     basis = basis_line(citations)
-    return {"answer": f"{short}\n\n政策依据：\n{quotes}", "short_answer": short, "basis": basis,
-            "citations": citations, "topics": topics, "match": "clauses", "confidence": round(confidence, 3),
-            "kind": query.kind, "personal": query.personal}
+    return {
+        "answer": f"{short}\n\n政策依据：\n{quotes}",
+        "short_answer": short,
+        "basis": basis,
+        "citations": citations,
+        "topics": topics,
+        "match": "clauses",
+        "confidence": round(confidence, 3),
+        "kind": query.kind,
+        "personal": query.personal,
+    }
 
 
 def _question_tokens(kb: KnowledgeBase, normalized: str) -> list[str]:
@@ -323,4 +361,6 @@ def _question_tokens(kb: KnowledgeBase, normalized: str) -> list[str]:
 
 def _expired(p: dict) -> bool:
     end = p.get("effective_to")
-    return bool(end and p.get("effective_note") and "实施期为" in p["effective_note"] and str(end) < date.today().isoformat())
+    return bool(
+        end and p.get("effective_note") and "实施期为" in p["effective_note"] and str(end) < date.today().isoformat()
+    )

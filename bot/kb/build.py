@@ -12,6 +12,7 @@ provision that exists, every eligibility clause (parameters/_clauses.yml) quotin
 its provision verbatim; then the knowledge cards (bot.kb.cards). Any failed check
 exits non-zero.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,18 @@ from bot.vocab import load_vocabulary
 
 PROVISIONS_FILE = "provisions.jsonl"
 
-__all__ = ["DOCUMENTS_FILE", "PROVISIONS_FILE", "STATUSES", "build", "check_documents", "check_provisions",
-           "dumps", "load_documents", "main", "sha256_of"]
+__all__ = [
+    "DOCUMENTS_FILE",
+    "PROVISIONS_FILE",
+    "STATUSES",
+    "build",
+    "check_documents",
+    "check_provisions",
+    "dumps",
+    "load_documents",
+    "main",
+    "sha256_of",
+]
 
 
 def build(kb_dir: Path) -> tuple[list[dict], list[str]]:
@@ -122,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     from bot.kb.cards import cards_per_topic, check_cards, eval_questions, load_cards
 
     ap = argparse.ArgumentParser(prog="python -m bot.kb.build", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--kb-dir", type=Path, default=None, help="knowledge-base folder (default: settings().policy_kb_dir)")
+    ap.add_argument(
+        "--kb-dir", type=Path, default=None, help="knowledge-base folder (default: settings().policy_kb_dir)"
+    )
     ap.add_argument("--check", action="store_true", help="verify the committed provisions.jsonl equals a fresh build")
     args = ap.parse_args(argv)
     kb_dir = Path(args.kb_dir or settings().policy_kb_dir)
@@ -133,18 +146,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"CHECK FAILED: {msg}", file=sys.stderr)
     if problems:
         return 1
-    print(f"ok: {len(cards)} knowledge cards: every citation resolves, every number is in a cited span; "
-          + ", ".join(f"{t} {n}" for t, n in cards_per_topic(cards).items()))
+    print(
+        f"ok: {len(cards)} knowledge cards: every citation resolves, every number is in a cited span; "
+        + ", ".join(f"{t} {n}" for t, n in cards_per_topic(cards).items())
+    )
     clauses = load_clauses(kb_dir)
     if clauses is not None:
-        print(f"ok: {len(clauses)} eligibility clauses ({CLAUSES_FILE.as_posix()}): each span is in the provision it names")
+        print(
+            f"ok: {len(clauses)} eligibility clauses ({CLAUSES_FILE.as_posix()}): each span is in the provision it names"
+        )
     out = kb_dir / PROVISIONS_FILE
     text = dumps(provisions)
     if args.check:
         if not out.is_file() or out.read_text(encoding="utf-8") != text:
             print(f"CHECK FAILED: {out} differs from a fresh build; run python -m bot.kb.build", file=sys.stderr)
             return 1
-        print(f"ok: {len(provisions)} provisions from {len({p['doc_id'] for p in provisions})} documents match {out.name}")
+        print(
+            f"ok: {len(provisions)} provisions from {len({p['doc_id'] for p in provisions})} documents match {out.name}"
+        )
         return 0
     out.write_text(text, encoding="utf-8")
     print(f"wrote {len(provisions)} provisions from {len({p['doc_id'] for p in provisions})} documents to {out}")

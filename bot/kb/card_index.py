@@ -16,6 +16,7 @@ optionally (JZ_SEMANTIC=1) a semantic similarity from multilingual-e5-small
 (bot.kb.semantic): it adds a few points on our set but costs 10–20 ms a message
 on this machine, above the answer's latency budget, so it is off by default.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,13 +34,13 @@ from bot.kb.cards import Card
 from bot.understanding import normalize_text
 from bot.vocab import Vocabulary, char_ngrams, tokenize
 
-CHAR_WEIGHT = 0.5        # a bigram feature weighs half a word feature (cosine)
-LEXICAL_WEIGHT = 2.0     # weight of the best-variant cosine
-KIND_MATCH = 0.3         # the card answers the kind of question asked
-PROGRAM_MISMATCH = 1.0   # the message names a program the card is not about
-SEMANTIC_WEIGHT = 2.0    # weight of the rescaled e5 similarity, when on
-VIEW_WEIGHTS = (1.0, 1.0, 0.7)   # characters, words, pinyin syllables in the classifier
-CLASSIFIER_VERSION = 3           # part of the cache key: bump when _Classifier changes
+CHAR_WEIGHT = 0.5  # a bigram feature weighs half a word feature (cosine)
+LEXICAL_WEIGHT = 2.0  # weight of the best-variant cosine
+KIND_MATCH = 0.3  # the card answers the kind of question asked
+PROGRAM_MISMATCH = 1.0  # the message names a program the card is not about
+SEMANTIC_WEIGHT = 2.0  # weight of the rescaled e5 similarity, when on
+VIEW_WEIGHTS = (1.0, 1.0, 0.7)  # characters, words, pinyin syllables in the classifier
+CLASSIFIER_VERSION = 3  # part of the cache key: bump when _Classifier changes
 _CJK = re.compile(r"[^\u4e00-\u9fff]")
 
 
@@ -49,7 +50,7 @@ class CardHit:
     score: float
     lexical: float
     semantic: float | None
-    matched: str          # the card text (question or variant) closest to the message
+    matched: str  # the card text (question or variant) closest to the message
 
 
 def _features(vocab: Vocabulary, normalized: str) -> dict[str, float]:
@@ -107,7 +108,7 @@ class _Classifier:
         self.classes = self.model.classes_
         self.model = None
         for v in self.views:
-            v.stop_words_ = None   # the features dropped by min_df: not needed to transform
+            v.stop_words_ = None  # the features dropped by min_df: not needed to transform
 
     @staticmethod
     def _stack(parts):
@@ -123,8 +124,20 @@ class _Classifier:
 
         from bot.kb.semantic import cache_dir
 
-        key = hashlib.sha256(json.dumps([CLASSIFIER_VERSION, texts, owners, VIEW_WEIGHTS, sklearn.__version__, str(vocab.kb_dir),
-                                         _vocab_stamp(vocab)], ensure_ascii=False).encode()).hexdigest()[:24]
+        key = hashlib.sha256(
+            json.dumps(
+                [
+                    CLASSIFIER_VERSION,
+                    texts,
+                    owners,
+                    VIEW_WEIGHTS,
+                    sklearn.__version__,
+                    str(vocab.kb_dir),
+                    _vocab_stamp(vocab),
+                ],
+                ensure_ascii=False,
+            ).encode()
+        ).hexdigest()[:24]
         path = cache_dir("cards") / f"classifier-{key}.pkl"
         try:
             with open(path, "rb") as fh:
@@ -220,9 +233,11 @@ class CardIndex:
         # The classifier also learns from each card's answer: questions copied from official
         # pages use the answer's terms (一证一书, 分散供养) more than residents' phrasings do.
         answers = [normalize_text(card.answer.text, vocab) for card in cards]
-        self._classifier = (_Classifier.cached(vocab, self._texts + answers, self._owner + list(range(len(cards))),
-                                               len(cards))
-                            if len(cards) > 1 else None)
+        self._classifier = (
+            _Classifier.cached(vocab, self._texts + answers, self._owner + list(range(len(cards))), len(cards))
+            if len(cards) > 1
+            else None
+        )
         if semantic is not None:
             semantic.index(self._texts)
 
@@ -240,8 +255,14 @@ class CardIndex:
         weights = np.fromiter((q[f] for f in q), dtype=np.float64, count=len(ids))
         return self._by_feature[ids].T @ weights
 
-    def rank(self, normalized: str, programs: tuple[str, ...] = (), limit: int = 3,
-             exclude: int | None = None, kind: str | None = None) -> list[CardHit]:
+    def rank(
+        self,
+        normalized: str,
+        programs: tuple[str, ...] = (),
+        limit: int = 3,
+        exclude: int | None = None,
+        kind: str | None = None,
+    ) -> list[CardHit]:
         """Cards best first; `exclude` leaves one card text out of the cosine (leave-one-out)."""
         n = len(self.cards)
         if n == 0:
@@ -268,10 +289,16 @@ class CardIndex:
         if named:
             score = score - PROGRAM_MISMATCH * np.array([named not in p for p in self._program_words])
         order = np.argsort(-score)[:limit]
-        return [CardHit(self.cards[ci], float(score[ci]), float(lexical[ci]),
-                        None if semantic is None else float(semantic[ci]),
-                        self._closest_text(ci, lex_by_text))
-                for ci in order]
+        return [
+            CardHit(
+                self.cards[ci],
+                float(score[ci]),
+                float(lexical[ci]),
+                None if semantic is None else float(semantic[ci]),
+                self._closest_text(ci, lex_by_text),
+            )
+            for ci in order
+        ]
 
     def _closest_text(self, ci: int, lex_by_text: np.ndarray) -> str:
         """The card's question or variant most like the message (its question if none shares a word)."""

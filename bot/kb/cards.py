@@ -17,6 +17,7 @@ Checks (also run by `python -m bot.kb.build --check`):
 - a local answer cites only provisions that apply in that place;
 - at least 8 variants per card, and no variant (normalised) belongs to two cards.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,20 @@ QUESTION_KINDS = ("定义", "条件", "材料", "流程", "时限", "金额", "�
 FREE_NUMBERS = frozenset({"110", "120", "119", "12345", "12349"})
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千万]{2,}")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 # Words made of numeral characters that are not figures.
 _CN_WORDS = ("一一", "一二", "万一", "十一五", "千万", "一千一万")
 
@@ -117,7 +131,7 @@ class Card:
 
 # Numbering copied from FAQ pages ("Q1:", "问：", "四、", "解读二:"): not part of the question.
 _ENUMERATOR = re.compile(r"^(?:q\d*|问|解读[一二三四五六七八九十\d]+|[一二三四五六七八九十]+|\d{1,2})(?=[:：、.])")
-NEAR_COPY = 0.75   # similarity at or above which a variant counts as a copy of an evaluation question
+NEAR_COPY = 0.75  # similarity at or above which a variant counts as a copy of an evaluation question
 
 
 def variant_key(text: str) -> str:
@@ -175,18 +189,20 @@ def read_card_file(path: Path, problems: list[str]) -> list[Card]:
                 problems.append(f"{where}: unknown place {place!r} in local")
                 continue
             local[canonical] = _read_answer(ans or {}, f"{where}[{canonical}]", problems)
-        cards.append(Card(
-            id=cid,
-            topic=topic,
-            kind=str(item.get("kind") or "其他"),
-            question=str(item.get("question") or "").strip(),
-            variants=tuple(str(v).strip() for v in item.get("variants") or [] if str(v).strip()),
-            answer=_read_answer(item, where, problems),
-            local=local,
-            reviewed_on=str(reviewed.get("date") or ""),
-            reviewed_by=str(reviewed.get("by") or ""),
-            source_file=path.name,
-        ))
+        cards.append(
+            Card(
+                id=cid,
+                topic=topic,
+                kind=str(item.get("kind") or "其他"),
+                question=str(item.get("question") or "").strip(),
+                variants=tuple(str(v).strip() for v in item.get("variants") or [] if str(v).strip()),
+                answer=_read_answer(item, where, problems),
+                local=local,
+                reviewed_on=str(reviewed.get("date") or ""),
+                reviewed_by=str(reviewed.get("by") or ""),
+                source_file=path.name,
+            )
+        )
     return cards
 
 
@@ -284,12 +300,16 @@ def _check_answer(where: str, ans: CardAnswer, place: str, by_id: dict[str, dict
         if p.get("status") == "draft" and "征求意见稿" not in ans.text:
             drafts = True
         if p.get("status") == "overridden":
-            problems.append(f"{where}: {c.provision_id} is overridden by {p.get('overridden_by')}; cite the rule in force")
+            problems.append(
+                f"{where}: {c.provision_id} is overridden by {p.get('overridden_by')}; cite the rule in force"
+            )
         if not span_in(c.span, p["text"]):
             problems.append(f"{where}: span not in {c.provision_id}: {c.span[:40]!r}")
         if place == NATIONAL:
             if p["jurisdiction"] != NATIONAL:
-                problems.append(f"{where}: the national answer cites {p['jurisdiction']}'s {c.provision_id}; put it under `local`")
+                problems.append(
+                    f"{where}: the national answer cites {p['jurisdiction']}'s {c.provision_id}; put it under `local`"
+                )
         elif not applies_in(p["jurisdiction"], place):
             problems.append(f"{where}: {c.provision_id} ({p['jurisdiction']}) does not apply in {place}")
         spans.append(c.span)
@@ -314,10 +334,17 @@ def eval_questions(kb_dir: Path) -> list[str]:
     """Questions we measure with and must never copy: the shared evaluation questions (when
     they are beside the checkout) and our fresh held-out set (policy_kb/eval/answer_keys_fresh.jsonl).
     Our first labelled set is not among them: it has been tuned against (policy_kb/eval/README.md)."""
-    paths = [kb_dir.parent.parent / "shared" / "eval" / "real_questions_dev.jsonl",
-             kb_dir / "eval" / "answer_keys_fresh.jsonl"]
-    return [json.loads(line)["q"] for path in paths if path.exists()
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    paths = [
+        kb_dir.parent.parent / "shared" / "eval" / "real_questions_dev.jsonl",
+        kb_dir / "eval" / "answer_keys_fresh.jsonl",
+    ]
+    return [
+        json.loads(line)["q"]
+        for path in paths
+        if path.exists()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def _load_provisions(kb_dir: Path) -> list[dict]:

@@ -10,6 +10,7 @@
   knowledge cards' spans follow too), and the document it comes from says how the
   screen's citations present it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,7 +59,9 @@ def check_documents(kb_dir: Path, docs: list[dict]) -> list[str]:
         if not path.is_file():
             problems.append(f"document {did}: source file {doc.get('source_file')} not found")
         elif doc.get("sha256") and sha256_of(path) != doc["sha256"]:
-            problems.append(f"document {did}: source file {doc.get('source_file')} changed (sha256 differs from {DOCUMENTS_FILE})")
+            problems.append(
+                f"document {did}: source file {doc.get('source_file')} changed (sha256 differs from {DOCUMENTS_FILE})"
+            )
     return problems
 
 
@@ -99,7 +102,9 @@ def check_vocabulary(kb_dir: Path, vocab) -> list[str]:
     folder = kb_dir / USERDICT_RELPATH.parent
     files = [f.name for f in folder.iterdir()] if folder.is_dir() else []
     if files != [USERDICT_RELPATH.name]:
-        problems.append(f"{folder}: must hold only {USERDICT_RELPATH.name} (Rasa loads every file there), found {files}")
+        problems.append(
+            f"{folder}: must hold only {USERDICT_RELPATH.name} (Rasa loads every file there), found {files}"
+        )
         return problems
     words = read_userdict_words(kb_dir / USERDICT_RELPATH)
     missing = sorted(w for w in set(vocab.variants) | vocab.canonical_words() if len(w) >= 2 and w not in words)
@@ -135,7 +140,9 @@ def check_clause_references(kb_dir: Path, provisions: list[dict], docs: list[dic
         if not span.strip() or not str(clause.get("clause") or "").strip():
             problems.append(f"{where}: needs `clause` and `span`")
         if bool(pid) == bool(did):
-            problems.append(f"{where}: names a `provision` (or, for a source with no provisions, a `document`), not both")
+            problems.append(
+                f"{where}: names a `provision` (or, for a source with no provisions, a `document`), not both"
+            )
             continue
         if pid:
             p = by_id.get(pid)
@@ -162,6 +169,8 @@ def check_clause_references(kb_dir: Path, provisions: list[dict], docs: list[dic
             quoted.add(doc.get("id"))
             missing = [key for key in CITATION_REQUIRED if not (doc.get("citation") or {}).get(key)]
             if missing:
-                problems.append(f"document {doc.get('id')}: quoted by {CLAUSES_FILE.as_posix()} "
-                                f"but its `citation` lacks {', '.join(missing)} ({DOCUMENTS_FILE})")
+                problems.append(
+                    f"document {doc.get('id')}: quoted by {CLAUSES_FILE.as_posix()} "
+                    f"but its `citation` lacks {', '.join(missing)} ({DOCUMENTS_FILE})"
+                )
     return problems

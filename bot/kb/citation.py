@@ -9,23 +9,28 @@ jurisdiction, status, source and text, always all eight; a knowledge-base one al
 provision id, number, status_label, effective, overridden_by and, for a card, the span.
 Fields may be added, never renamed.
 """
+
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
 
 class Citation(BaseModel):
-    id: str | None = Field(default=None,
-                           description="provision id, e.g. shjzf_2026-a18 (knowledge-base citations)")
-    title: str = Field(description="document title: bare in knowledge-base citations (no 《》); in the screen's, "
-                                   "in 《》 with its number, e.g. 《特困人员认定办法》（民发〔2021〕43号）")
-    clause: str = Field(description="clause label, e.g. 第十八条 or 三、（一）3.; "
-                                    "the screen's go down to 款/项 (第十八条第一款)")
+    id: str | None = Field(default=None, description="provision id, e.g. shjzf_2026-a18 (knowledge-base citations)")
+    title: str = Field(
+        description="document title: bare in knowledge-base citations (no 《》); in the screen's, "
+        "in 《》 with its number, e.g. 《特困人员认定办法》（民发〔2021〕43号）"
+    )
+    clause: str = Field(
+        description="clause label, e.g. 第十八条 or 三、（一）3.; the screen's go down to 款/项 (第十八条第一款)"
+    )
     issuer: str
     date: str
     jurisdiction: str = Field(description="place the document applies to (全国, 四川省, 渠县 …)")
-    status: str = Field(description="knowledge base: in_force | draft | overridden; screen: the authority "
-                                    "the text carries, in Chinese (法律…, 部门规范性文件…, 征求意见稿…, 二手来源…)")
+    status: str = Field(
+        description="knowledge base: in_force | draft | overridden; screen: the authority "
+        "the text carries, in Chinese (法律…, 部门规范性文件…, 征求意见稿…, 二手来源…)"
+    )
     status_label: str | None = None
     number: str | None = Field(default=None, description="document number, e.g. 民发〔2021〕57号")
     effective: str | None = None

@@ -11,6 +11,7 @@ authority the text carries, in Chinese) and ``source`` (where the text was taken
 required for a document the eligibility clauses quote; ``title``, ``issuer`` and ``date``
 only where the screen's wording differs from the defaults derived from the record.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

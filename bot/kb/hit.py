@@ -1,5 +1,6 @@
 """What a search of the provisions returns (bot.kb.knowledge_base.KnowledgeBase.search), in a
 module of its own so that the answers (bot/kb/answer.py) read hits without importing the search."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,5 +23,8 @@ class Hit:
         return self.provision[key]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.provision, "score": round(float(self.score), 4),
-                "superseded": [dict(p) for p in self.superseded]}
+        return {
+            **self.provision,
+            "score": round(float(self.score), 4),
+            "superseded": [dict(p) for p in self.superseded],
+        }

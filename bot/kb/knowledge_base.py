@@ -22,6 +22,7 @@ Ranking is jurisdiction-aware and status-aware:
   status; an overridden provision is never a hit of its own: it is attached to
   the provision that overrides it (`Hit.superseded`), which takes its place.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,12 +45,14 @@ PROVISIONS_FILE = "provisions.jsonl"
 # Weight of a provision by how far its place is from the asked place
 # (0 = the place itself, 1 = its parent, ...); national rules weigh 1.0.
 PLACE_WEIGHTS = (1.6, 1.35, 1.15, 1.0)
-NO_PLACE_LOCAL_WEIGHT = 0.8   # nobody said where: national rules first
+NO_PLACE_LOCAL_WEIGHT = 0.8  # nobody said where: national rules first
 STATUS_WEIGHTS = {"in_force": 1.0, "draft": 0.85}
 DEFINITION_BOOST = 1.6
 
 # A question about what a term means or how it is determined.
-_TERM_Q = re.compile(r"(是什么|什么是|什么叫|指什么|是指|啥意思|什么意思|定义|怎么认定|如何认定|怎么算|算不算|怎么界定|包括哪些|包括什么|哪些人|哪些孩子|多大年纪|算.{1,14}[不吗][?？]?$)")
+_TERM_Q = re.compile(
+    r"(是什么|什么是|什么叫|指什么|是指|啥意思|什么意思|定义|怎么认定|如何认定|怎么算|算不算|怎么界定|包括哪些|包括什么|哪些人|哪些孩子|多大年纪|算.{1,14}[不吗][?？]?$)"
+)
 _DEFINED_BY_SO_CALLED = re.compile(r"(?:本办法|本法|本条例|本意见)所称的?([\u4e00-\u9fff]{2,12}?)[：:。；，,]")
 _DEFINED_AS = re.compile(r"(?:^|[。；\n])([\u4e00-\u9fff“”\"]{2,14}?)(?:是指|一般指|指)(?![导标])")
 _DEFINITION_Q = re.compile(r"(是什么|什么是|什么叫|指什么|是指|啥意思|什么意思|定义|是干什么|有什么用)")
@@ -100,9 +103,14 @@ class KnowledgeBase:
         # dialect words and segmentation jieba gets wrong.
         self._bm25_char = _bm25([char_ngrams(vocab, t, normalized=True) for t in bodies])
         self._places = np.array([p["jurisdiction"] for p in provisions])
-        self._status_w = np.array([STATUS_WEIGHTS.get(p["status"], 0.0) * p.get("search_weight", 1.0)
-                                   if p["status"] != "overridden" else p.get("search_weight", 1.0)
-                                   for p in provisions])
+        self._status_w = np.array(
+            [
+                STATUS_WEIGHTS.get(p["status"], 0.0) * p.get("search_weight", 1.0)
+                if p["status"] != "overridden"
+                else p.get("search_weight", 1.0)
+                for p in provisions
+            ]
+        )
         self._defines = self._defined_terms(provisions, vocab)
         self._definitions = {pid for ids in vocab.topic_definitions.values() for pid in ids}
         self._card_index: CardIndex | None = None
@@ -140,7 +148,7 @@ class KnowledgeBase:
             text = vocab.normalize(p["text"])
             terms = _DEFINED_BY_SO_CALLED.findall(text) + _DEFINED_AS.findall(text)
             for term in terms:
-                term = term.strip("“”\"（）() ")
+                term = term.strip('“”"（）() ')
                 if 2 <= len(term) <= 12 and i not in out.setdefault(term, []):
                     out[term].append(i)
         return out
@@ -149,10 +157,13 @@ class KnowledgeBase:
 
     @classmethod
     def _body_text(cls, p: dict) -> str:
-        parts = {"title": p["title"], "section": " ".join(p.get("section_path") or []),
-                 "clause": p.get("clause_title") or "", "text": p["text"]}
+        parts = {
+            "title": p["title"],
+            "section": " ".join(p.get("section_path") or []),
+            "clause": p.get("clause_title") or "",
+            "text": p["text"],
+        }
         return " ".join(parts[f] for f in cls.BODY_FIELDS)
-
 
     # --- search ------------------------------------------------------------
 
@@ -162,8 +173,9 @@ class KnowledgeBase:
         named = find_place_in_text(question or "")
         return named or asker
 
-    def search(self, query: str, jurisdiction: str | None = None, limit: int = 5, *,
-               topics: list[str] | None = None) -> list[Hit]:
+    def search(
+        self, query: str, jurisdiction: str | None = None, limit: int = 5, *, topics: list[str] | None = None
+    ) -> list[Hit]:
         """Ranked provisions for a question; `jurisdiction` is the asker's place (or None).
 
         Raises bot.places.UnknownPlace for a place we do not serve.
@@ -191,7 +203,7 @@ class KnowledgeBase:
                     if idx is not None:
                         scores[idx] *= DEFINITION_BOOST
         if _TERM_Q.search(normalized):
-            plain = normalized.replace("的", "")   # 低保家庭的收入 → …家庭收入
+            plain = normalized.replace("的", "")  # 低保家庭的收入 → …家庭收入
             for term, idxs in self._defines.items():
                 if term in plain:
                     for i in idxs:
@@ -201,8 +213,8 @@ class KnowledgeBase:
     DEFINED_TERM_BOOST = 1.3
 
     CHAR_WEIGHT = 0.25
-    TOPIC_WEIGHTS = (0.3, 0.1)   # boost for the question's main topic, for its second
-    NAMED_TOPIC_WEIGHT = 0.6     # the main topic's boost when the question names the program
+    TOPIC_WEIGHTS = (0.3, 0.1)  # boost for the question's main topic, for its second
+    NAMED_TOPIC_WEIGHT = 0.6  # the main topic's boost when the question names the program
 
     def _topic_prior(self, q_topics: list[str], main_weight: float | None = None) -> np.ndarray:
         """A provision about the question's topics weighs more (main topic most)."""
@@ -215,8 +227,12 @@ class KnowledgeBase:
     def _about_topic_only(self, normalized: str, tokens: list[str], topic: str) -> bool:
         """True for "低保是什么" (the program itself), false for "特困人员的无生活来源是指什么"."""
         words = self.vocab.topic_keywords.get(topic, [])
-        rest = [t for t in tokens if not any(t in w or w in t for w in words)
-                and t not in ("所称", "是指", "定义", "意思", "什么意思", "计入")]
+        rest = [
+            t
+            for t in tokens
+            if not any(t in w or w in t for w in words)
+            and t not in ("所称", "是指", "定义", "意思", "什么意思", "计入")
+        ]
         return len(set(rest)) <= 1
 
     def _fused_scores(self, tokens: list[str], grams: list[str]) -> np.ndarray:

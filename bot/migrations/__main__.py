@@ -9,6 +9,7 @@ The database is the project's (JZ_DATABASE_URL, else $JZ_DATA_DIR/service.db) or
 upgraded to head unless --url is given, so they need no running database and see only
 what the revisions themselves make.
 """
+
 from __future__ import annotations
 
 import sys

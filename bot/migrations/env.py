@@ -4,6 +4,7 @@ The connection comes from `config.attributes["connection"]` (start-up: bot.db.Da
 under the migration lock) or, when alembic is run without one, from the URL in the config
 (`python -m bot.migrations --url …`) or the project's settings (JZ_DATABASE_URL / JZ_DATA_DIR).
 """
+
 from __future__ import annotations
 
 from alembic import context

@@ -4,6 +4,7 @@ Routers stay thin: they validate input (pydantic schemas), call a domain
 module and shape the response. Shared objects live on `app.state`:
 settings, the database, and whatever a router loads once (the knowledge base).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,7 +45,8 @@ async def _lifespan(app: FastAPI):
     # One pooled client for the web chat relay to Rasa (a new client per message costs an
     # SSL context and a connection each time).
     app.state.rasa_client = httpx.AsyncClient(
-        timeout=30, limits=httpx.Limits(max_connections=64, max_keepalive_connections=16))
+        timeout=30, limits=httpx.Limits(max_connections=64, max_keepalive_connections=16)
+    )
     job = asyncio.create_task(_retention_loop(app))
     try:
         yield
@@ -97,8 +99,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
             problems.append({"field": field, "message": _zh_validation_message(err), "type": err.get("type")})
         first = problems[0] if problems else {"field": "", "message": "请求格式不正确"}
         return JSONResponse(
-            status_code=422,
-            content={"detail": f"字段 {first['field']} 有误：{first['message']}", "errors": problems},
+            status_code=422, content={"detail": f"字段 {first['field']} 有误：{first['message']}", "errors": problems}
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -106,8 +107,10 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
         # A body FastAPI cannot even decode (not UTF-8) is invalid JSON like any other: the
         # same 422 and Chinese message, not FastAPI's English 400.
         if exc.status_code == 400 and exc.detail == _UNREADABLE_BODY:
-            return await _validation_error(request, RequestValidationError(
-                [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]))
+            return await _validation_error(
+                request,
+                RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]),
+            )
         return await http_exception_handler(request, exc)
 
     # The domain's refusals, answered alike on every route (bot/service/errors.py): the routes
@@ -163,4 +166,3 @@ def _zh_validation_message(err: dict) -> str:
     if kind == "value_error":
         return str(ctx.get("error", err.get("msg", "取值不正确")))
     return err.get("msg", "取值不正确")
-

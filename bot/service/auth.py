@@ -15,6 +15,7 @@
 Route rules are declared with `require(...)` (bot/service/deps.py) on each route;
 tests/cases/test_auth_routes.py enumerates the app's routes and checks each one against its rule.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -50,6 +51,7 @@ HANDLER_ROLES = (Role.operator, Role.supervisor)
 
 # ---------------------------------------------------------------- secrets
 
+
 def secret_key(app) -> str:
     """JZ_SECRET_KEY, else a random key kept in data_dir/secret_key (created once)."""
     cached = getattr(app.state, "_session_secret", None)
@@ -72,10 +74,11 @@ def _serializer(app, salt: str) -> URLSafeTimedSerializer:
 
 # ---------------------------------------------------------------- principals
 
+
 @dataclass(frozen=True)
 class Principal:
     actor: Actor
-    kind: str           # "user" or "bot"
+    kind: str  # "user" or "bot"
     session_id: str = ""
 
     @property
@@ -128,6 +131,7 @@ def current_principal(request: Request) -> Principal | None:
 
 # ---------------------------------------------------------------- CSRF
 
+
 def csrf_token(request: Request, principal: Principal | None = None) -> str:
     principal = principal or current_principal(request)
     if principal is None or principal.kind != "user":
@@ -178,6 +182,7 @@ def prelogin_valid(request: Request, token: str | None) -> bool:
 
 # ---------------------------------------------------------------- throttles
 
+
 def _throttle_storage(app):
     """The throttles' counters (bot/throttle): the service database unless
     JZ_RATE_LIMIT_URL names another storage. `app.state.throttle_clock` (tests) sets the clock."""
@@ -217,8 +222,7 @@ def client_address(request: Request) -> str:
 
 
 def too_many(refusal: Refusal) -> HTTPException:
-    return HTTPException(status_code=429, detail=refusal.message,
-                         headers={"Retry-After": str(refusal.retry_after)})
+    return HTTPException(status_code=429, detail=refusal.message, headers={"Retry-After": str(refusal.retry_after)})
 
 
 def password_check_limiter(app):

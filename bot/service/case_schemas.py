@@ -6,6 +6,7 @@ A field with a default is a key the desk leaves out where it does not apply (a r
 `undeliverable`, a dead letter's `payload`); routes returning one set
 `response_model_exclude_unset=True`, so a key the desk left out stays out.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -28,6 +29,7 @@ from bot.cases.model import CaseType, Channel, Hotline, Priority, Satisfaction
 
 # ------------------------------------------------------------------ requests
 
+
 class Turn(BaseModel):
     role: Literal["resident", "bot", "operator", "user"] = "resident"
     text: str = Field(max_length=TEXT_MAX)
@@ -37,34 +39,48 @@ class Turn(BaseModel):
 class Contact(BaseModel):
     name: str | None = Field(None, max_length=CONTACT_MAX["name"])
     phone: str | None = Field(None, max_length=CONTACT_MAX["phone"])
-    id_number: str | None = Field(None, max_length=CONTACT_MAX["id_number"],
-                                  description="身份证号; masked for roles that don't need it")
+    id_number: str | None = Field(
+        None, max_length=CONTACT_MAX["id_number"], description="身份证号; masked for roles that don't need it"
+    )
     address: str | None = Field(None, max_length=CONTACT_MAX["address"])
     preferred_time: str | None = Field(None, max_length=CONTACT_MAX["preferred_time"])
 
 
 class CaseIn(BaseModel):
     type: CaseType
-    channel: Channel | None = Field(None, description="Default: web for the bot token, phone for desk users, "
-                                                      "console for volunteers. Desk users: phone or console only")
-    sender_id: str | None = Field(None, max_length=ID_MAX,
-                                  description="Conversation id (Rasa sender id) replies go back to. Bot token only")
-    jurisdiction: str | None = Field(None, max_length=JURISDICTION_MAX, description="渠县, 达州市…; decides 12345 or 12349")
+    channel: Channel | None = Field(
+        None,
+        description="Default: web for the bot token, phone for desk users, "
+        "console for volunteers. Desk users: phone or console only",
+    )
+    sender_id: str | None = Field(
+        None, max_length=ID_MAX, description="Conversation id (Rasa sender id) replies go back to. Bot token only"
+    )
+    jurisdiction: str | None = Field(
+        None, max_length=JURISDICTION_MAX, description="渠县, 达州市…; decides 12345 or 12349"
+    )
     priority: Priority | None = Field(None, description="Default by type; urgent cases are always urgent")
     title: str = Field("", max_length=TITLE_MAX)
     summary: str = Field("", max_length=TEXT_MAX, description="Handoff summary written by the bot")
-    transcript: list[Turn] = Field(default_factory=list, max_length=TRANSCRIPT_MAX_TURNS,
-                                   description="The bot conversation. Bot token only")
-    questions: list[str] = Field(default_factory=list, max_length=LIST_MAX, description="The resident's questions, for suggested answers")
+    transcript: list[Turn] = Field(
+        default_factory=list, max_length=TRANSCRIPT_MAX_TURNS, description="The bot conversation. Bot token only"
+    )
+    questions: list[str] = Field(
+        default_factory=list, max_length=LIST_MAX, description="The resident's questions, for suggested answers"
+    )
     programs: list[str] = Field(default_factory=list, max_length=LIST_MAX)
-    eligibility: dict[str, Any] | None = Field(None, description="The eligibility screen result, as returned by /v1/screen")
+    eligibility: dict[str, Any] | None = Field(
+        None, description="The eligibility screen result, as returned by /v1/screen"
+    )
     contact: Contact = Field(default_factory=Contact)
     idempotency_key: str | None = Field(None, max_length=ID_MAX, description="Or the Idempotency-Key header")
     reported_at: str | None = Field(
-        None, max_length=TIMESTAMP_MAX,
+        None,
+        max_length=TIMESTAMP_MAX,
         description="When the resident reported it (ISO 8601). From the bot token only: the case keeps this "
-                    "time for created_at and the SLA if it is not in the future and not older than "
-                    f"{MAX_REPORT_AGE.days} days; otherwise (or unparseable) the time of arrival is used")
+        "time for created_at and the SLA if it is not in the future and not older than "
+        f"{MAX_REPORT_AGE.days} days; otherwise (or unparseable) the time of arrival is used",
+    )
 
 
 class StatusIn(BaseModel):
@@ -93,7 +109,9 @@ class FollowupIn(BaseModel):
 
 
 class LookupIn(BaseModel):
-    number: str = Field(min_length=4, max_length=32, description="GD…; case, spaces and full-width digits do not matter")
+    number: str = Field(
+        min_length=4, max_length=32, description="GD…; case, spaces and full-width digits do not matter"
+    )
     check_code: str = Field(min_length=4, max_length=16, description="8 characters (older cases: 6 digits)")
 
 
@@ -105,7 +123,9 @@ class DeliveredIn(BaseModel):
 
 
 class UndeliverableIn(DeliveredIn):
-    reason: str = Field(min_length=1, max_length=200, description="Why the channel cannot deliver them, for the operator")
+    reason: str = Field(
+        min_length=1, max_length=200, description="Why the channel cannot deliver them, for the operator"
+    )
 
 
 class ResidentMessageIn(BaseModel):
@@ -124,6 +144,7 @@ class DeadLetterResolveIn(BaseModel):
 
 
 # ------------------------------------------------------------------ responses: a case
+
 
 class CaseCreated(BaseModel):
     number: str
@@ -298,6 +319,7 @@ class Suggestions(BaseModel):
 
 
 # ------------------------------------------------------------------ responses: queues, dead letters, outbox
+
 
 class QueueOut(BaseModel):
     queue: str

@@ -1,4 +1,5 @@
 """Rendering the operator console's pages: templates, filters, one-time flash messages."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,13 @@ def _flash_serializer(request: Request) -> URLSafeSerializer:
 def redirect(request: Request, url: str, message: str = "", error: bool = False) -> RedirectResponse:
     resp = RedirectResponse(url, status_code=303)
     if message:
-        resp.set_cookie(FLASH_COOKIE, _flash_serializer(request).dumps({"m": message, "e": error}),
-                        httponly=True, samesite="lax", path="/console")
+        resp.set_cookie(
+            FLASH_COOKIE,
+            _flash_serializer(request).dumps({"m": message, "e": error}),
+            httponly=True,
+            samesite="lax",
+            path="/console",
+        )
     return resp
 
 
@@ -58,7 +64,9 @@ def render(request: Request, name: str, principal: Principal | None, **ctx) -> H
         user=principal.actor if principal else None,
         role_label=ROLE_LABELS.get(Role(principal.role)) if principal and principal.role else "",
         csrf=csrf_token(request, principal) if principal else "",
-        flash=flash, queue_labels=QUEUE_LABELS, console_queues=CONSOLE_QUEUES,
+        flash=flash,
+        queue_labels=QUEUE_LABELS,
+        console_queues=CONSOLE_QUEUES,
     )
     resp = templates.TemplateResponse(request, name, ctx)
     resp.headers["Cache-Control"] = "no-store"

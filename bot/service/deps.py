@@ -4,6 +4,7 @@ database, the case desk and the knowledge base kept on app.state.
 Who the caller is (sessions, the bot token, CSRF) is worked out in bot/service/auth.py;
 the rules here only say which callers a route admits.
 """
+
 from __future__ import annotations
 
 import threading
@@ -23,6 +24,7 @@ _desk_lock = threading.Lock()
 
 # ---------------------------------------------------------------- route rules
 
+
 class Rule:
     """A route's access rule: which user roles, and whether the bot token is accepted."""
 
@@ -36,8 +38,9 @@ class Rule:
         if principal is None:
             if self.html:
                 target = request.url.path
-                raise HTTPException(status_code=303, detail="请先登录",
-                                    headers={"Location": f"/console/login?next={target}"})
+                raise HTTPException(
+                    status_code=303, detail="请先登录", headers={"Location": f"/console/login?next={target}"}
+                )
             raise HTTPException(status_code=401, detail="请先登录", headers={"WWW-Authenticate": "Bearer"})
         if principal.kind == "bot":
             if not self.bot:
@@ -59,6 +62,7 @@ def require_page(*roles: str) -> Rule:
 
 
 # ---------------------------------------------------------------- what the app keeps
+
 
 def get_db(request: Request) -> Database:
     return request.app.state.db

@@ -8,6 +8,7 @@ Chinese and every problem listed. Routes declare the codes they can return with
 default (`HTTPValidationError`, a shape this service never sends), so the schema is the
 contract tests/service/test_openapi_schema.py checks every route against.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,10 @@ class ErrorOut(BaseModel):
 
 
 class FieldProblem(BaseModel):
-    field: str = Field(description="The field at fault: a body field's dotted path (household.members.0.age), "
-                                   "or query./header./path. and the parameter's name")
+    field: str = Field(
+        description="The field at fault: a body field's dotted path (household.members.0.age), "
+        "or query./header./path. and the parameter's name"
+    )
     message: str = Field(description="What is wrong, in Chinese")
     type: str | None = Field(None, description="pydantic's error type, e.g. missing, string_too_long")
 
@@ -36,20 +39,21 @@ class ValidationErrorOut(BaseModel):
     detail: str = Field(description="The first problem as one Chinese sentence: 字段 … 有误：…")
     errors: list[FieldProblem] = Field(
         default_factory=list,
-        description="Every problem found; empty when the route checked the value itself (e.g. an unknown place)")
+        description="Every problem found; empty when the route checked the value itself (e.g. an unknown place)",
+    )
 
 
 DESCRIPTIONS = {
     400: "The request is well formed but not possible for this case now (Chinese reason in detail)",
     401: "No credentials, or a bot token that is not the service's: log in on /console/login "
-         "(cookie session) or send Authorization: Bearer <bot token>",
+    "(cookie session) or send Authorization: Bearer <bot token>",
     403: "Not allowed: this role may not call this route, the bot token may not call it, or a cookie-session "
-         "call that changes something came without a valid X-CSRF-Token header",
+    "call that changes something came without a valid X-CSRF-Token header",
     404: "No such case (or dead letter)",
     409: "Someone else changed the case at the same moment, or the step is not possible from its status; "
-         "reload and try again",
+    "reload and try again",
     422: "The request does not fit the schema, or a value is not one the service knows; "
-         "detail names the field in Chinese",
+    "detail names the field in Chinese",
     429: "Too many tries; the Retry-After header says in how many seconds to try again",
 }
 
@@ -104,7 +108,11 @@ def document_validation_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 # First match wins: the specific refusals before CaseError itself.
 CASE_ERROR_STATUS: tuple[tuple[type[CaseError], int], ...] = (
-    (NotFound, 404), (NotAllowed, 403), (Conflict, 409), (IllegalTransition, 409), (CaseError, 400),
+    (NotFound, 404),
+    (NotAllowed, 403),
+    (Conflict, 409),
+    (IllegalTransition, 409),
+    (CaseError, 400),
 )
 VALUE_REFUSED = "取值不在允许范围内"
 

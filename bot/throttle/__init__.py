@@ -5,6 +5,7 @@ restart and are shared by every service process on that database; JZ_RATE_LIMIT_
 can name any storage `limits` knows instead (redis://host:6379/1 needs the `redis`
 package; memory:// keeps them in the process only).
 """
+
 from __future__ import annotations
 
 import time
@@ -17,7 +18,16 @@ from bot.db import Database
 from bot.throttle.policy import Attempt, LoginThrottle, LookupThrottle, Refusal, client_key, wait_text
 from bot.throttle.sql_storage import SQLStorage
 
-__all__ = ["Attempt", "LoginThrottle", "LookupThrottle", "Refusal", "SQLStorage", "build_storage", "client_key", "wait_text"]
+__all__ = [
+    "Attempt",
+    "LoginThrottle",
+    "LookupThrottle",
+    "Refusal",
+    "SQLStorage",
+    "build_storage",
+    "client_key",
+    "wait_text",
+]
 
 
 def build_storage(db: Database, url: str = "", clock: Callable[[], float] = time.time) -> Storage:

@@ -26,6 +26,7 @@ per case number lets anyone lock a resident out of their own case).
 Keys are hashed (sha256), so the counters table holds no usernames (or passwords typed
 into the username field) and no addresses.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,8 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 class Refusal:
     """Not now: try again in `retry_after` seconds. `message` is Chinese, for people."""
 
-    scope: str          # "address" | "account" | "client" | "global"
-    retry_after: int    # whole seconds, at least 1 (the Retry-After header)
+    scope: str  # "address" | "account" | "client" | "global"
+    retry_after: int  # whole seconds, at least 1 (the Retry-After header)
     message: str
 
 
@@ -71,7 +72,7 @@ def _digest(kind: str, value: str) -> str:
 
 
 def wait_text(seconds: int) -> str:
-    """"30 秒" / "5 分钟": how long to wait, in words."""
+    """ "30 秒" / "5 分钟": how long to wait, in words."""
     if seconds < 60:
         return f"{max(1, seconds)} 秒"
     return f"{math.ceil(seconds / 60)} 分钟"
@@ -81,9 +82,9 @@ def wait_text(seconds: int) -> str:
 class Attempt:
     """A try the throttle let through; give it back with failed() or succeeded()."""
 
-    keys: dict[str, str]                                     # what the try is counted under
-    reserved: list[str] = field(default_factory=list)        # window slots taken up front
-    claimed: str | None = None                               # an account's in-flight claim
+    keys: dict[str, str]  # what the try is counted under
+    reserved: list[str] = field(default_factory=list)  # window slots taken up front
+    claimed: str | None = None  # an account's in-flight claim
 
 
 class _Throttle:
@@ -162,8 +163,9 @@ class _Throttle:
 
 
 def _address_refusal(retry: int) -> Refusal:
-    return Refusal("address", retry,
-                   f"这台设备登录失败次数过多，请 {wait_text(retry)}后再试；忘记密码请联系管理员重置。")
+    return Refusal(
+        "address", retry, f"这台设备登录失败次数过多，请 {wait_text(retry)}后再试；忘记密码请联系管理员重置。"
+    )
 
 
 def _account_refusal(retry: int) -> Refusal:
@@ -173,14 +175,20 @@ def _account_refusal(retry: int) -> Refusal:
 class LoginThrottle(_Throttle):
     ADDRESS_FAILURES = "10 per 15 minutes"
     ACCOUNT_FREE_FAILURES = 10
-    ACCOUNT_WINDOW = 3600        # seconds the account's failures are remembered
-    DELAY_BASE = 1               # seconds, doubled with each failure past the free ones
+    ACCOUNT_WINDOW = 3600  # seconds the account's failures are remembered
+    DELAY_BASE = 1  # seconds, doubled with each failure past the free ones
     DELAY_MAX = 60
-    IN_FLIGHT_SECONDS = 30       # longest a claimed try may take before its claim lapses
+    IN_FLIGHT_SECONDS = 30  # longest a claimed try may take before its claim lapses
 
-    def __init__(self, storage: Storage, clock: Callable[[], float] = time.time, *,
-                 address_failures: str | None = None, account_free_failures: int | None = None,
-                 delay_max: int | None = None):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Callable[[], float] = time.time,
+        *,
+        address_failures: str | None = None,
+        account_free_failures: int | None = None,
+        delay_max: int | None = None,
+    ):
         super().__init__(storage, clock)
         self.address_item = parse(address_failures or self.ADDRESS_FAILURES)
         self.account_free = self.ACCOUNT_FREE_FAILURES if account_free_failures is None else account_free_failures
@@ -189,10 +197,12 @@ class LoginThrottle(_Throttle):
     @staticmethod
     def _keys(username: str, address: str) -> dict[str, str]:
         h = _digest("login-account", username)
-        return {"address": _digest("login-address", address),
-                "failures": f"jz/login/account/{h}/failures",
-                "wait": f"jz/login/account/{h}/wait",
-                "claim": f"jz/login/account/{h}/claim"}
+        return {
+            "address": _digest("login-address", address),
+            "failures": f"jz/login/account/{h}/failures",
+            "wait": f"jz/login/account/{h}/wait",
+            "claim": f"jz/login/account/{h}/claim",
+        }
 
     def delay_after(self, failures: int) -> int:
         """Seconds the next try waits after `failures` recent failures on one account."""
@@ -257,8 +267,14 @@ class LookupThrottle(_Throttle):
     CLIENT_FAILURES = "10 per 15 minutes"
     GLOBAL_FAILURES = "300 per 15 minutes"
 
-    def __init__(self, storage: Storage, clock: Callable[[], float] = time.time, *,
-                 client_failures: str | None = None, global_failures: str | None = None):
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Callable[[], float] = time.time,
+        *,
+        client_failures: str | None = None,
+        global_failures: str | None = None,
+    ):
         super().__init__(storage, clock)
         self.client_item = parse(client_failures or self.CLIENT_FAILURES)
         self.global_item = parse(global_failures or self.GLOBAL_FAILURES)
@@ -272,8 +288,10 @@ class LookupThrottle(_Throttle):
         if not self._take(attempt, self.client_item, "lookup-client", client_id):
             self._give_back(attempt)
             retry = self._retry_after(self.client_item, "lookup-client", client_id)
-            return self._remember(local_key, Refusal(
-                "client", retry, f"查询失败次数过多，请 {wait_text(retry)}后再试，或拨打 12345 热线查询。"))
+            return self._remember(
+                local_key,
+                Refusal("client", retry, f"查询失败次数过多，请 {wait_text(retry)}后再试，或拨打 12345 热线查询。"),
+            )
         if not self._take(attempt, self.global_item, "lookup-all"):
             self._give_back(attempt)
             retry = self._retry_after(self.global_item, "lookup-all")

@@ -14,6 +14,7 @@ expired rows are ignored on read and swept every few minutes, so it stays the si
 what is being limited right now. Every increment is one atomic upsert
 (INSERT … ON CONFLICT DO UPDATE … RETURNING, on SQLite ≥ 3.35 and PostgreSQL).
 """
+
 from __future__ import annotations
 
 import threading
@@ -51,7 +52,7 @@ class SQLStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow)
     reads the expiry times back (the throttles in bot/throttle/policy.py take the same).
     """
 
-    STORAGE_SCHEME = ["jz+sql"]   # registered with limits; built directly, not from a URL
+    STORAGE_SCHEME = ["jz+sql"]  # registered with limits; built directly, not from a URL
 
     def __init__(self, db: Database, clock: Callable[[], float] = time.time, **options):
         self.db = db
@@ -105,33 +106,46 @@ class SQLStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow)
     def decr(self, key: str, amount: int = 1) -> int:
         now = self.clock()
         with self.db.session() as s:
-            s.execute(update(RateLimitCounter)
-                      .where(RateLimitCounter.key == key, RateLimitCounter.expires_at > now)
-                      .values(count=func.max(RateLimitCounter.count - amount, 0)
-                              if self._dialect == "sqlite"
-                              else func.greatest(RateLimitCounter.count - amount, 0)))
+            s.execute(
+                update(RateLimitCounter)
+                .where(RateLimitCounter.key == key, RateLimitCounter.expires_at > now)
+                .values(
+                    count=func.max(RateLimitCounter.count - amount, 0)
+                    if self._dialect == "sqlite"
+                    else func.greatest(RateLimitCounter.count - amount, 0)
+                )
+            )
             s.commit()
         return self.get(key)
 
     def get(self, key: str) -> int:
         with self.db.session() as s:
-            value = s.scalar(select(RateLimitCounter.count).where(
-                RateLimitCounter.key == key, RateLimitCounter.expires_at > self.clock()))
+            value = s.scalar(
+                select(RateLimitCounter.count).where(
+                    RateLimitCounter.key == key, RateLimitCounter.expires_at > self.clock()
+                )
+            )
         return int(value or 0)
 
     def get_expiry(self, key: str) -> float:
         now = self.clock()
         with self.db.session() as s:
-            value = s.scalar(select(RateLimitCounter.expires_at).where(
-                RateLimitCounter.key == key, RateLimitCounter.expires_at > now))
+            value = s.scalar(
+                select(RateLimitCounter.expires_at).where(
+                    RateLimitCounter.key == key, RateLimitCounter.expires_at > now
+                )
+            )
         return float(value) if value is not None else now
 
     def get_many(self, keys: list[str]) -> dict[str, tuple[int, float]]:
         """(count, expires_at) of the live counters among `keys`, in one read."""
         now = self.clock()
         with self.db.session() as s:
-            rows = s.execute(select(RateLimitCounter.key, RateLimitCounter.count, RateLimitCounter.expires_at)
-                             .where(RateLimitCounter.key.in_(keys), RateLimitCounter.expires_at > now)).all()
+            rows = s.execute(
+                select(RateLimitCounter.key, RateLimitCounter.count, RateLimitCounter.expires_at).where(
+                    RateLimitCounter.key.in_(keys), RateLimitCounter.expires_at > now
+                )
+            ).all()
         return {k: (int(c), float(e)) for k, c, e in rows}
 
     def clear(self, key: str) -> None:

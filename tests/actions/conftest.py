@@ -1,5 +1,6 @@
 """Trackers for action tests, built the way Rasa sends them to the action server, and the
 texts residents see, rendered from the domain's responses the way Rasa renders them."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,13 @@ from rasa_sdk import Tracker
 from bot.config import PROJECT_ROOT
 
 
-def make_tracker(text: str, intent: str = "ask_policy", slots: dict | None = None,
-                 sender: str = "test-user", active_loop: str | None = None) -> Tracker:
+def make_tracker(
+    text: str,
+    intent: str = "ask_policy",
+    slots: dict | None = None,
+    sender: str = "test-user",
+    active_loop: str | None = None,
+) -> Tracker:
     return Tracker(
         sender_id=sender,
         slots=slots or {},

@@ -1,4 +1,5 @@
 """Who may call the action server (actions/access.py)."""
+
 from actions.access import is_allowed, presented_token
 
 TOKEN = "s3cret-token"

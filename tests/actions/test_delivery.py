@@ -1,5 +1,6 @@
 """The spool's decisions, with a scripted service: what is kept, what is dead-lettered,
 and that nothing blocks the reports behind it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -92,7 +93,7 @@ def test_a_report_the_service_keeps_failing_on_is_dead_lettered_only_while_other
     service = ScriptedService()
     for _ in range(delivery.MAX_SERVER_ERRORS - 1):
         flush(service)
-        assert [k for k, _ in spool.pending()] == ["k0-500"]   # kept, and never in the way
+        assert [k for k, _ in spool.pending()] == ["k0-500"]  # kept, and never in the way
         spool.save(f"more-{_}", {"type": "urgent", "title": "ok"})
     counts = flush(service)
     assert counts["buried"] == 1 and spool.pending() == []

@@ -1,4 +1,5 @@
 """Actions against the real service (uvicorn on loopback): screening, urgent reports, handover."""
+
 import asyncio
 import re
 
@@ -21,12 +22,17 @@ def run(action, tracker, sent=None):
     events = asyncio.run(action.run(dispatcher, tracker, domain()))
     if sent is not None:
         sent.extend(dispatcher.messages)
-    return [rendered(m) for m in dispatcher.messages], {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return [rendered(m) for m in dispatcher.messages], {
+        e["name"]: e["value"] for e in events if e.get("event") == "slot"
+    }
 
 
 def test_screening_reads_several_facts_and_asks_what_the_service_still_needs(service_env, tracker_for):
-    tracker = tracker_for("渠县农村的，屋头三口人，一年收入一万二", intent="inform",
-                          slots={"requested_slot": "household_size", "screen_facts": {}})
+    tracker = tracker_for(
+        "渠县农村的，屋头三口人，一年收入一万二",
+        intent="inform",
+        slots={"requested_slot": "household_size", "screen_facts": {}},
+    )
     _, slots = run(ValidateScreenForm(), tracker)
     assert slots["household_size"] == 3
     assert slots["monthly_income"] == 1000
@@ -38,24 +44,37 @@ def test_screening_reads_several_facts_and_asks_what_the_service_still_needs(ser
 def test_a_correction_is_confirmed(service_env, tracker_for):
     known = {"jurisdiction": "渠县", "household_size": 2, "monthly_income": 1000}
     sent = []
-    messages, slots = run(ValidateScreenForm(), tracker_for("不对，是三口人", intent="inform",
-                                                            slots={"requested_slot": "property_ok", "screen_facts": known}),
-                          sent)
+    messages, slots = run(
+        ValidateScreenForm(),
+        tracker_for("不对，是三口人", intent="inform", slots={"requested_slot": "property_ok", "screen_facts": known}),
+        sent,
+    )
     assert slots["household_size"] == 3
     assert any("改过来了" in m and "3 口人" in m for m in messages)
     assert "utter_screen_corrected" in responses(sent)
 
 
 def test_a_policy_question_mid_form_is_left_to_the_rules(service_env, tracker_for):
-    tracker = tracker_for("低保要准备啥子材料", intent="ask_policy",
-                          slots={"requested_slot": "household_size", "screen_facts": {"jurisdiction": "渠县"}})
+    tracker = tracker_for(
+        "低保要准备啥子材料",
+        intent="ask_policy",
+        slots={"requested_slot": "household_size", "screen_facts": {"jurisdiction": "渠县"}},
+    )
     assert run(ValidateScreenForm(), tracker) == ([], {})
 
 
 def test_screen_result_is_plain_chinese_with_clauses_and_the_disclaimer(service_env, tracker_for):
-    facts = {"jurisdiction": "会宁县", "hukou": "urban", "household_size": 2, "monthly_income": 600,
-             "property_ok": True, "local_standard": 700}
-    messages, slots = run(ActionShowScreenResult(), tracker_for("", slots={"screen_facts": facts, "screen_program": "dibao"}))
+    facts = {
+        "jurisdiction": "会宁县",
+        "hukou": "urban",
+        "household_size": 2,
+        "monthly_income": 600,
+        "property_ok": True,
+        "local_standard": 700,
+    }
+    messages, slots = run(
+        ActionShowScreenResult(), tracker_for("", slots={"screen_facts": facts, "screen_program": "dibao"})
+    )
     text = "\n".join(messages)
     assert "【最低生活保障（低保）】初步看：可能符合" in text
     assert "依据：《" in text and "条" in text
@@ -77,9 +96,17 @@ def stored_case(service, key):
 
 
 def urgent_tracker(tracker_for, key="urgent-test-key-1"):
-    return tracker_for("可以", intent="affirm", slots={
-        "urgent_what": "屋头断粮好几天了", "urgent_where": "渠县三汇镇", "urgent_contact": "13812345678",
-        "urgent_consent": True, "urgent_key": key})
+    return tracker_for(
+        "可以",
+        intent="affirm",
+        slots={
+            "urgent_what": "屋头断粮好几天了",
+            "urgent_where": "渠县三汇镇",
+            "urgent_contact": "13812345678",
+            "urgent_consent": True,
+            "urgent_key": key,
+        },
+    )
 
 
 def test_urgent_report_is_stored_once_however_often_it_is_retried(service_env, tracker_for):
@@ -125,14 +152,17 @@ def test_a_resident_checks_their_case_in_the_chat(service_env, tracker_for):
 
     messages, _ = run(ActionHandOver(), tracker_for("我要找工作人员", intent="request_human", sender="checker-1"))
     number, code = re.search(r"工单号 (GD[0-9A-Z]+)，查询码 ([0-9A-Z]{8})", messages[0]).groups()
-    typed = f"查一下工单 {number.lower()} 查询码 {''.join(chr(ord(c) + 0xFEE0) for c in code)}"  # lower case, full width
+    typed = (
+        f"查一下工单 {number.lower()} 查询码 {''.join(chr(ord(c) + 0xFEE0) for c in code)}"  # lower case, full width
+    )
     found, _ = run(ActionCheckCase(), tracker_for(typed, intent="check_case", sender="checker-1"))
     assert f"工单 {number} 现在的状态是" in found[0]
     # one chat user guessing is stopped (counted by conversation) without stopping the others
     for _ in range(10):
         sent = []
-        wrong, _ = run(ActionCheckCase(), tracker_for(f"工单{number}查询码ZZZZ2222", intent="check_case",
-                                                      sender="guesser-1"), sent)
+        wrong, _ = run(
+            ActionCheckCase(), tracker_for(f"工单{number}查询码ZZZZ2222", intent="check_case", sender="guesser-1"), sent
+        )
         assert "没有查到" in wrong[0] and responses(sent) == ["utter_case_not_found"]
     sent = []
     stopped, _ = run(ActionCheckCase(), tracker_for(typed, intent="check_case", sender="guesser-1"), sent)
@@ -143,7 +173,9 @@ def test_a_resident_checks_their_case_in_the_chat(service_env, tracker_for):
 
 def test_complaint_is_registered_for_supervision(service_env, tracker_for):
     sent = []
-    messages, _ = run(ActionRegisterComplaint(), tracker_for("村干部把低保给他亲戚吃，这是关系保", intent="complain"), sent)
+    messages, _ = run(
+        ActionRegisterComplaint(), tracker_for("村干部把低保给他亲戚吃，这是关系保", intent="complain"), sent
+    )
     assert "投诉举报" in messages[0] and re.search(r"GD[0-9A-Z]+", messages[0])
     assert responses(sent)[0] == "utter_complaint_registered"
 

@@ -40,7 +40,9 @@ def test_the_place_is_asked_once_when_the_answer_differs_by_place(service_env, t
 
 
 def test_a_question_about_ones_own_case_is_answered_then_the_screen_offered(service_env, tracker_for):
-    messages, slots = run_action(tracker_for("我家三口人，一个月收入一千五，有辆三轮车能吃低保不", slots={"place_asked": True}))
+    messages, slots = run_action(
+        tracker_for("我家三口人，一个月收入一千五，有辆三轮车能吃低保不", slots={"place_asked": True})
+    )
     assert "依据" in messages[0]["text"]
     assert "算一算" in messages[1]["text"] and messages[1]["buttons"][0]["payload"] == "/start_screen"
     assert messages[1]["response"] == "utter_offer_screen"
@@ -58,8 +60,9 @@ def test_a_known_place_is_used_and_not_asked_again(service_env, tracker_for):
 
 def test_telling_the_place_re_answers_the_last_question_for_it(service_env, tracker_for):
     tracker = tracker_for("我是渠县的", intent="tell_place", slots={"jurisdiction": "渠县"})
-    tracker.events.insert(0, {"event": "user", "text": "临时救助最多能给多少",
-                              "parse_data": {"intent": {"name": "ask_policy"}}})
+    tracker.events.insert(
+        0, {"event": "user", "text": "临时救助最多能给多少", "parse_data": {"intent": {"name": "ask_policy"}}}
+    )
     messages, _ = run_action(tracker)
     assert messages[0]["text"].startswith("好的，按渠县的规定")
     assert "渠县" in messages[0]["text"].split("\n", 1)[1]

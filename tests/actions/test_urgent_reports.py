@@ -1,6 +1,7 @@
 """Urgent reports keep the bot's promise ("已登记…不会丢"), against the real service on loopback:
 oversize reports, refusals (dead letters), outages (the spool and its drainer), lost answers
 (idempotency) and a spool that cannot be written."""
+
 from __future__ import annotations
 
 import asyncio
@@ -48,10 +49,16 @@ def conversation(first: str, sender: str, reported: datetime) -> list[dict]:
 
 
 def tracker(events: list[dict], slots: dict, sender: str) -> Tracker:
-    return Tracker(sender_id=sender, slots=slots, latest_message={"text": events[-1]["text"],
-                   "intent": {"name": "affirm", "confidence": 0.99}, "entities": []},
-                   events=events, paused=False, followup_action=None, active_loop={},
-                   latest_action_name="action_listen")
+    return Tracker(
+        sender_id=sender,
+        slots=slots,
+        latest_message={"text": events[-1]["text"], "intent": {"name": "affirm", "confidence": 0.99}, "entities": []},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
 
 
 def report_urgently(first: str, sender: str, reported: datetime) -> str:
@@ -88,9 +95,10 @@ NOW = lambda: datetime.now(UTC).replace(microsecond=0)  # noqa: E731
 
 # ---------------------------------------------------------------- size
 
+
 def test_an_oversize_first_message_makes_exactly_one_case(service_env):
     sender = sender_id("huge")
-    first = "屋头断粮好几天了，娃儿没饭吃，" + "我们真的没有办法了" * 700   # ~6300 characters
+    first = "屋头断粮好几天了，娃儿没饭吃，" + "我们真的没有办法了" * 700  # ~6300 characters
     reported = NOW() - timedelta(minutes=2)
     told = report_urgently(first, sender, reported)
     assert re.search(r"已登记为急难求助，工单号 GD[0-9A-Z]+", told), told
@@ -103,13 +111,20 @@ def test_an_oversize_first_message_makes_exactly_one_case(service_env):
 
 # ---------------------------------------------------------------- refusals
 
+
 def test_a_refused_report_is_dead_lettered_with_an_alert_and_never_blocks_the_others(service_env, monkeypatch):
     # Three reports spooled during an outage; the middle one is one the service refuses.
     senders = [sender_id(n) for n in ("before", "refused", "after")]
     for i, sender in enumerate(senders):
-        case = {"type": "urgent", "channel": "fax" if i == 1 else "web", "sender_id": sender,
-                "title": "急难求助：断粮", "summary": "断粮", "reported_at": (NOW() - timedelta(minutes=9 - i)).isoformat(),
-                "transcript": [{"role": "resident", "text": f"第{i}份：屋头断粮了"}]}
+        case = {
+            "type": "urgent",
+            "channel": "fax" if i == 1 else "web",
+            "sender_id": sender,
+            "title": "急难求助：断粮",
+            "summary": "断粮",
+            "reported_at": (NOW() - timedelta(minutes=9 - i)).isoformat(),
+            "transcript": [{"role": "resident", "text": f"第{i}份：屋头断粮了"}],
+        }
         spool.save(f"urgent-spooled-{sender}", case)
     counts = asyncio.run(delivery.flush())
     assert counts["sent"] == 2 and counts["buried"] == 1
@@ -143,6 +158,7 @@ def test_a_report_refused_at_once_still_gets_the_resident_a_case_number(service_
 
 # ---------------------------------------------------------------- outages
 
+
 class DrainerThread:
     """The action server's drainer, in its own thread and event loop."""
 
@@ -162,7 +178,8 @@ class DrainerThread:
 
 
 def test_a_spooled_report_arrives_within_10_s_of_the_service_coming_back_with_its_time(
-        service_env, monkeypatch, tmp_path):
+    service_env, monkeypatch, tmp_path
+):
     port = free_port()
     monkeypatch.setenv("JZ_SERVICE_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("JZ_SERVICE_TIMEOUT", "0.5")
@@ -197,8 +214,12 @@ def test_the_answer_is_lost_after_the_case_is_stored_and_the_retry_makes_no_dupl
     @proxy.api_route("/{path:path}", methods=["GET", "POST"])
     async def forward(path: str, request: Request):
         async with httpx.AsyncClient() as client:
-            r = await client.request(request.method, f"{service_env.url}/{path}", content=await request.body(),
-                                     headers={k: v for k, v in request.headers.items() if k.lower() != "host"})
+            r = await client.request(
+                request.method,
+                f"{service_env.url}/{path}",
+                content=await request.body(),
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            )
         if path == "v1/cases" and lost["n"] < lost["limit"]:
             lost["n"] += 1
             return Response(status_code=502)
@@ -234,6 +255,7 @@ def test_the_answer_is_lost_after_the_case_is_stored_and_the_retry_makes_no_dupl
 
 # ---------------------------------------------------------------- nowhere to keep it
 
+
 def _unopenable(tmp_path):
     (tmp_path / "actions_spool.db").mkdir()  # the spool file cannot be opened (like a read-only disk)
 
@@ -253,7 +275,8 @@ def _full(monkeypatch):
 
 @pytest.mark.parametrize("breakage", ["unopenable", "full"])
 def test_a_report_that_cannot_be_stored_tells_the_resident_to_call_12345_now(
-        service_env, monkeypatch, tmp_path, breakage):
+    service_env, monkeypatch, tmp_path, breakage
+):
     service_down(monkeypatch)
     _unopenable(tmp_path) if breakage == "unopenable" else _full(monkeypatch)
     with pytest.raises(spool.SpoolError, match="unable to open" if breakage == "unopenable" else "disk is full"):
@@ -266,9 +289,11 @@ def test_a_report_that_cannot_be_stored_tells_the_resident_to_call_12345_now(
 def test_the_old_spool_file_is_upgraded(service_env):
     path = spool.spool_path()
     with sqlite3.connect(path) as conn:  # a spool written before dead letters existed
-        conn.execute("CREATE TABLE pending_cases (idempotency_key TEXT PRIMARY KEY, payload TEXT NOT NULL,"
-                     " created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)")
-        conn.execute("INSERT INTO pending_cases VALUES ('urgent-old-1', '{\"type\": \"urgent\", \"title\": \"旧\"}', 1, 3)")
+        conn.execute(
+            "CREATE TABLE pending_cases (idempotency_key TEXT PRIMARY KEY, payload TEXT NOT NULL,"
+            " created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)"
+        )
+        conn.execute('INSERT INTO pending_cases VALUES (\'urgent-old-1\', \'{"type": "urgent", "title": "旧"}\', 1, 3)')
     assert spool.pending() == [("urgent-old-1", {"type": "urgent", "title": "旧"})]
     asyncio.run(delivery.flush())
     assert spool.pending() == []

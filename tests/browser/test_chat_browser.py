@@ -7,6 +7,7 @@ reload, receives the operator's replies by server-sent events and acknowledges e
 starts a new conversation when the service refuses its token. The phone-sized test with the
 whole stack is tests/browser/test_webchat_phone.py.
 """
+
 from __future__ import annotations
 
 import threading
@@ -21,8 +22,15 @@ from bot.stack import free_port
 from tests.cases.conftest import new_case
 
 CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PLAIN_HTTP = "delete Crypto.prototype.randomUUID;"  # what a non-secure context lacks
 
 pytestmark = pytest.mark.browser
@@ -36,7 +44,9 @@ def service(tmp_path_factory):
 
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: run `make system-deps` (scripts/system-deps.sh)")
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("chat-page"), rasa_url=f"http://127.0.0.1:{free_port()}"))
+    app = create_app(
+        Settings(data_dir=tmp_path_factory.mktemp("chat-page"), rasa_url=f"http://127.0.0.1:{free_port()}")
+    )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -3,6 +3,7 @@ reported in the web chat (real Rasa server, action server and service), reads th
 suggested answers with their citations, inserts one, edits it, replies and resolves
 the case; the reply reaches the resident's chat. Screenshots go to test-artifacts/.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,15 @@ from tests.support.web_chat import WebChat
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 PASSWORD = "operator-pass-1"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.browser
 

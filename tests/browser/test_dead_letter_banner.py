@@ -6,6 +6,7 @@ and goes away once the supervisor marks it dealt with. Screenshots go to test-ar
 Only the service is needed (the real FastAPI app on loopback); the refusal itself, through
 every process, is in tests/e2e/test_fault_matrix.py.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -31,8 +32,7 @@ def desk(tmp_path_factory):
     """A service of its own, so the banner counts only this test's dead letters."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: run `make system-deps` (scripts/system-deps.sh)")
-    cfg = Settings(data_dir=tmp_path_factory.mktemp("dead-letter-desk"), service_port=free_port(),
-                   bot_token=BOT_TOKEN)
+    cfg = Settings(data_dir=tmp_path_factory.mktemp("dead-letter-desk"), service_port=free_port(), bot_token=BOT_TOKEN)
     with ServiceThread(cfg) as svc:
         with svc.app.state.db.session() as s:
             create_user(s, "zhaoban", PASSWORD, "supervisor", "赵班长")
@@ -43,14 +43,25 @@ def desk(tmp_path_factory):
 def hand_over_refused_report(desk) -> dict:
     """What the action server sends after the service refused a report (actions/delivery.py)."""
     reported = (datetime.now(UTC) - timedelta(minutes=5)).replace(microsecond=0)
-    r = httpx.post(f"{desk.url}/v1/cases/dead-letters", headers={"Authorization": f"Bearer {BOT_TOKEN}"}, json={
-        "idempotency_key": "urgent-browser-refused-1",
-        "error": "/v1/cases: HTTP 422: 字段 channel 的取值不在允许范围内",
-        "payload": {"type": "urgent", "channel": "fax", "sender_id": "browser-refused-1",
-                    "title": "急难求助：屋头断粮好几天了", "summary": "急难求助：屋头断粮好几天了；地点：渠县三汇镇",
-                    "contact": {"phone": "13812345678"}, "reported_at": reported.isoformat(),
-                    "transcript": [{"role": "resident", "text": "屋头断粮好几天了，娃儿没饭吃"}]},
-    }, timeout=10)
+    r = httpx.post(
+        f"{desk.url}/v1/cases/dead-letters",
+        headers={"Authorization": f"Bearer {BOT_TOKEN}"},
+        json={
+            "idempotency_key": "urgent-browser-refused-1",
+            "error": "/v1/cases: HTTP 422: 字段 channel 的取值不在允许范围内",
+            "payload": {
+                "type": "urgent",
+                "channel": "fax",
+                "sender_id": "browser-refused-1",
+                "title": "急难求助：屋头断粮好几天了",
+                "summary": "急难求助：屋头断粮好几天了；地点：渠县三汇镇",
+                "contact": {"phone": "13812345678"},
+                "reported_at": reported.isoformat(),
+                "transcript": [{"role": "resident", "text": "屋头断粮好几天了，娃儿没饭吃"}],
+            },
+        },
+        timeout=10,
+    )
     assert r.status_code == 201, r.text
     return r.json()
 

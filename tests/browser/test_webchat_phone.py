@@ -6,6 +6,7 @@ that shows the conversation again; a handover whose operator reply arrives once 
 server-sent events (and once more after a reload: from the history, not twice); 我的工单;
 大字 mode remembered; 结束对话 forgetting the conversation. Screenshots: test-artifacts/webchat/.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,16 @@ from tests.conftest import stack_settings
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "webchat"
 HOST = "jiuzhu.test"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--host-resolver-rules=MAP {HOST} 127.0.0.1"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    f"--host-resolver-rules=MAP {HOST} 127.0.0.1",
+]
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.browser
@@ -71,8 +79,9 @@ def test_a_resident_on_a_phone_over_plain_http(stack):
     supervisor = Actor("user:sup-phone", "supervisor", None, "值班长")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                      locale="zh-CN")
+        context = browser.new_context(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="zh-CN"
+        )
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -185,6 +194,7 @@ def test_a_resident_on_a_phone_over_plain_http(stack):
             expect(page.locator("#log .msg")).to_have_count(1)  # the greeting only
             expect(page.locator("#big")).to_have_attribute("aria-pressed", "true")  # a preference, not personal
             from bot.channels import history
+
             wait_until(lambda: history.history(db, conv["sender"]) == [])
             assert errors == []
         finally:

@@ -1,5 +1,6 @@
 """Fixtures for the case desk: a database (SQLite, or PostgreSQL via tests/support),
 desk users, a controllable clock and an app client with sessions."""
+
 from __future__ import annotations
 
 import re
@@ -45,9 +46,13 @@ class People:
 def make_users(db: Database) -> People:
     out = {}
     with db.session() as s:
-        for username, role, name in [("op1", "operator", "王芳"), ("op2", "operator", "李强"),
-                                     ("sup", "supervisor", "赵班长"), ("vol", "volunteer", "志愿者小刘"),
-                                     ("admin", "admin", "管理员")]:
+        for username, role, name in [
+            ("op1", "operator", "王芳"),
+            ("op2", "operator", "李强"),
+            ("sup", "supervisor", "赵班长"),
+            ("vol", "volunteer", "志愿者小刘"),
+            ("admin", "admin", "管理员"),
+        ]:
             out[username] = Actor.user(create_user(s, username, PASSWORD, role, name))
         s.commit()
     return People(**out)
@@ -77,14 +82,21 @@ def people(db: Database) -> People:
 
 
 def new_case(**kw) -> NewCase:
-    base = dict(type="consultation", jurisdiction="渠县", sender_id="conv-1", summary="咨询低保",
-                questions=["渠县低保怎么申请"], transcript=[{"role": "resident", "text": "低保怎么申请？"}],
-                contact={"name": "张三", "phone": "13812345678", "id_number": "510722199001011234"})
+    base = dict(
+        type="consultation",
+        jurisdiction="渠县",
+        sender_id="conv-1",
+        summary="咨询低保",
+        questions=["渠县低保怎么申请"],
+        transcript=[{"role": "resident", "text": "低保怎么申请？"}],
+        contact={"name": "张三", "phone": "13812345678", "id_number": "510722199001011234"},
+    )
     base.update(kw)
     return NewCase(**base)
 
 
 # ---------------------------------------------------------------- the app
+
 
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch):
@@ -110,8 +122,11 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
     """Logs in through the form; returns the CSRF token of the session."""
     page = client.get("/console/login")
     token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    r = client.post("/console/login", data={"username": username, "password": password, "login_token": token},
-                    follow_redirects=False)
+    r = client.post(
+        "/console/login",
+        data={"username": username, "password": password, "login_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return csrf_of(client)
 

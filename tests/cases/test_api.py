@@ -1,5 +1,6 @@
 """The cases API and console over HTTP: creation by the bot, the resident's lookup,
 the reply outbox, suggested answers, login, sessions and CSRF."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,12 @@ import re
 from tests.cases.conftest import PASSWORD, bot_headers, csrf_of, login
 
 URGENT = {
-    "type": "urgent", "channel": "web", "sender_id": "web-abc", "jurisdiction": "渠县",
-    "title": "老人独居断粮", "summary": "渠县某村独居老人两天没吃饭，需要急救助。",
+    "type": "urgent",
+    "channel": "web",
+    "sender_id": "web-abc",
+    "jurisdiction": "渠县",
+    "title": "老人独居断粮",
+    "summary": "渠县某村独居老人两天没吃饭，需要急救助。",
     "questions": ["渠县临时救助怎么申请"],
     "transcript": [{"role": "resident", "text": "我爷爷两天没吃饭了，电话13812345678"}],
     "contact": {"name": "张三", "phone": "13812345678"},
@@ -17,10 +22,23 @@ URGENT = {
 
 class FakeKB:
     def answer(self, question, jurisdiction=None):
-        return {"answer": f"关于“{question}”：可向乡镇（街道）申请临时救助。", "topics": ["temporary_assistance"],
-                "citations": [{"id": "004-13", "title": "渠县社会救助实施方案", "clause": "第13项", "issuer": "渠县",
-                               "date": "2022-05-29", "jurisdiction": "渠县", "status": "current",
-                               "source": "local/004", "text": "一证一书"}]}
+        return {
+            "answer": f"关于“{question}”：可向乡镇（街道）申请临时救助。",
+            "topics": ["temporary_assistance"],
+            "citations": [
+                {
+                    "id": "004-13",
+                    "title": "渠县社会救助实施方案",
+                    "clause": "第13项",
+                    "issuer": "渠县",
+                    "date": "2022-05-29",
+                    "jurisdiction": "渠县",
+                    "status": "current",
+                    "source": "local/004",
+                    "text": "一证一书",
+                }
+            ],
+        }
 
 
 def test_bot_creates_an_urgent_case_idempotently(client):
@@ -83,8 +101,9 @@ def test_operator_reply_reaches_the_conversation_outbox(app, client):
     assert len(consumed) == 1 and consumed[0]["delivered"]
     again = client.get("/v1/conversations/web-abc/replies?consume=true", headers=bot_headers()).json()["replies"]
     assert again == []
-    r = client.post(f"/console/cases/{number}/status", data={"csrf_token": csrf, "status": "resolved",
-                                                              "resolution": "乡镇已送米面"})
+    r = client.post(
+        f"/console/cases/{number}/status", data={"csrf_token": csrf, "status": "resolved", "resolution": "乡镇已送米面"}
+    )
     assert "已改为“已办结”" in r.text
 
 
@@ -122,24 +141,40 @@ def test_sessions_expire_and_logout_ends_them(app, client):
 
 def test_volunteer_reports_a_discovery(client):
     csrf = login(client, "vol")
-    r = client.post("/console/report", data={"csrf_token": csrf, "type": "discovery", "jurisdiction": "巴中市",
-                                              "title": "村里有位残疾人无人照料", "phone": "13900001111"})
+    r = client.post(
+        "/console/report",
+        data={
+            "csrf_token": csrf,
+            "type": "discovery",
+            "jurisdiction": "巴中市",
+            "title": "村里有位残疾人无人照料",
+            "phone": "13900001111",
+        },
+    )
     assert "已上报" in r.text and "12349" not in r.text
     assert client.get("/console").url.path == "/console/report"
 
 
 def test_openapi_documents_the_case_api(client):
     paths = client.get("/openapi.json").json()["paths"]
-    for p in ("/v1/cases", "/v1/cases/claim-next", "/v1/cases/{number}/replies", "/v1/conversations/{sender_id}/replies"):
+    for p in (
+        "/v1/cases",
+        "/v1/cases/claim-next",
+        "/v1/cases/{number}/replies",
+        "/v1/conversations/{sender_id}/replies",
+    ):
         assert p in paths
 
 
 def test_a_channel_adds_the_residents_later_messages_to_the_open_case(client):
     number = client.post("/v1/cases", json=URGENT, headers=bot_headers()).json()["number"]
     sender = URGENT["sender_id"]
-    r = client.post(f"/v1/conversations/{sender}/messages", json={"text": "补充：孩子在隔壁奶奶家"},
-                    headers=bot_headers())
+    r = client.post(
+        f"/v1/conversations/{sender}/messages", json={"text": "补充：孩子在隔壁奶奶家"}, headers=bot_headers()
+    )
     assert r.status_code == 200 and r.json() == {"case": number}
     r = client.post("/v1/conversations/nobody/messages", json={"text": "你好"}, headers=bot_headers())
     assert r.json() == {"case": None}
-    assert client.post(f"/v1/conversations/{sender}/messages", json={"text": ""}, headers=bot_headers()).status_code == 422
+    assert (
+        client.post(f"/v1/conversations/{sender}/messages", json={"text": ""}, headers=bot_headers()).status_code == 422
+    )

@@ -1,4 +1,5 @@
 """Every change is in the append-only audit log (who, when, what)."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,14 +26,34 @@ def test_every_change_is_audited(desk, people, clock):
     desk.transfer(n, people.op2, department="渠县民政局")
     log = desk.audit_log(n)
     actions = [e["action"] for e in log]
-    assert actions == ["created", "claimed", "note", "status", "reply", "reply_delivered", "status",
-                       "followup", "status", "status", "status", "assigned", "status", "transferred"]
+    assert actions == [
+        "created",
+        "claimed",
+        "note",
+        "status",
+        "reply",
+        "reply_delivered",
+        "status",
+        "followup",
+        "status",
+        "status",
+        "status",
+        "assigned",
+        "status",
+        "transferred",
+    ]
     assert log[0]["actor"] == "bot" and log[1]["actor"] == "user:op1" and log[-1]["actor"] == "user:op2"
     assert log[0]["at"] < log[1]["at"]
     assert {"old": "assigned", "new": "in_progress"}.items() <= log[4 - 1 + 1 + 1]["detail"].items() or True
     statuses = [(e["detail"]["old"], e["detail"]["new"]) for e in log if e["action"] == "status"]
-    assert statuses == [("assigned", "in_progress"), ("in_progress", "resolved"), ("resolved", "closed"),
-                        ("closed", "reopened"), ("reopened", "assigned"), ("assigned", "transferred")]
+    assert statuses == [
+        ("assigned", "in_progress"),
+        ("in_progress", "resolved"),
+        ("resolved", "closed"),
+        ("closed", "reopened"),
+        ("reopened", "assigned"),
+        ("assigned", "transferred"),
+    ]
 
 
 def test_audit_log_is_append_only(desk, db):

@@ -1,6 +1,7 @@
 """Every console and case endpoint refuses a request without login or with the
 wrong role, route by route. The table below is the rule book: a route the app
 serves under /v1/cases, /v1/conversations or /console that is not in it fails."""
+
 from __future__ import annotations
 
 import pytest
@@ -127,8 +128,13 @@ def _refused(resp) -> bool:
 def _call(client, app, method: str, path: str, who: str, number: str):
     url = path.replace("{number}", number).replace("{sender_id}", "conv-1").replace("{dead_letter_id}", "1")
     client.cookies.clear()
-    return client.request(method, url, headers=_headers(app, who), follow_redirects=False,
-                          json={} if method == "POST" and url.startswith("/v1") else None)
+    return client.request(
+        method,
+        url,
+        headers=_headers(app, who),
+        follow_redirects=False,
+        json={} if method == "POST" and url.startswith("/v1") else None,
+    )
 
 
 def test_each_route_refuses_anonymous_and_wrong_roles(app, client):

@@ -1,5 +1,6 @@
 """claim-next: priority then oldest; no two claimers ever get the same case
 (SQLite and a real PostgreSQL server); idempotent creation under retries."""
+
 from __future__ import annotations
 
 import json
@@ -63,8 +64,13 @@ def _claim_race(db: Database, claimers: int, cases: int) -> dict:
     with db.session() as s:
         assigned = s.scalar(select(func.count(Case.id)).where(Case.assignee_id.is_not(None)))
     del people
-    return {"numbers": numbers, "assigned": assigned, "wall_s": wall,
-            "p50_ms": sorted(latencies)[len(latencies) // 2] * 1000, "max_ms": max(latencies) * 1000}
+    return {
+        "numbers": numbers,
+        "assigned": assigned,
+        "wall_s": wall,
+        "p50_ms": sorted(latencies)[len(latencies) // 2] * 1000,
+        "max_ms": max(latencies) * 1000,
+    }
 
 
 def _drain_race(db: Database, claimers: int, cases: int) -> list[str]:

@@ -1,5 +1,6 @@
 """Check codes and case numbers (bot/case_codes.py): long enough, not guessable in
 sequence, readable on a phone; older cases' numbers and codes still work."""
+
 from __future__ import annotations
 
 import re
@@ -56,8 +57,9 @@ def test_case_numbers_in_a_row_are_not_consecutive(desk, clock):
 def test_older_cases_are_still_found(desk, db):
     view = desk.create_case(new_case(), BOT)[0]
     with db.session() as s:  # as the desk numbered cases before: sequence and a 6-digit code
-        s.execute(update(Case).where(Case.number == view["number"])
-                  .values(number="GD20250519000001", check_code="123456"))
+        s.execute(
+            update(Case).where(Case.number == view["number"]).values(number="GD20250519000001", check_code="123456")
+        )
         s.commit()
     assert desk.lookup("GD20250519000001", "123456")["number"] == "GD20250519000001"
     assert desk.lookup(" gd20250519000001 ", " 123456")["status"] == "new"

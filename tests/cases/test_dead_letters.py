@@ -1,5 +1,6 @@
 """Dead letters on the service: a refused report is stored once, becomes a case of last
 resort, and is shown on the console queue page until a supervisor deals with it."""
+
 from __future__ import annotations
 
 import re
@@ -13,10 +14,15 @@ from tests.cases.conftest import bot_headers, login
 
 REPORTED = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
 REFUSED = {
-    "type": "urgent", "channel": "bogus-channel", "sender_id": "rest-9", "jurisdiction": "不存在的县",
-    "title": "急难求助：断粮", "summary": "急难求助：屋头断粮好几天了；地点：渠县三汇镇",
+    "type": "urgent",
+    "channel": "bogus-channel",
+    "sender_id": "rest-9",
+    "jurisdiction": "不存在的县",
+    "title": "急难求助：断粮",
+    "summary": "急难求助：屋头断粮好几天了；地点：渠县三汇镇",
     "transcript": [{"role": "resident", "text": "屋头断粮好几天了，电话13812345678"}, "not a turn"],
-    "contact": {"phone": "13812345678"}, "reported_at": REPORTED.isoformat(),
+    "contact": {"phone": "13812345678"},
+    "reported_at": REPORTED.isoformat(),
 }
 
 
@@ -28,8 +34,11 @@ def banner(page) -> tuple[bool, str]:
 
 
 def post_dead_letter(client, key="urgent-dead-1", payload=REFUSED, error="HTTP 422: channel"):
-    return client.post("/v1/cases/dead-letters", headers=bot_headers(),
-                       json={"idempotency_key": key, "payload": payload, "error": error})
+    return client.post(
+        "/v1/cases/dead-letters",
+        headers=bot_headers(),
+        json={"idempotency_key": key, "payload": payload, "error": error},
+    )
 
 
 def test_a_dead_letter_becomes_one_urgent_case_of_last_resort(client, app):
@@ -67,7 +76,7 @@ def test_operators_and_supervisors_see_the_alert_and_a_supervisor_resolves_it(cl
         client.cookies.clear()
         csrf = login(client, who)
         hidden, text = banner(client.get("/console"))
-        assert not hidden and "<strong data-count=\"dead_letters\">1</strong>" in text and "未能按原样自动登记" in text
+        assert not hidden and '<strong data-count="dead_letters">1</strong>' in text and "未能按原样自动登记" in text
         assert client.get("/v1/cases/counts").json()["dead_letters"] == 1
 
     client.cookies.clear()
@@ -76,14 +85,19 @@ def test_operators_and_supervisors_see_the_alert_and_a_supervisor_resolves_it(cl
     assert number in listing.text and "13812345678" not in listing.text  # masked for an operator
     assert "标记已处理" not in listing.text
     letter_id = client.get("/v1/cases/dead-letters").json()["dead_letters"][0]["id"]
-    assert client.post(f"/v1/cases/dead-letters/{letter_id}/resolve", json={},
-                       headers={"X-CSRF-Token": csrf}).status_code == 403
+    assert (
+        client.post(f"/v1/cases/dead-letters/{letter_id}/resolve", json={}, headers={"X-CSRF-Token": csrf}).status_code
+        == 403
+    )
 
     client.cookies.clear()
     csrf = login(client, "sup")
     assert "标记已处理" in client.get("/console/dead-letters").text
-    r = client.post(f"/console/dead-letters/{letter_id}/resolve", data={"csrf_token": csrf, "note": "已电话联系"},
-                    follow_redirects=False)
+    r = client.post(
+        f"/console/dead-letters/{letter_id}/resolve",
+        data={"csrf_token": csrf, "note": "已电话联系"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert client.get("/v1/cases/counts").json()["dead_letters"] == 0
     assert banner(client.get("/console"))[0]

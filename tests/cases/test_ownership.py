@@ -5,6 +5,7 @@
 - Notes follow the handler rules of replies (the assignee or a supervisor).
 - An idempotency-key replay returns the case only to its creator; others get 409.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,13 @@ from bot.cases.model import Conflict, NotAllowed
 from bot.cases.store import Case, CaseNote
 from tests.cases.conftest import bot_headers, login, new_case
 
-PHONE_CALL = {"type": "consultation", "jurisdiction": "渠县", "title": "来电咨询低保",
-              "summary": "群众来电：家中两位老人，问能否申请低保。", "contact": {"phone": "13900001111"}}
+PHONE_CALL = {
+    "type": "consultation",
+    "jurisdiction": "渠县",
+    "title": "来电咨询低保",
+    "summary": "群众来电：家中两位老人，问能否申请低保。",
+    "contact": {"phone": "13900001111"},
+}
 
 
 def _count(app) -> int:
@@ -25,6 +31,7 @@ def _count(app) -> int:
 
 
 # ---------------------------------------------------------------- creation by desk users
+
 
 def test_an_operators_case_is_a_phone_case_with_no_conversation(app, client):
     csrf = login(client, "op1")
@@ -35,14 +42,17 @@ def test_an_operators_case_is_a_phone_case_with_no_conversation(app, client):
         assert case.channel == "phone" and case.sender_id is None and case.created_by == "user:op1"
 
 
-@pytest.mark.parametrize("extra, words", [
-    ({"sender_id": "web-0123456789abcdef0123456789abcdef"}, "在线对话"),
-    ({"transcript": [{"role": "resident", "text": "我不要救助了，案子撤了吧"}]}, "对话记录"),
-    ({"transcript": [{"role": "operator", "text": "已办结"}]}, "对话记录"),
-    ({"transcript": [{"role": "bot", "text": "您的诉求已登记"}]}, "对话记录"),
-    ({"channel": "web"}, "电话或控制台"),
-    ({"channel": "telegram"}, "电话或控制台"),
-])
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        ({"sender_id": "web-0123456789abcdef0123456789abcdef"}, "在线对话"),
+        ({"transcript": [{"role": "resident", "text": "我不要救助了，案子撤了吧"}]}, "对话记录"),
+        ({"transcript": [{"role": "operator", "text": "已办结"}]}, "对话记录"),
+        ({"transcript": [{"role": "bot", "text": "您的诉求已登记"}]}, "对话记录"),
+        ({"channel": "web"}, "电话或控制台"),
+        ({"channel": "telegram"}, "电话或控制台"),
+    ],
+)
 def test_desk_users_cannot_write_for_a_residents_conversation(app, client, extra, words):
     for username in ("op1", "sup"):
         client.cookies.clear()
@@ -107,6 +117,7 @@ def test_desk_rule_in_the_domain(desk, people):
 
 # ---------------------------------------------------------------- notes
 
+
 def test_notes_follow_the_handler_rules(desk, people):
     number = desk.create_case(new_case(), BOT)[0]["number"]
     with pytest.raises(NotAllowed):  # unclaimed: not yet anyone's
@@ -121,8 +132,9 @@ def test_notes_follow_the_handler_rules(desk, people):
 
 
 def test_notes_of_another_operators_case_are_refused_over_http(app, client):
-    number = client.post("/v1/cases", json={**PHONE_CALL, "channel": "web", "sender_id": "web-n"},
-                         headers=bot_headers()).json()["number"]
+    number = client.post(
+        "/v1/cases", json={**PHONE_CALL, "channel": "web", "sender_id": "web-n"}, headers=bot_headers()
+    ).json()["number"]
     csrf = login(client, "op1")
     client.post("/console/claim-next", data={"csrf_token": csrf})
     client.cookies.clear()
@@ -137,9 +149,13 @@ def test_notes_of_another_operators_case_are_refused_over_http(app, client):
 
 # ---------------------------------------------------------------- idempotency replay
 
+
 def test_a_replay_returns_the_case_only_to_its_creator(app, client):
-    first = client.post("/v1/cases", json={**PHONE_CALL, "channel": "web", "sender_id": "web-k"},
-                        headers=bot_headers(**{"Idempotency-Key": "conv-k-handover"}))
+    first = client.post(
+        "/v1/cases",
+        json={**PHONE_CALL, "channel": "web", "sender_id": "web-k"},
+        headers=bot_headers(**{"Idempotency-Key": "conv-k-handover"}),
+    )
     assert first.status_code == 201
     number, code = first.json()["number"], first.json()["check_code"]
 
@@ -147,12 +163,16 @@ def test_a_replay_returns_the_case_only_to_its_creator(app, client):
     r = client.post("/v1/cases", json=PHONE_CALL, headers={"X-CSRF-Token": csrf, "Idempotency-Key": "conv-k-handover"})
     assert r.status_code == 409 and r.json() == {"detail": KEY_TAKEN}
     assert number not in r.text and code not in r.text
-    r = client.post("/v1/cases", json={**PHONE_CALL, "idempotency_key": "conv-k-handover"},
-                    headers={"X-CSRF-Token": csrf})
+    r = client.post(
+        "/v1/cases", json={**PHONE_CALL, "idempotency_key": "conv-k-handover"}, headers={"X-CSRF-Token": csrf}
+    )
     assert r.status_code == 409 and code not in r.text
 
-    again = client.post("/v1/cases", json={**PHONE_CALL, "channel": "web", "sender_id": "web-k"},
-                        headers=bot_headers(**{"Idempotency-Key": "conv-k-handover"}))
+    again = client.post(
+        "/v1/cases",
+        json={**PHONE_CALL, "channel": "web", "sender_id": "web-k"},
+        headers=bot_headers(**{"Idempotency-Key": "conv-k-handover"}),
+    )
     assert again.status_code == 200 and again.json()["check_code"] == code and not again.json()["created"]
 
 
@@ -164,8 +184,9 @@ def test_one_users_key_is_not_anothers(app, client):
     assert replay.status_code == 200 and replay.json()["number"] == mine.json()["number"]
     assert replay.json()["check_code"] == mine.json()["check_code"]
     client.cookies.clear()
-    theirs = client.post("/v1/cases", json=PHONE_CALL,
-                         headers={"X-CSRF-Token": login(client, "op2"), "Idempotency-Key": "call-7"})
+    theirs = client.post(
+        "/v1/cases", json=PHONE_CALL, headers={"X-CSRF-Token": login(client, "op2"), "Idempotency-Key": "call-7"}
+    )
     assert theirs.status_code == 409 and mine.json()["check_code"] not in theirs.text
     r = client.post("/v1/cases", json=PHONE_CALL, headers=bot_headers(**{"Idempotency-Key": "call-7"}))
     assert r.status_code == 409  # nor the bot's

@@ -1,4 +1,5 @@
 """Masking of 身份证号 and phone numbers: functions, logs, and case views by role."""
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,11 @@ def test_mask_functions():
     assert mask_phone("13812345678") == "138****5678"
     assert mask_phone("+86 138-1234-5678") == "138****5678"
     assert mask_phone("0818-7321234") == "0818-***1234"
-    assert mask_contact({"name": "张三丰", "phone": "13812345678", "x": 1}) == {"name": "张**", "phone": "138****5678", "x": 1}
+    assert mask_contact({"name": "张三丰", "phone": "13812345678", "x": 1}) == {
+        "name": "张**",
+        "phone": "138****5678",
+        "x": 1,
+    }
 
 
 def test_mask_text_keeps_service_numbers():

@@ -1,5 +1,6 @@
 """A case keeps the time the resident reported it (a report spooled during an outage
 arrives later): created_at and the SLA due time run from it, within sanity bounds."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ def test_report_time_bounds():
     assert report_time("not a time", NOW) is None
     assert report_time("2025-05-19T01:00:00Z", NOW) == datetime(2025, 5, 19, 1, 0)
     assert report_time("2025-05-19T09:00:00+08:00", NOW) == datetime(2025, 5, 19, 1, 0)
-    assert report_time("2025-05-19T03:00:00+00:00", NOW) == NOW          # in the future: now
+    assert report_time("2025-05-19T03:00:00+00:00", NOW) == NOW  # in the future: now
     assert report_time(NOW - MAX_REPORT_AGE - timedelta(seconds=1), NOW) is None  # absurdly old
     assert report_time("1970-01-01T00:00:00+00:00", NOW) is None
 
@@ -56,7 +57,9 @@ def test_the_api_takes_reported_at_from_the_bot_only(client, app):
     r = client.post("/v1/cases", json=body, headers=bot_headers(**{"Idempotency-Key": "late-1"}))
     assert r.status_code == 201, r.text
     with app.state.db.session() as s:
-        assert s.scalar(select(Case.created_at).where(Case.number == r.json()["number"])) == reported.replace(tzinfo=None)
+        assert s.scalar(select(Case.created_at).where(Case.number == r.json()["number"])) == reported.replace(
+            tzinfo=None
+        )
     assert datetime.fromisoformat(r.json()["due_at"]) >= reported
 
     with app.state.db.session() as s:

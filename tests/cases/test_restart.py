@@ -1,6 +1,7 @@
 """An urgent report survives a service restart mid-flow: the service is killed
 with SIGKILL while the bot is reporting, restarted, and the bot's retry with the
 same idempotency key ends with exactly one case."""
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,7 @@ from bot.stack import free_port
 from tests.cases.conftest import BOT_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.e2e   # the service as a real process, killed and restarted
+pytestmark = pytest.mark.e2e  # the service as a real process, killed and restarted
 
 
 class Service:
@@ -32,9 +33,23 @@ class Service:
     def start(self) -> None:
         env = {**os.environ, "JZ_DATA_DIR": str(self.data_dir), "JZ_BOT_TOKEN": BOT_TOKEN, "JZ_DATABASE_URL": ""}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "bot.service.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(self.data_dir / "service.log", "ab"),
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bot.service.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.data_dir / "service.log", "ab"),  # noqa: SIM115 (the child process keeps it)
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -58,10 +73,20 @@ class Service:
 
 
 def report(url: str, key: str, timeout: float = 3.0) -> httpx.Response:
-    body = {"type": "urgent", "channel": "web", "sender_id": f"conv-{key}", "jurisdiction": "达州",
-            "summary": "家中突发火灾，无处居住", "transcript": [{"role": "resident", "text": "房子烧了，一家人没地方住"}]}
-    return httpx.post(f"{url}/v1/cases", json=body, timeout=timeout,
-                      headers={"Authorization": f"Bearer {BOT_TOKEN}", "Idempotency-Key": key})
+    body = {
+        "type": "urgent",
+        "channel": "web",
+        "sender_id": f"conv-{key}",
+        "jurisdiction": "达州",
+        "summary": "家中突发火灾，无处居住",
+        "transcript": [{"role": "resident", "text": "房子烧了，一家人没地方住"}],
+    }
+    return httpx.post(
+        f"{url}/v1/cases",
+        json=body,
+        timeout=timeout,
+        headers={"Authorization": f"Bearer {BOT_TOKEN}", "Idempotency-Key": key},
+    )
 
 
 def report_with_retries(svc: Service, key: str) -> httpx.Response:
@@ -97,12 +122,14 @@ def test_urgent_report_survives_kill_9_and_retry(tmp_path):
         # 2. Killed while requests are in flight: after the restart every retry ends with one case each.
         keys = [f"inflight-{i}" for i in range(4)]
         threads = []
-        for i, key in enumerate(keys):
+        for key in keys:
+
             def send(key=key):
                 try:
                     report(svc.url, key, timeout=2)
                 except httpx.HTTPError:
                     pass  # the bot sees a failure and will retry
+
             threads.append(threading.Thread(target=send))
         for t in threads:
             t.start()

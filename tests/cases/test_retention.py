@@ -1,5 +1,6 @@
 """Retention (bot/retention.py): past JZ_RETENTION_DAYS closed cases keep only their
 skeleton, Rasa's old events and resolved dead letters go; open cases stay whole."""
+
 from __future__ import annotations
 
 import json
@@ -29,18 +30,26 @@ def _case(desk, db, status: str, closed_days_ago: float, **kw) -> str:
         case.closed_at = when if status == "closed" else None
         case.resolution = f"已回电 {PHONE}"
         s.add(CaseNote(case_id=case.id, at=when, author="op1", text=f"回电 {PHONE}"))
-        s.add(CaseReply(case_id=case.id, channel="web", sender_id="conv-1", author="op1", text="您好张三", created_at=when))
+        s.add(
+            CaseReply(
+                case_id=case.id, channel="web", sender_id="conv-1", author="op1", text="您好张三", created_at=when
+            )
+        )
         s.commit()
     return v["number"]
 
 
 def _tracker_db(path, stamps):
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL,"
-                 " intent_name TEXT, action_name TEXT, data TEXT)")
+    conn.execute(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL,"
+        " intent_name TEXT, action_name TEXT, data TEXT)"
+    )
     for i, ts in enumerate(stamps):
-        conn.execute("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, ?)",
-                     (f"s{i}", ts, json.dumps({"event": "user", "text": "渠县低保"})))
+        conn.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, ?)",
+            (f"s{i}", ts, json.dumps({"event": "user", "text": "渠县低保"})),
+        )
     conn.commit()
     conn.close()
 
@@ -51,9 +60,18 @@ def test_closed_cases_past_the_period_keep_their_skeleton_only(desk, db, tmp_pat
     recent_closed = _case(desk, db, "closed", 100, sender_id="recent")
     old_open = _case(desk, db, "in_progress", 400, sender_id="old-open")
     with db.session() as s:
-        s.add(DeadLetter(idempotency_key="dl-old", case_type="urgent", sender_id="x", error=f"422 {PHONE}",
-                         payload={"contact": {"phone": PHONE}}, received_at=NOW - timedelta(days=300),
-                         resolved_at=NOW - timedelta(days=200), resolved_by="sup"))
+        s.add(
+            DeadLetter(
+                idempotency_key="dl-old",
+                case_type="urgent",
+                sender_id="x",
+                error=f"422 {PHONE}",
+                payload={"contact": {"phone": PHONE}},
+                received_at=NOW - timedelta(days=300),
+                resolved_at=NOW - timedelta(days=200),
+                resolved_by="sup",
+            )
+        )
         s.commit()
     cfg = Settings(data_dir=tmp_path, retention_days=180)
     tracker = tmp_path / "rasa_tracker.db"
@@ -69,7 +87,14 @@ def test_closed_cases_past_the_period_keep_their_skeleton_only(desk, db, tmp_pat
         for number in (old_closed, old_transferred):
             c = s.scalars(select(Case).where(Case.number == number)).one()
             assert c.title.startswith(retention.PURGED_MARK)
-            assert (c.transcript, c.summary, c.questions, c.contact, c.resolution, c.sender_id) == ([], "", [], {}, "", None)
+            assert (c.transcript, c.summary, c.questions, c.contact, c.resolution, c.sender_id) == (
+                [],
+                "",
+                [],
+                {},
+                "",
+                None,
+            )
             assert c.type and c.jurisdiction == "渠县" and c.created_at and c.status in ("closed", "transferred")
             assert all(n.text == "" for n in s.scalars(select(CaseNote).where(CaseNote.case_id == c.id)))
             assert all(r.text == "" for r in s.scalars(select(CaseReply).where(CaseReply.case_id == c.id)))
@@ -88,7 +113,13 @@ def test_closed_cases_past_the_period_keep_their_skeleton_only(desk, db, tmp_pat
 def test_retention_off_and_the_command_line(tmp_path, db):
     assert retention.run(Settings(data_dir=tmp_path, retention_days=0), db) is None
     env = {"JZ_DATA_DIR": str(tmp_path), "JZ_RETENTION_DAYS": "30", "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "bot.retention", "--dry-run"], cwd=PROJECT_ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.retention", "--dry-run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "would be emptied: 0 closed cases" in out.stdout

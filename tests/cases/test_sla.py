@@ -1,5 +1,6 @@
 """Due times by type and priority (working days on the official holiday and 调休 calendar),
 overdue detection and escalation, years the calendar does not cover, and `check-calendar`."""
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,8 @@ from tests.cases.conftest import new_case
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MONDAY_10 = datetime(2025, 5, 19, 2, 0)   # 10:00 China time
-FRIDAY_16 = datetime(2025, 5, 23, 8, 0)   # 16:00 China time
+MONDAY_10 = datetime(2025, 5, 19, 2, 0)  # 10:00 China time
+FRIDAY_16 = datetime(2025, 5, 23, 8, 0)  # 16:00 China time
 
 
 def local(rules: SlaRules, utc: datetime) -> str:
@@ -47,8 +48,11 @@ def test_complaint_thirteen_working_days():
 
 
 def test_holidays_and_adjusted_working_days_come_from_parameters():
-    data = {"limits": {"consultation": {"default": {"working_days": 3}}},
-            "holidays": ["2025-05-20", "2025-05-21"], "extra_working_days": ["2025-05-24"]}
+    data = {
+        "limits": {"consultation": {"default": {"working_days": 3}}},
+        "holidays": ["2025-05-20", "2025-05-21"],
+        "extra_working_days": ["2025-05-24"],
+    }
     r = SlaRules.from_dict(data)
     assert not r.is_working_day(date(2025, 5, 20)) and r.is_working_day(date(2025, 5, 24))
     # Mon -> Thu(1), Fri(2), Sat 调休(3)
@@ -198,8 +202,10 @@ def test_the_desk_takes_and_resolves_cases_in_an_uncovered_year(db, people, cloc
     desk = CaseDesk(db, rules=fresh_rules(), clock=clock)
     with caplog.at_level(logging.WARNING, logger="bot.cases.sla"):
         view, created = desk.create_case(new_case(), BOT)
-    assert created and local(desk.rules, datetime.fromisoformat(view["due_at"]).replace(tzinfo=None)) \
-        == "Wed 2027-01-13 17:30"
+    assert (
+        created
+        and local(desk.rules, datetime.fromisoformat(view["due_at"]).replace(tzinfo=None)) == "Wed 2027-01-13 17:30"
+    )
     assert any("2027" in rec.getMessage() for rec in caplog.records)
     n = view["number"]
     assert desk.claim_next(people.op1)["number"] == n
@@ -209,8 +215,13 @@ def test_the_desk_takes_and_resolves_cases_in_an_uncovered_year(db, people, cloc
 
 # ---------------------------------------------------------------- python -m bot.cases.admin check-calendar
 def run_check(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cases.admin", "check-calendar", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cases.admin", "check-calendar", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_passes_when_today_and_the_longest_limit_are_covered():

@@ -7,6 +7,7 @@
 - counters survive a restart (a new app on the same database);
 - the resident's lookup is limited per client and overall, not per case number.
 """
+
 from __future__ import annotations
 
 import re
@@ -89,8 +90,11 @@ def attempt(app, address: str, username: str, password: str):
     c = TestClient(app, client=(address, 40000))
     page = c.get("/console/login")
     token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    return c.post("/console/login", data={"username": username, "password": password, "login_token": token},
-                  follow_redirects=False)
+    return c.post(
+        "/console/login",
+        data={"username": username, "password": password, "login_token": token},
+        follow_redirects=False,
+    )
 
 
 def addr(i: int) -> str:
@@ -98,6 +102,7 @@ def addr(i: int) -> str:
 
 
 # ---------------------------------------------------------------- login
+
 
 def test_username_variants_share_one_counter(app, fake_time):
     # Each wrong try comes from its own address, so only the account's counter can add them up.
@@ -137,8 +142,8 @@ def test_real_operator_logs_in_from_elsewhere_while_an_address_is_blocked(app, a
     checks = len(argon2_calls)
     assert checks == 10  # (the spy sees each real check)
     blocked = attempt(app, attacker, OPERATOR, PASSWORD)
-    assert blocked.status_code == 429 and "这台设备" in blocked.text   # even the right password
-    assert len(argon2_calls) == checks                                  # refused before argon2
+    assert blocked.status_code == 429 and "这台设备" in blocked.text  # even the right password
+    assert len(argon2_calls) == checks  # refused before argon2
     assert attempt(app, office, OPERATOR, PASSWORD).status_code == 303  # the operator is not locked out
     assert attempt(app, attacker, OPERATOR, PASSWORD).status_code == 429  # her success does not free the attacker
 
@@ -209,8 +214,13 @@ def test_counters_survive_a_restart(tmp_path, monkeypatch):
         s.commit()
     for i in range(10):
         attempt(first, "192.0.2.44", f"who{i}", "whatever-password")
-    created = TestClient(first).post("/v1/cases", headers=bot_headers(), json={
-        "type": "consultation", "jurisdiction": "渠县", "title": "咨询"}).json()
+    created = (
+        TestClient(first)
+        .post(
+            "/v1/cases", headers=bot_headers(), json={"type": "consultation", "jurisdiction": "渠县", "title": "咨询"}
+        )
+        .json()
+    )
     lookup = {"number": created["number"], "check_code": "WRONG234"}
     c = TestClient(first, client=("192.0.2.45", 1))
     for _ in range(10):
@@ -234,9 +244,13 @@ def test_client_keys():
 
 # ---------------------------------------------------------------- case lookup
 
+
 def _case(app) -> dict:
-    r = TestClient(app).post("/v1/cases", headers=bot_headers(), json={
-        "type": "consultation", "jurisdiction": "渠县", "title": "咨询低保", "sender_id": "web-1"})
+    r = TestClient(app).post(
+        "/v1/cases",
+        headers=bot_headers(),
+        json={"type": "consultation", "jurisdiction": "渠县", "title": "咨询低保", "sender_id": "web-1"},
+    )
     assert r.status_code == 201
     return r.json()
 
@@ -278,8 +292,9 @@ def test_chat_lookups_are_counted_per_conversation(app):
 def test_lookup_has_a_global_limit(app, fake_time):
     from bot.service.auth import _throttle_storage
 
-    app.state.lookup_throttle = LookupThrottle(_throttle_storage(app), clock=fake_time,
-                                               global_failures="20 per 15 minutes")
+    app.state.lookup_throttle = LookupThrottle(
+        _throttle_storage(app), clock=fake_time, global_failures="20 per 15 minutes"
+    )
     case = _case(app)
     wrong = {"number": case["number"], "check_code": "WRONG234"}
     right = {"number": case["number"], "check_code": case["check_code"]}
@@ -294,6 +309,7 @@ def test_lookup_has_a_global_limit(app, fake_time):
 
 
 # ---------------------------------------------------------------- the counters' storage
+
 
 def test_sql_storage_counts_and_expires(tmp_path, fake_time):
     from limits import parse

@@ -1,4 +1,5 @@
 """The status workflow: legal moves, refused moves, who may move a case."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,12 +17,24 @@ from bot.cases.model import (
 from tests.cases.conftest import new_case
 
 LEGAL = [
-    ("new", "assigned"), ("new", "transferred"), ("new", "closed"),
-    ("assigned", "in_progress"), ("assigned", "new"), ("assigned", "resolved"), ("assigned", "transferred"),
-    ("in_progress", "waiting_resident"), ("in_progress", "resolved"), ("in_progress", "transferred"),
-    ("waiting_resident", "in_progress"), ("waiting_resident", "resolved"),
-    ("resolved", "closed"), ("resolved", "reopened"), ("closed", "reopened"),
-    ("transferred", "closed"), ("transferred", "reopened"), ("reopened", "assigned"),
+    ("new", "assigned"),
+    ("new", "transferred"),
+    ("new", "closed"),
+    ("assigned", "in_progress"),
+    ("assigned", "new"),
+    ("assigned", "resolved"),
+    ("assigned", "transferred"),
+    ("in_progress", "waiting_resident"),
+    ("in_progress", "resolved"),
+    ("in_progress", "transferred"),
+    ("waiting_resident", "in_progress"),
+    ("waiting_resident", "resolved"),
+    ("resolved", "closed"),
+    ("resolved", "reopened"),
+    ("closed", "reopened"),
+    ("transferred", "closed"),
+    ("transferred", "reopened"),
+    ("reopened", "assigned"),
 ]
 
 
@@ -29,8 +42,11 @@ def test_every_pair_is_either_legal_or_refused():
     legal = set(LEGAL)
     for a in Status:
         for b in Status:
-            if (a.value, b.value) in legal or (a == Status.waiting_resident and b == Status.transferred) \
-                    or (a == Status.reopened and b == Status.transferred):
+            if (
+                (a.value, b.value) in legal
+                or (a == Status.waiting_resident and b == Status.transferred)
+                or (a == Status.reopened and b == Status.transferred)
+            ):
                 assert can_transition(a, b), (a, b)
                 check_transition(a, b)
             else:
@@ -147,8 +163,10 @@ def test_what_the_resident_adds_after_the_handover_joins_the_open_case(desk, peo
     desk.change_status(n, "waiting_resident", people.op1, reason="等群众补充材料")
     desk.add_resident_message("conv-9", "材料拍好了", "web")
     record = desk.case_record(n)
-    assert [t["text"] for t in record.transcript if t["role"] == "resident"][-2:] == \
-        ["补充一下：我电话是13900001111", "材料拍好了"]
+    assert [t["text"] for t in record.transcript if t["role"] == "resident"][-2:] == [
+        "补充一下：我电话是13900001111",
+        "材料拍好了",
+    ]
     assert record.status == "in_progress"
     assert any(e["action"] == "resident_message" for e in desk.audit_log(n))
     desk.change_status(n, "resolved", people.op1, resolution="已办结")

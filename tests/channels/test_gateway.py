@@ -3,6 +3,7 @@
 Against a tiny fake Rasa and a fake service outbox on loopback (real sockets, so the
 note's request really is on the wire before Rasa's), no stack processes.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -92,6 +93,7 @@ def run(coro):
 
 def test_the_answer_does_not_wait_for_the_note_which_goes_out_first():
     with FakeDoors() as doors:
+
         async def turn():
             async with httpx.AsyncClient() as http:
                 link = link_to(doors.url, doors.url, http)
@@ -111,6 +113,7 @@ def test_the_answer_does_not_wait_for_the_note_which_goes_out_first():
 
 def test_without_note_only_rasa_is_asked():
     with FakeDoors() as doors:
+
         async def turn():
             async with httpx.AsyncClient() as http:
                 link = link_to(doors.url, doors.url, http)
@@ -124,6 +127,7 @@ def test_without_note_only_rasa_is_asked():
 
 def test_notes_of_one_resident_keep_their_order():
     with FakeDoors() as doors:
+
         async def turns():
             async with httpx.AsyncClient() as http:
                 link = link_to(doors.url, doors.url, http)
@@ -141,6 +145,7 @@ def test_a_note_that_never_reached_the_service_is_sent_again(monkeypatch):
     monkeypatch.setattr(gateway, "NOTE_RETRY_PAUSES", (0.4, 0.4))
     port = free_port()  # the service is not listening yet: the first try cannot connect
     with FakeDoors() as rasa:
+
         async def turn():
             async with httpx.AsyncClient() as http:
                 link = link_to(rasa.url, f"http://127.0.0.1:{port}", http)
@@ -162,6 +167,7 @@ def test_a_note_that_never_reached_the_service_is_sent_again(monkeypatch):
 def test_a_note_the_service_may_have_stored_is_not_sent_twice(monkeypatch):
     monkeypatch.setattr(gateway, "SERVICE_TIMEOUT", 0.2)  # the slow note times out after reaching the service
     with FakeDoors(slow_seconds=0.5) as doors:
+
         async def turn():
             async with httpx.AsyncClient() as http:
                 link = link_to(doors.url, doors.url, http)
@@ -175,6 +181,7 @@ def test_a_note_the_service_may_have_stored_is_not_sent_twice(monkeypatch):
 
 def test_rasa_down_still_answers_and_still_notes():
     with FakeDoors() as service:
+
         async def turn():
             async with httpx.AsyncClient() as http:
                 link = link_to(f"http://127.0.0.1:{free_port()}", service.url, http)
@@ -189,6 +196,7 @@ def test_rasa_down_still_answers_and_still_notes():
 @pytest.mark.parametrize("status", [409, 500])
 def test_a_refused_note_never_breaks_the_turn(status):
     with FakeDoors(note_status=status) as doors:
+
         async def turn():
             async with httpx.AsyncClient() as http:
                 link = link_to(doors.url, doors.url, http)

@@ -1,4 +1,5 @@
 """What Rasa's REST channel accepts (bot/channels/rest_body.py; the adapter is rasa_channels/rest.py)."""
+
 from __future__ import annotations
 
 import json
@@ -29,10 +30,17 @@ def test_an_over_long_message_is_cut_with_the_note():
 
 def test_refusals_name_the_problem():
     cases = {
-        None: "empty_body", b"": "empty_body", b"\n": "empty_body", b"{": "invalid_json",
-        b"[1]": "not_an_object", b"{}": "missing_sender", body(sender="  ", message="x"): "missing_sender",
-        body(sender="s" * 129, message="x"): "sender_too_long", body(sender="me"): "missing_message",
-        body(sender="me", message=""): "empty_message", body(sender="me", message="x", metadata=[1]): "bad_metadata",
+        None: "empty_body",
+        b"": "empty_body",
+        b"\n": "empty_body",
+        b"{": "invalid_json",
+        b"[1]": "not_an_object",
+        b"{}": "missing_sender",
+        body(sender="  ", message="x"): "missing_sender",
+        body(sender="s" * 129, message="x"): "sender_too_long",
+        body(sender="me"): "missing_message",
+        body(sender="me", message=""): "empty_message",
+        body(sender="me", message="x", metadata=[1]): "bad_metadata",
         body(sender="me", message="x", input_channel=3): "bad_input_channel",
         body(sender="me", message="x" * (MAX_RAW_MESSAGE_CHARS + 1)): "too_long",
         b" " * (MAX_BODY_BYTES + 1): "too_long",

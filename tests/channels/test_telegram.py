@@ -4,6 +4,7 @@ The gateway always runs as the stack runs it: `python -m bot.channels.telegram` 
 its own process (Stack.telegram_process). The end-to-end tests use the real Rasa
 server, action server and service of the session `stack`.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,13 +18,7 @@ import pytest
 
 from bot.cases.desk import Actor, CaseDesk
 from bot.channels.gateway import RASA_DOWN_REPLY
-from bot.channels.telegram import (
-    EMPTY_REPLY,
-    NOT_TEXT_REPLY,
-    TOO_LONG_NOTE,
-    TelegramGateway,
-    split_text,
-)
+from bot.channels.telegram import EMPTY_REPLY, NOT_TEXT_REPLY, TOO_LONG_NOTE, TelegramGateway, split_text
 from bot.config import Settings
 from bot.db import Database
 from bot.stack import Process, Stack
@@ -50,13 +45,16 @@ def run_gateway(stack: Stack, fake: FakeTelegram) -> Process:
 
 # ------------------------------------------------------------------ wiring (no processes)
 
+
 def test_the_stack_runs_the_gateway_only_with_a_token(tmp_path):
     without = Stack(stack_settings(tmp_path), model=Path("model.tar.gz"))
     without.build()
     assert "telegram" not in without.processes
 
-    with_token = Stack(stack_settings(tmp_path, telegram_token=TOKEN, telegram_api_url="http://127.0.0.1:9"),
-                       model=Path("model.tar.gz"))
+    with_token = Stack(
+        stack_settings(tmp_path, telegram_token=TOKEN, telegram_api_url="http://127.0.0.1:9"),
+        model=Path("model.tar.gz"),
+    )
     with_token.build()
     tg = with_token.processes["telegram"]
     assert tg.cmd[-2:] == ["-m", "bot.channels.telegram"] and tg.health_url is None
@@ -68,8 +66,9 @@ def test_the_stack_runs_the_gateway_only_with_a_token(tmp_path):
 def test_long_button_payloads_fit_telegrams_64_bytes():
     gateway = TelegramGateway(Settings(telegram_token=TOKEN))
     long_payload = '/tell_place{"place": "四川省达州市渠县三汇镇某某村第一村民小组"}'
-    markup = gateway.keyboard([{"title": "渠县", "payload": '/tell_place{"place": "渠县"}'},
-                               {"title": "三汇镇", "payload": long_payload}])
+    markup = gateway.keyboard(
+        [{"title": "渠县", "payload": '/tell_place{"place": "渠县"}'}, {"title": "三汇镇", "payload": long_payload}]
+    )
     short, hashed = (row[0].callback_data for row in markup.inline_keyboard)
     assert short == '/tell_place{"place": "渠县"}'
     assert len(hashed.encode()) <= 64 and gateway.payloads[hashed] == long_payload
@@ -82,6 +81,7 @@ def test_replies_over_telegrams_limit_are_split():
 
 
 # ------------------------------------------------------------------ gateway without Rasa
+
 
 @pytest.fixture(scope="module")
 def offline_run(tmp_path_factory) -> Iterator[tuple[FakeTelegram, Process]]:
@@ -142,6 +142,7 @@ def test_only_known_bot_api_methods_and_no_token_in_the_log(offline_run):
 
 
 # ------------------------------------------------------------------ end to end
+
 
 @pytest.fixture(scope="module")
 def telegram(stack) -> Iterator[FakeTelegram]:

@@ -2,6 +2,7 @@
 token, bot/channels/webchat.py), and only its holder may send messages in it or read
 (so consume) the operator replies waiting for it. The service runs alone here; Rasa is
 a closed port, so the relay answers with its friendly "暂时连不上" text."""
+
 from __future__ import annotations
 
 import re
@@ -22,12 +23,13 @@ SECRET = "a-test-secret-of-the-data-dir"
 
 # ---------------------------------------------------------------- the pure module
 
+
 def test_a_conversation_token_proves_that_conversation_only():
     a = webchat.new_conversation(SECRET)
     b = webchat.new_conversation(SECRET)
     assert a.sender != b.sender and re.fullmatch(r"web-[0-9a-f]{32}", a.sender)
     assert webchat.check(SECRET, a.sender, a.token) == webchat.Check.ok
-    assert webchat.check(SECRET, a.sender, b.token) == webchat.Check.invalid   # another conversation's
+    assert webchat.check(SECRET, a.sender, b.token) == webchat.Check.invalid  # another conversation's
     assert webchat.check(SECRET, a.sender, None) == webchat.Check.missing
     assert webchat.check(SECRET, a.sender, "") == webchat.Check.missing
     assert webchat.check(SECRET, a.sender, a.token[:-2] + "xx") == webchat.Check.invalid
@@ -42,6 +44,7 @@ def test_no_conversation_without_a_secret():
 
 
 # ---------------------------------------------------------------- over HTTP
+
 
 def _closed_port() -> int:
     with socket.socket() as s:

@@ -2,6 +2,7 @@
 我的工单, the operator-reply stream (server-sent events, opened with a short-lived ticket)
 with its acknowledgement, 结束对话, and the retention purge of the history. The service
 runs alone; Rasa is a fake transport that answers with a cited answer and its buttons."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,10 @@ from bot.service.auth import secret_key
 from bot.service.routers.chat import BAD_TICKET, BAD_TOKEN, NO_TICKET, NO_TOKEN
 from tests.cases.conftest import make_users, new_case
 
-ANSWER = {"text": "低保是按月发的生活补助。\n依据：《社会救助暂行办法》第九条",
-          "buttons": [{"title": "看原文", "payload": "/show_sources"}]}
+ANSWER = {
+    "text": "低保是按月发的生活补助。\n依据：《社会救助暂行办法》第九条",
+    "buttons": [{"title": "看原文", "payload": "/show_sources"}],
+}
 
 
 @pytest.fixture
@@ -82,6 +85,7 @@ def ticket(client, sender, headers) -> str:
 
 # ---------------------------------------------------------------- history
 
+
 def test_history_keeps_what_the_page_showed_masked(client):
     sender, headers = start(client)
     r = client.post("/v1/chat", json={"sender": sender, "message": "低保是什么 我电话13912340876"}, headers=headers)
@@ -122,6 +126,7 @@ def test_ending_the_conversation_forgets_its_history(client):
 
 # ---------------------------------------------------------------- 我的工单
 
+
 def test_my_cases_lists_this_conversations_cases_only(app, client, desk):
     sender, headers = start(client)
     other, _ = start(client)
@@ -140,12 +145,14 @@ def test_my_cases_lists_this_conversations_cases_only(app, client, desk):
 
 def test_a_case_an_operator_entered_is_no_chats(app, client, desk):
     sender, headers = start(client)
-    desk.create_case(NewCase(type="consultation", channel="phone", jurisdiction="渠县", summary="来电"),
-                     app.state.people.sup)
+    desk.create_case(
+        NewCase(type="consultation", channel="phone", jurisdiction="渠县", summary="来电"), app.state.people.sup
+    )
     assert client.get(f"/v1/chat/{sender}/cases", headers=headers).json()["cases"] == []
 
 
 # ---------------------------------------------------------------- replies: stream and acknowledgement
+
 
 def test_a_reply_is_delivered_only_when_the_page_says_it_was_shown_and_only_once(app, client, desk):
     sender, headers = start(client)
@@ -166,8 +173,11 @@ def test_a_reply_is_delivered_only_when_the_page_says_it_was_shown_and_only_once
     assert desk.pending_replies(sender, "web") == []
     assert client.post(url, headers=headers).json()["first"] is False  # a second ack changes nothing
     assert events(client, sender, ticket(client, sender, headers)) == []  # never sent again
-    operator = [m for m in client.get(f"/v1/chat/{sender}/history", headers=headers).json()["messages"]
-                if m["role"] == "operator"]
+    operator = [
+        m
+        for m in client.get(f"/v1/chat/{sender}/history", headers=headers).json()["messages"]
+        if m["role"] == "operator"
+    ]
     assert len(operator) == 1 and operator[0]["reply_id"] == reply["id"]  # a reload shows it, once
     events_of_case = [e["action"] for e in desk.audit_log(number)]
     assert events_of_case.count("reply_delivered") == 1
@@ -195,8 +205,9 @@ def test_the_polling_route_peeks_without_consuming_and_still_consumes_by_default
     shown = client.get(url, headers=headers).json()["messages"]  # the old contract: given once, delivered now
     assert len(shown) == 1 and "请带上户口本" in shown[0]["text"]
     assert client.get(url, headers=headers).json()["messages"] == []
-    assert [m["role"] for m in client.get(f"/v1/chat/{sender}/history", headers=headers).json()["messages"]] \
-        == ["operator"]
+    assert [m["role"] for m in client.get(f"/v1/chat/{sender}/history", headers=headers).json()["messages"]] == [
+        "operator"
+    ]
 
 
 def test_a_message_no_longer_consumes_operator_replies(app, client, desk):
@@ -210,8 +221,13 @@ def test_a_message_no_longer_consumes_operator_replies(app, client, desk):
 
 # ---------------------------------------------------------------- tokens and tickets
 
-NEW_ROUTES = [("get", "/history"), ("get", "/cases"), ("post", "/events/ticket"), ("post", "/replies/1/shown"),
-              ("post", "/end")]
+NEW_ROUTES = [
+    ("get", "/history"),
+    ("get", "/cases"),
+    ("post", "/events/ticket"),
+    ("post", "/replies/1/shown"),
+    ("post", "/end"),
+]
 
 
 @pytest.mark.parametrize("method,path", NEW_ROUTES)
@@ -225,8 +241,12 @@ def test_every_new_route_needs_the_conversations_token(app, client, desk, method
 
     r = client.request(method, url)
     assert r.status_code == 401 and r.json()["detail"] == NO_TOKEN
-    for bad in (other, {"X-Chat-Token": "forged"}, {"X-Chat-Token": headers["X-Chat-Token"] + "x"},
-                {"X-Chat-Token": webchat.new_ticket(secret_key(app), sender)}):  # a ticket is no token
+    for bad in (
+        other,
+        {"X-Chat-Token": "forged"},
+        {"X-Chat-Token": headers["X-Chat-Token"] + "x"},
+        {"X-Chat-Token": webchat.new_ticket(secret_key(app), sender)},
+    ):  # a ticket is no token
         r = client.request(method, url, headers=bad)
         assert r.status_code == 403 and r.json()["detail"] == BAD_TOKEN, (bad, r.text)
     app.state.chat_session_max_age = -1
@@ -268,6 +288,7 @@ def test_tickets_are_signed_for_one_conversation():
 
 # ---------------------------------------------------------------- retention
 
+
 def test_retention_purges_history_older_than_the_period(app, client):
     sender, headers = start(client)
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -288,6 +309,7 @@ def test_retention_purges_history_older_than_the_period(app, client):
 
 
 # ---------------------------------------------------------------- the page
+
 
 def test_the_page_is_built_for_any_phone(client):
     page = client.get("/").text

@@ -5,6 +5,7 @@ The gateway runs as the stack runs it: `python -m bot.channels.wechat` in its ow
 which answers at once, or after 6 s for a message with "慢") and the real service in a thread
 (the `service` fixture); the last one uses the real stack.
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,9 +50,19 @@ SUPERVISOR = Actor("user:sup-wx", "supervisor", None, "值班长")
 
 
 def wechat_settings(data_dir: Path, rasa_url: str, service_url: str, api_url: str, **extra) -> Settings:
-    return stack_settings(data_dir, rasa_url=rasa_url, service_url=service_url, bot_token=BOT_TOKEN,
-                          wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_app_secret=APP_SECRET,
-                          wechat_aes_key=AES_KEY, wechat_api_url=api_url, wechat_port=free_port(), **extra)
+    return stack_settings(
+        data_dir,
+        rasa_url=rasa_url,
+        service_url=service_url,
+        bot_token=BOT_TOKEN,
+        wechat_token=TOKEN,
+        wechat_app_id=APP_ID,
+        wechat_app_secret=APP_SECRET,
+        wechat_aes_key=AES_KEY,
+        wechat_api_url=api_url,
+        wechat_port=free_port(),
+        **extra,
+    )
 
 
 def run_gateway(cfg: Settings, model: Path | None = Path("model.tar.gz")) -> Process:
@@ -122,14 +133,22 @@ def desk(service) -> CaseDesk:
 
 # ------------------------------------------------------------------ wiring and pure parts
 
+
 def test_the_stack_runs_the_gateway_only_with_a_token(tmp_path):
     without = Stack(stack_settings(tmp_path), model=Path("model.tar.gz"))
     without.build()
     assert "wechat" not in without.processes
 
-    cfg = stack_settings(tmp_path, wechat_token=TOKEN, wechat_app_id=APP_ID, wechat_app_secret=APP_SECRET,
-                         wechat_aes_key=AES_KEY, wechat_api_url="http://127.0.0.1:9", wechat_port=18010,
-                         wechat_host="0.0.0.0")
+    cfg = stack_settings(
+        tmp_path,
+        wechat_token=TOKEN,
+        wechat_app_id=APP_ID,
+        wechat_app_secret=APP_SECRET,
+        wechat_aes_key=AES_KEY,
+        wechat_api_url="http://127.0.0.1:9",
+        wechat_port=18010,
+        wechat_host="0.0.0.0",
+    )
     with_token = Stack(cfg, model=Path("model.tar.gz"))
     with_token.build()
     wx = with_token.processes["wechat"]
@@ -148,6 +167,7 @@ def test_the_web_chat_can_never_use_a_wechat_id():
 
 
 # ------------------------------------------------------------------ URL check and messages
+
 
 def test_url_verification_echoes_only_with_the_right_signature(door):
     query = door.push.query(echostr="4120184312858472263")
@@ -183,8 +203,10 @@ def test_a_replayed_signature_is_refused(door, rasa):
     assert r.status_code == 403 and "5120184312858472263" not in r.text
     assert httpx.get(door.url, params=signed_at(door.push, 30, echostr="5120")).text == "5120"
     # Within the window (a retry, clocks a little apart) a message is read as always.
-    assert reply_text(door.post(door.push.text("o_replay", "两分钟前发的"), signed_at(door.push, 120)).text) \
+    assert (
+        reply_text(door.post(door.push.text("o_replay", "两分钟前发的"), signed_at(door.push, 120)).text)
         == "收到：两分钟前发的"
+    )
     assert rasa.calls_from("wx-o_replay") == ["两分钟前发的"]
 
 
@@ -297,10 +319,19 @@ def test_an_over_long_message_is_cut_and_answered_after_the_note(door, rasa):
 def test_the_menu_cli_posts_the_menu_file(world, tmp_path):
     wechat = world[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("JZ_")} | {
-        "JZ_DATA_DIR": str(tmp_path), "JZ_WECHAT_APP_ID": APP_ID,
-        "JZ_WECHAT_APP_SECRET": APP_SECRET, "JZ_WECHAT_API_URL": wechat.url}
-    done = subprocess.run([str(APP_PYTHON), "-m", "bot.channels.wechat", "menu"], env=env,
-                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[2])
+        "JZ_DATA_DIR": str(tmp_path),
+        "JZ_WECHAT_APP_ID": APP_ID,
+        "JZ_WECHAT_APP_SECRET": APP_SECRET,
+        "JZ_WECHAT_API_URL": wechat.url,
+    }
+    done = subprocess.run(
+        [str(APP_PYTHON), "-m", "bot.channels.wechat", "menu"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[2],
+    )
     assert done.returncode == 0, done.stderr
     assert wechat.menus[-1] == json.loads(MENU_FILE.read_text(encoding="utf-8"))
     keys = [b.get("key") for top in wechat.menus[-1]["button"] for b in [top, *top.get("sub_button", [])]]
@@ -308,6 +339,7 @@ def test_the_menu_cli_posts_the_menu_file(world, tmp_path):
 
 
 # ------------------------------------------------------------------ operator replies
+
 
 def _case_for(desk: CaseDesk, openid: str) -> str:
     return desk.create_case(new_case(sender_id=f"wx-{openid}", channel="wechat"), BOT)[0]["number"]
@@ -382,12 +414,20 @@ def test_no_secret_or_phone_number_in_the_log(world, door):
 
 # ------------------------------------------------------------------ end to end
 
+
 @pytest.mark.e2e
 def test_a_policy_question_through_wechat_gets_the_cited_answer(stack, tmp_path_factory):
     with FakeWeChat(APP_ID, APP_SECRET) as wechat:
-        cfg = stack.settings.model_copy(update={
-            "wechat_token": TOKEN, "wechat_app_id": APP_ID, "wechat_app_secret": APP_SECRET,
-            "wechat_aes_key": AES_KEY, "wechat_api_url": wechat.url, "wechat_port": free_port()})
+        cfg = stack.settings.model_copy(
+            update={
+                "wechat_token": TOKEN,
+                "wechat_app_id": APP_ID,
+                "wechat_app_secret": APP_SECRET,
+                "wechat_aes_key": AES_KEY,
+                "wechat_api_url": wechat.url,
+                "wechat_port": free_port(),
+            }
+        )
         gateway = run_gateway(cfg, model=stack.model)
         try:
             door = Door(gateway.health_url.removesuffix("/healthz"), Push(TOKEN, APP_ID, AES_KEY))

@@ -1,6 +1,7 @@
 """The WeChat gateway's pure parts (bot/channels/wechat_protocol.py, the 48-hour window of
 bot/channels/wechat_gateway.py), imported as others import them: from bot.channels.wechat.
 No processes; the gateway itself is tested in test_wechat.py."""
+
 from __future__ import annotations
 
 import base64
@@ -23,10 +24,12 @@ AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
 
 
 def test_buttons_become_numbered_choices_and_texts_fit_wechat():
-    text, payloads = render_answers([
-        {"text": "临时救助的答复。", "buttons": [{"title": "看原文", "payload": "/show_sources"}]},
-        {"text": "您在哪个县？", "buttons": [{"title": "渠县", "payload": '/tell_place{"place": "渠县"}'}]},
-    ])
+    text, payloads = render_answers(
+        [
+            {"text": "临时救助的答复。", "buttons": [{"title": "看原文", "payload": "/show_sources"}]},
+            {"text": "您在哪个县？", "buttons": [{"title": "渠县", "payload": '/tell_place{"place": "渠县"}'}]},
+        ]
+    )
     assert text == "临时救助的答复。\n回复 1：看原文\n\n您在哪个县？\n回复 2：渠县"
     assert payloads == ["/show_sources", '/tell_place{"place": "渠县"}']
     parts = split_text(("第一条规定。\n" * 400).strip())

@@ -2,6 +2,7 @@
 
 Each test also writes its transcript to results/transcripts/, for people to read.
 """
+
 from __future__ import annotations
 
 import re

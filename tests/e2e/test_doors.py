@@ -8,6 +8,7 @@ server and Rasa, and what reaches the model.
   note; the web chat relay does the same. How long that takes, and what it costs another
   conversation, is measured by bench/bench_limits.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,9 @@ def resident_texts_seen_by_rasa(stack, who: str) -> list[str]:
     """The user messages Rasa's tracker store holds for `who` (what the classifier was given)."""
     conn = sqlite3.connect(stack.settings.data_dir / "rasa_tracker.db")
     try:
-        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-                            (who,)).fetchall()
+        rows = conn.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (who,)
+        ).fetchall()
     finally:
         conn.close()
     return [json.loads(data)["text"] for (data,) in rows]
@@ -62,13 +64,18 @@ def cases_of(stack, who: str) -> list[Case]:
 
 # ------------------------------------------------------------------ bind addresses
 
+
 def test_rasa_and_the_action_server_listen_on_loopback_only_by_default(stack):
-    for name, port in (("rasa", stack.settings.rasa_port), ("actions", stack.settings.action_port),
-                       ("service", stack.settings.service_port)):
+    for name, port in (
+        ("rasa", stack.settings.rasa_port),
+        ("actions", stack.settings.action_port),
+        ("service", stack.settings.service_port),
+    ):
         assert listening_addresses(port) == {"127.0.0.1"}, name
 
 
 # ------------------------------------------------------------------ the action server's token
+
 
 def urgent_action_call(who: str) -> dict:
     """What Rasa would send to have an urgent case created: a consented, complete report."""
@@ -80,14 +87,23 @@ def urgent_action_call(who: str) -> dict:
         "domain": {},
         "tracker": {
             "sender_id": who,
-            "slots": {"urgent_consent": True, "urgent_what": "家里没饭吃了，快来人帮忙",
-                      "urgent_where": "渠县三汇镇", "urgent_contact": "13812345678",
-                      "jurisdiction": "渠县"},
+            "slots": {
+                "urgent_consent": True,
+                "urgent_what": "家里没饭吃了，快来人帮忙",
+                "urgent_where": "渠县三汇镇",
+                "urgent_contact": "13812345678",
+                "jurisdiction": "渠县",
+            },
             "latest_message": {"text": "可以", "intent": {"name": "affirm", "confidence": 1.0}, "entities": []},
-            "events": [{"event": "user", "text": "家里没饭吃了，快来人帮忙", "timestamp": now - 5},
-                       {"event": "user", "text": "可以", "timestamp": now}],
-            "paused": False, "followup_action": None, "active_loop": {},
-            "latest_action_name": "action_listen", "latest_event_time": now,
+            "events": [
+                {"event": "user", "text": "家里没饭吃了，快来人帮忙", "timestamp": now - 5},
+                {"event": "user", "text": "可以", "timestamp": now},
+            ],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+            "latest_event_time": now,
         },
     }
 
@@ -99,8 +115,12 @@ def test_a_forged_action_call_is_refused_and_creates_no_case(stack):
         httpx.post(url, json=urgent_action_call(forged), timeout=10),
         httpx.post(url, json=urgent_action_call(forged), timeout=10, headers={"Authorization": "Bearer guessed"}),
         httpx.post(url, json=urgent_action_call(forged), timeout=10, params={"token": "guessed"}),
-        httpx.post(url, json=urgent_action_call(forged), timeout=10,
-                   headers={"Authorization": f"Basic {stack.settings.action_token}"}),
+        httpx.post(
+            url,
+            json=urgent_action_call(forged),
+            timeout=10,
+            headers={"Authorization": f"Basic {stack.settings.action_token}"},
+        ),
     ]
     assert [r.status_code for r in attempts] == [403] * 4
     assert all(r.json()["error"] == "forbidden" and "events" not in r.json() for r in attempts)
@@ -113,8 +133,12 @@ def test_a_forged_action_call_is_refused_and_creates_no_case(stack):
 
     # The same call with the token Rasa holds does create the case: the refusal is the token's.
     control = sender("with-token")
-    r = httpx.post(url, json=urgent_action_call(control), timeout=30,
-                   headers={"Authorization": f"Bearer {stack.settings.action_token}"})
+    r = httpx.post(
+        url,
+        json=urgent_action_call(control),
+        timeout=30,
+        headers={"Authorization": f"Bearer {stack.settings.action_token}"},
+    )
     assert r.status_code == 200, r.text
     assert len(cases_of(stack, control)) == 1
 
@@ -127,25 +151,29 @@ def test_rasa_holds_the_token_and_reaches_the_action_server(stack):
 
 # ------------------------------------------------------------------ Rasa's REST channel: bodies
 
-@pytest.mark.parametrize("body, error", [
-    ("", "empty_body"),
-    ("   ", "empty_body"),
-    ("null", "not_an_object"),
-    ("[]", "not_an_object"),
-    ('["sender", "message"]', "not_an_object"),
-    ('"低保是什么"', "not_an_object"),
-    ("42", "not_an_object"),
-    ('{"sender": "x", "message": ', "invalid_json"),
-    (b"\xff\xfe{}", "invalid_json"),
-    ('{"message": "低保是什么"}', "missing_sender"),
-    ('{"sender": "", "message": "低保是什么"}', "missing_sender"),
-    ('{"sender": 42, "message": "低保是什么"}', "missing_sender"),
-    ('{"sender": "x"}', "missing_message"),
-    ('{"sender": "x", "message": null}', "missing_message"),
-    ('{"sender": "x", "message": ["低保"]}', "missing_message"),
-    ('{"sender": "x", "message": "  "}', "empty_message"),
-    ('{"sender": "x", "message": "你好", "metadata": "telegram"}', "bad_metadata"),
-])
+
+@pytest.mark.parametrize(
+    "body, error",
+    [
+        ("", "empty_body"),
+        ("   ", "empty_body"),
+        ("null", "not_an_object"),
+        ("[]", "not_an_object"),
+        ('["sender", "message"]', "not_an_object"),
+        ('"低保是什么"', "not_an_object"),
+        ("42", "not_an_object"),
+        ('{"sender": "x", "message": ', "invalid_json"),
+        (b"\xff\xfe{}", "invalid_json"),
+        ('{"message": "低保是什么"}', "missing_sender"),
+        ('{"sender": "", "message": "低保是什么"}', "missing_sender"),
+        ('{"sender": 42, "message": "低保是什么"}', "missing_sender"),
+        ('{"sender": "x"}', "missing_message"),
+        ('{"sender": "x", "message": null}', "missing_message"),
+        ('{"sender": "x", "message": ["低保"]}', "missing_message"),
+        ('{"sender": "x", "message": "  "}', "empty_message"),
+        ('{"sender": "x", "message": "你好", "metadata": "telegram"}', "bad_metadata"),
+    ],
+)
 def test_malformed_bodies_get_a_400_in_chinese(stack, body, error):
     raw = body.encode() if isinstance(body, str) else body
     r = rest(stack, raw, headers={"Content-Type": "application/json"})
@@ -167,6 +195,7 @@ def test_after_bad_bodies_rasa_still_answers(stack):
 
 
 # ------------------------------------------------------------------ over-long messages
+
 
 def test_a_100_000_character_message_is_answered_kindly_and_cut_before_the_model(stack):
     who = sender("long")
@@ -192,8 +221,11 @@ def test_a_short_message_gets_no_note(stack):
 
 
 def test_a_streamed_over_long_message_starts_with_the_note(stack):
-    r = rest(stack, json.dumps({"sender": sender("stream"), "message": "低保是什么？" * 400}).encode(),
-             params={"stream": "true"})
+    r = rest(
+        stack,
+        json.dumps({"sender": sender("stream"), "message": "低保是什么？" * 400}).encode(),
+        params={"stream": "true"},
+    )
     assert r.status_code == 200
     lines = [json.loads(line) for line in r.text.splitlines() if line.strip()]
     assert lines[0]["text"] == too_long_note() and len(lines) >= 2

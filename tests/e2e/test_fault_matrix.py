@@ -8,6 +8,7 @@ of last resort), or with the resident told plainly to call 12345 now; never a re
 "In flight" is made exact by freezing (SIGSTOP) the process that should answer and waiting
 until the request sits unread in its socket (/proc/net/tcp) before killing.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,23 +34,15 @@ from bot.cases.store import Case, DeadLetter
 from bot.db import Database
 from bot.stack import Process, free_port
 from tests.conftest import say, texts
-from tests.e2e.test_urgent_reports import (  # noqa: F401  (stack_spool is a fixture)
-    PLACE_AND_PHONE,
-    cases_of,
-    report,
-    sender,
-    service_db,
-    stack_spool,
-    utc,
-)
+from tests.e2e.test_urgent_reports import PLACE_AND_PHONE, cases_of, report, sender, service_db, stack_spool, utc  # noqa: F401  (stack_spool is a fixture)
 from tests.support.postgres import start_postgres
 
 pytestmark = pytest.mark.e2e
 
 FIRST = "屋头断粮好几天了，娃儿没饭吃"
-SPOOLED = "不会丢"                     # "…记在这里了，恢复后会马上转给工作人员，不会丢"
-REGISTERED = "已登记"                  # "已登记为急难求助，工单号 …"
-CALL_NOW = "请现在就拨打 12345"         # utter_report_not_stored (domain/handover.yml)
+SPOOLED = "不会丢"  # "…记在这里了，恢复后会马上转给工作人员，不会丢"
+REGISTERED = "已登记"  # "已登记为急难求助，工单号 …"
+CALL_NOW = "请现在就拨打 12345"  # utter_report_not_stored (domain/handover.yml)
 
 
 def now() -> datetime:
@@ -57,6 +50,7 @@ def now() -> datetime:
 
 
 # ---------------------------------------------------------------- processes
+
 
 def kill9(process: Process) -> None:
     """SIGKILL to the process and everything it spawned (its own process group)."""
@@ -135,13 +129,16 @@ def port_of(url: str) -> int:
 
 # ---------------------------------------------------------------- the resident
 
+
 def turn_in_background(pool: ThreadPoolExecutor, stack, who: str, message: str) -> Future:
     """A message whose answer may never come (Rasa killed while it is answered)."""
+
     def send() -> str:
         try:
             return texts(say(stack, who, message))
         except httpx.HTTPError as exc:
             return f"<no answer: {exc!r}>"
+
     return pool.submit(send)
 
 
@@ -170,8 +167,9 @@ def assert_reported_at(case: Case, reported: datetime, arrived_after: datetime |
     assert case.type == "urgent" and case.priority == "urgent"
 
 
-def wait_for_exactly_one(stack, whos: list[str], since: float, within: float = 10,
-                         db_url: str | None = None) -> dict[str, tuple[Case, float]]:
+def wait_for_exactly_one(
+    stack, whos: list[str], since: float, within: float = 10, db_url: str | None = None
+) -> dict[str, tuple[Case, float]]:
     """Each sender's one case, and how many seconds after `since` (time.monotonic()) it was
     there: at most `within`. A drain round later there is still one case each."""
     arrived: dict[str, tuple[Case, float]] = {}
@@ -181,8 +179,9 @@ def wait_for_exactly_one(stack, whos: list[str], since: float, within: float = 1
             if found:
                 arrived[who] = (found[0], time.monotonic() - since)
         waited = time.monotonic() - since
-        assert waited <= within or len(arrived) == len(whos), \
+        assert waited <= within or len(arrived) == len(whos), (
             f"not delivered {waited:.1f}s after recovery: {set(whos) - set(arrived)}"
+        )
         time.sleep(0.1)
     time.sleep(3.5)  # one more drain round: a duplicate would show now
     for who, (case, _) in arrived.items():
@@ -213,6 +212,7 @@ def quiet_spool(stack, stack_spool):
 
 # ---------------------------------------------------------------- the service dies
 
+
 def test_service_killed_before_and_during_submission_each_report_arrives_once_within_10_s(stack, quiet_spool):
     service = stack.processes["service"]
     during, before = sender("kill-svc-during"), sender("kill-svc-before")
@@ -240,8 +240,8 @@ def test_service_killed_before_and_during_submission_each_report_arrives_once_wi
 
 # ---------------------------------------------------------------- the action server dies
 
-def test_action_server_killed_during_the_turn_or_after_the_spool_write_delivers_once_at_its_start(
-        stack, quiet_spool):
+
+def test_action_server_killed_during_the_turn_or_after_the_spool_write_delivers_once_at_its_start(stack, quiet_spool):
     service, actions = stack.processes["service"], stack.processes["actions"]
     in_turn, spooled = sender("kill-act-turn"), sender("kill-act-spooled")
     reported = {in_turn: start_report(stack, in_turn), spooled: start_report(stack, spooled)}
@@ -279,6 +279,7 @@ def test_action_server_killed_during_the_turn_or_after_the_spool_write_delivers_
 
 # ---------------------------------------------------------------- Rasa dies
 
+
 def test_rasa_killed_while_it_answers_the_consent_the_conversation_goes_on_with_one_case(stack, quiet_spool):
     service, rasa = stack.processes["service"], stack.processes["rasa"]
     who = sender("kill-rasa")
@@ -304,6 +305,7 @@ def test_rasa_killed_while_it_answers_the_consent_the_conversation_goes_on_with_
 
 # ---------------------------------------------------------------- the service refuses the report
 
+
 class RefusingProxy:
     """In front of the service: answers POST /v1/cases with a 422 for the senders in
     `refuse`, forwards everything else as it is."""
@@ -322,12 +324,20 @@ class RefusingProxy:
                     who = None
                 if who in self.refuse:
                     self.refused += 1
-                    return Response(json.dumps({"detail": "字段 channel 的取值不在允许范围内"}, ensure_ascii=False),
-                                    status_code=422, media_type="application/json")
+                    return Response(
+                        json.dumps({"detail": "字段 channel 的取值不在允许范围内"}, ensure_ascii=False),
+                        status_code=422,
+                        media_type="application/json",
+                    )
             headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
             async with httpx.AsyncClient(timeout=30) as client:
-                r = await client.request(request.method, f"{self.upstream}/{path}", params=request.query_params,
-                                         content=body, headers=headers)
+                r = await client.request(
+                    request.method,
+                    f"{self.upstream}/{path}",
+                    params=request.query_params,
+                    content=body,
+                    headers=headers,
+                )
             return Response(r.content, status_code=r.status_code, media_type=r.headers.get("content-type"))
 
         self.port = free_port()
@@ -360,8 +370,7 @@ def actions_reaching(stack, url: str) -> Iterator[None]:
         actions.restart(timeout=120)
 
 
-def test_a_report_the_service_refuses_is_a_dead_letter_and_a_last_resort_case_and_blocks_nothing(
-        stack, quiet_spool):
+def test_a_report_the_service_refuses_is_a_dead_letter_and_a_last_resort_case_and_blocks_nothing(stack, quiet_spool):
     refused, later = sender("refused-422"), sender("after-422")
     with RefusingProxy(stack.service_url) as proxy, actions_reaching(stack, proxy.url):
         proxy.refuse.add(refused)
@@ -451,6 +460,7 @@ def test_a_report_that_can_be_kept_nowhere_tells_the_resident_to_call_12345_now(
 
 
 # ---------------------------------------------------------------- PostgreSQL dies under the service
+
 
 @pytest.mark.postgres
 def test_postgresql_killed_during_submission_the_report_arrives_once_when_it_is_back(stack, quiet_spool):

@@ -8,6 +8,7 @@ report as said), which only the operator handling the case and supervisors see w
 file in the data folder, the action server's spool, every other table and column, the
 console pages and API answers for another operator — they appear 0 times.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,7 @@ from tests.e2e.test_urgent_reports import wait_for_case
 
 pytestmark = pytest.mark.e2e
 
-ID_NUMBER = "360426199101010071"   # a valid 身份证号 (check digit right)
+ID_NUMBER = "360426199101010071"  # a valid 身份证号 (check digit right)
 PHONE = "13912340876"
 RAW = (ID_NUMBER, PHONE)
 PASSWORD = "privacy-test-pw-42"
@@ -104,9 +105,15 @@ def test_raw_numbers_are_nowhere_but_the_handlers_view(stack):
         base = stack.service_url
         with httpx.Client(base_url=base, follow_redirects=True, timeout=30) as other:
             _login(other, "privop2")
-            pages = [other.get("/console"), other.get("/console?queue=urgent"), other.get("/console?queue=all"),
-                     other.get(f"/console/cases/{case.number}"), other.get(f"/v1/cases/{case.number}"),
-                     other.get("/v1/cases?queue=urgent"), other.get("/v1/cases?queue=all")]
+            pages = [
+                other.get("/console"),
+                other.get("/console?queue=urgent"),
+                other.get("/console?queue=all"),
+                other.get(f"/console/cases/{case.number}"),
+                other.get(f"/v1/cases/{case.number}"),
+                other.get("/v1/cases?queue=urgent"),
+                other.get("/v1/cases?queue=all"),
+            ]
             assert pages[3].status_code == 200 and case.number in pages[3].text
             for page in pages:
                 assert not _found(page.text), page.url

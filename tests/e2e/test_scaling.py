@@ -1,6 +1,7 @@
 """Scaling out: two Rasa servers sharing a PostgreSQL tracker store and a Redis lock
 store, with the service on PostgreSQL too. A conversation started on one server
 continues on the other."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,8 +27,9 @@ def post(url: str, sender: str, message: str) -> list[dict]:
 def test_two_rasa_servers_share_conversations(tmp_path, postgres_server, redis_server):
     tracker_db = postgres_server.create_database()
     service_db = postgres_server.create_database()
-    stack = Stack(stack_settings(tmp_path, tracker_store_url=tracker_db, lock_store_url=redis_server.url,
-                                 database_url=service_db))
+    stack = Stack(
+        stack_settings(tmp_path, tracker_store_url=tracker_db, lock_store_url=redis_server.url, database_url=service_db)
+    )
     stack.build()
     second = stack.rasa_process("rasa2", free_port())
     stack.processes["rasa2"] = second
@@ -44,8 +46,9 @@ def test_two_rasa_servers_share_conversations(tmp_path, postgres_server, redis_s
         # Both servers wrote the same conversation to PostgreSQL.
         engine = create_engine(tracker_db)
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"),
-                                {"s": sender}).scalar()
+            rows = conn.execute(
+                text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"), {"s": sender}
+            ).scalar()
         assert rows == 2
         # The lock store is Redis: locks were taken and released there.
         stats = redis_server.cli("info", "commandstats")

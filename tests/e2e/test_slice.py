@@ -1,4 +1,5 @@
 """The first vertical slice, through the real Rasa server, action server and service."""
+
 from __future__ import annotations
 
 import uuid
@@ -43,15 +44,18 @@ def test_web_chat_relay_reaches_rasa(stack):
     assert r.status_code == 401 and "对话" in r.json()["detail"]
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"sender": "x", "message": ""}, "message"),
-    ({"sender": "x", "message": "   "}, "message"),
-    ({"sender": "x", "message": "低" * (MAX_RAW_MESSAGE_CHARS + 1)}, "message"),  # longer ones are cut: test_doors
-    ({"sender": "x"}, "message"),
-    ({"message": "你好"}, "sender"),
-    ({"sender": "tg-42", "message": "你好"}, "sender"),
-    ({"sender": "a b/c", "message": "你好"}, "sender"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"sender": "x", "message": ""}, "message"),
+        ({"sender": "x", "message": "   "}, "message"),
+        ({"sender": "x", "message": "低" * (MAX_RAW_MESSAGE_CHARS + 1)}, "message"),  # longer ones are cut: test_doors
+        ({"sender": "x"}, "message"),
+        ({"message": "你好"}, "sender"),
+        ({"sender": "tg-42", "message": "你好"}, "sender"),
+        ({"sender": "a b/c", "message": "你好"}, "sender"),
+    ],
+)
 def test_web_chat_refuses_bad_input_with_a_chinese_message(stack, payload, field):
     r = httpx.post(f"{stack.service_url}/v1/chat", json=payload, timeout=10)
     assert r.status_code == 422
@@ -59,8 +63,12 @@ def test_web_chat_refuses_bad_input_with_a_chinese_message(stack, payload, field
 
 
 def test_web_chat_refuses_malformed_json(stack):
-    r = httpx.post(f"{stack.service_url}/v1/chat", content=b'{"sender": "x", "message": ',
-                   headers={"Content-Type": "application/json"}, timeout=10)
+    r = httpx.post(
+        f"{stack.service_url}/v1/chat",
+        content=b'{"sender": "x", "message": ',
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
     assert r.status_code == 422
     assert "JSON" in r.json()["detail"]
 

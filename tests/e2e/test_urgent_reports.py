@@ -1,5 +1,6 @@
 """Urgent reports under faults, through the real Rasa server, action server and service
 (bot/stack.py on loopback): the bot's "已登记…不会丢" is kept."""
+
 from __future__ import annotations
 
 import re
@@ -95,7 +96,7 @@ def test_a_report_made_while_the_service_is_down_arrives_within_10_s_of_its_retu
 
 def test_an_oversize_first_message_makes_exactly_one_case(stack):
     who = sender("huge")
-    first = "屋头断粮好几天了，娃儿没饭吃，我们真的没有办法了。" * 200   # 5 000 characters
+    first = "屋头断粮好几天了，娃儿没饭吃，我们真的没有办法了。" * 200  # 5 000 characters
     reply = report(stack, who, first)
     number = re.search(r"工单号 (GD[0-9A-Z]+)", reply)
     assert number, reply
@@ -118,10 +119,18 @@ def test_a_refused_report_raises_the_alert_and_never_blocks_later_reports(stack,
     refused, good = sender("refused"), sender("good")
     reported = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
     for who, channel in ((refused, "fax"), (good, "web")):  # spooled earlier; the first is refused
-        spool.save(f"urgent-e2e-{who}", {
-            "type": "urgent", "channel": channel, "sender_id": who, "title": "急难求助：断粮",
-            "summary": "急难求助：屋头断粮好几天了", "reported_at": reported.isoformat(),
-            "transcript": [{"role": "resident", "text": "屋头断粮好几天了"}]})
+        spool.save(
+            f"urgent-e2e-{who}",
+            {
+                "type": "urgent",
+                "channel": channel,
+                "sender_id": who,
+                "title": "急难求助：断粮",
+                "summary": "急难求助：屋头断粮好几天了",
+                "reported_at": reported.isoformat(),
+                "transcript": [{"role": "resident", "text": "屋头断粮好几天了"}],
+            },
+        )
     # No traffic: the action server's drainer sends both.
     case, waited = wait_for_case(stack, good, within=10)
     assert case is not None and utc(case.created_at) == reported
@@ -157,8 +166,16 @@ def test_the_action_server_drains_its_spool_when_it_starts(stack, stack_spool):
     who = sender("at-start")
     actions.stop()
     try:
-        spool.save(f"urgent-e2e-{who}", {"type": "urgent", "sender_id": who, "title": "急难求助：断粮",
-                                         "summary": "断粮", "transcript": [{"role": "resident", "text": "断粮了"}]})
+        spool.save(
+            f"urgent-e2e-{who}",
+            {
+                "type": "urgent",
+                "sender_id": who,
+                "title": "急难求助：断粮",
+                "summary": "断粮",
+                "transcript": [{"role": "resident", "text": "断粮了"}],
+            },
+        )
     finally:
         actions.restart(timeout=120)
     case, waited = wait_for_case(stack, who, within=10)

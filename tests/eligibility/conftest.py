@@ -1,4 +1,5 @@
 """Shared fixtures for the eligibility tests: parameter sets with and without overrides."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The admin CLI and its plain functions: validation, recording who/what/when, list, history."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,15 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 
 def _set(tmp_path, **kw):
-    args = dict(name="dibao_monthly_urban", jurisdiction="渠县", value="700", effective="2026-01-01",
-                source="渠县民政局 渠民发〔2026〕1号", set_by="张三", data_dir=tmp_path)
+    args = dict(
+        name="dibao_monthly_urban",
+        jurisdiction="渠县",
+        value="700",
+        effective="2026-01-01",
+        source="渠县民政局 渠民发〔2026〕1号",
+        set_by="张三",
+        data_dir=tmp_path,
+    )
     args.update(kw)
     return set_parameter(**args)
 
@@ -29,19 +37,22 @@ def test_set_records_who_source_and_when(tmp_path):
     assert stored["records"][0]["effective"] == "2026-01-01"
 
 
-@pytest.mark.parametrize("kw, needle", [
-    ({"name": "no_such"}, "不认识的参数"),
-    ({"jurisdiction": "火星"}, "未知的地区"),
-    ({"value": "abc"}, "应当是数字"),
-    ({"value": "-5"}, "超出允许范围"),
-    ({"value": "99999"}, "超出允许范围"),
-    ({"effective": "2026-13-01"}, "日期格式"),
-    ({"effective": "1999-01-01"}, "超出范围"),
-    ({"source": ""}, "依据"),
-    ({"set_by": " "}, "录入人"),
-    ({"name": "residence_permit_application", "value": "maybe"}, "true/false"),
-    ({"name": "temporary_assistance_method", "value": "guess"}, "取值应为"),
-])
+@pytest.mark.parametrize(
+    "kw, needle",
+    [
+        ({"name": "no_such"}, "不认识的参数"),
+        ({"jurisdiction": "火星"}, "未知的地区"),
+        ({"value": "abc"}, "应当是数字"),
+        ({"value": "-5"}, "超出允许范围"),
+        ({"value": "99999"}, "超出允许范围"),
+        ({"effective": "2026-13-01"}, "日期格式"),
+        ({"effective": "1999-01-01"}, "超出范围"),
+        ({"source": ""}, "依据"),
+        ({"set_by": " "}, "录入人"),
+        ({"name": "residence_permit_application", "value": "maybe"}, "true/false"),
+        ({"name": "temporary_assistance_method", "value": "guess"}, "取值应为"),
+    ],
+)
 def test_set_rejects_bad_input(tmp_path, kw, needle):
     with pytest.raises(AdminError) as exc:
         _set(tmp_path, **kw)
@@ -70,11 +81,48 @@ def test_null_value_ends_a_local_value(tmp_path):
 
 
 def test_cli_main(tmp_path, capsys):
-    code = main(["--data-dir", str(tmp_path), "set", "--jurisdiction", "渠县", "--name", "dibao_monthly_urban",
-                 "--value", "700", "--effective", "2026-01-01", "--source", "渠县民政局 测试文号", "--set-by", "张三"])
+    code = main(
+        [
+            "--data-dir",
+            str(tmp_path),
+            "set",
+            "--jurisdiction",
+            "渠县",
+            "--name",
+            "dibao_monthly_urban",
+            "--value",
+            "700",
+            "--effective",
+            "2026-01-01",
+            "--source",
+            "渠县民政局 测试文号",
+            "--set-by",
+            "张三",
+        ]
+    )
     assert code == 0 and "已录入" in capsys.readouterr().out
-    assert main(["--data-dir", str(tmp_path), "set", "--jurisdiction", "火星", "--name", "dibao_monthly_urban",
-                 "--value", "700", "--effective", "2026-01-01", "--source", "x 测试文号", "--set-by", "张三"]) == 2
+    assert (
+        main(
+            [
+                "--data-dir",
+                str(tmp_path),
+                "set",
+                "--jurisdiction",
+                "火星",
+                "--name",
+                "dibao_monthly_urban",
+                "--value",
+                "700",
+                "--effective",
+                "2026-01-01",
+                "--source",
+                "x 测试文号",
+                "--set-by",
+                "张三",
+            ]
+        )
+        == 2
+    )
     assert "未知的地区" in capsys.readouterr().err
     assert main(["--data-dir", str(tmp_path), "list", "--jurisdiction", "渠县", "--as-of", "2026-02-01"]) == 0
     assert "local_override" in capsys.readouterr().out
@@ -85,8 +133,29 @@ def test_cli_main(tmp_path, capsys):
 def test_cli_as_module_uses_jz_data_dir(tmp_path):
     env = {**os.environ, "JZ_DATA_DIR": str(tmp_path)}
     out = subprocess.run(
-        [sys.executable, "-m", "bot.eligibility.admin", "set", "--jurisdiction", "会宁", "--name", "dibao_monthly_urban",
-         "--value", "760", "--effective", "2026-01-01", "--source", "会宁县民政局 公告", "--set-by", "王五"],
-        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "bot.eligibility.admin",
+            "set",
+            "--jurisdiction",
+            "会宁",
+            "--name",
+            "dibao_monthly_urban",
+            "--value",
+            "760",
+            "--effective",
+            "2026-01-01",
+            "--source",
+            "会宁县民政局 公告",
+            "--set-by",
+            "王五",
+        ],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "eligibility_parameters.json").exists()

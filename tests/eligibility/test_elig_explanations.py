@@ -4,6 +4,7 @@ The loader fails loudly (unknown key, a placeholder without a value, a value the
 does not use, a malformed template); every key the code names exists with exactly the
 placeholders the call fills, and every template is used; no Chinese is left in the rules.
 """
+
 from __future__ import annotations
 
 import ast
@@ -38,10 +39,12 @@ def _folder(tmp_path: Path, files: dict[str, str]) -> Path:
 
 @pytest.fixture()
 def demo(tmp_path) -> Explanations:
-    return Explanations(_folder(tmp_path, {
-        "demo.yml": "adult:\n  \"yes\": \"{who}已成年。\"\nplain: 没有占位符。\n",
-        "terms.yml": "grade:\n  1: 一\n",
-    }))
+    return Explanations(
+        _folder(
+            tmp_path,
+            {"demo.yml": 'adult:\n  "yes": "{who}已成年。"\nplain: 没有占位符。\n', "terms.yml": "grade:\n  1: 一\n"},
+        )
+    )
 
 
 def test_a_template_is_filled_by_name(demo):
@@ -50,26 +53,32 @@ def test_a_template_is_filled_by_name(demo):
     assert demo.term("grade", 1) == "一"
 
 
-@pytest.mark.parametrize("call, needle", [
-    (lambda e: e.text("demo.adult.no", who="您本人"), "no explanation template 'demo.adult.no'"),
-    (lambda e: e.text("demo.adult.yes"), "no value for ['who']"),
-    (lambda e: e.text("demo.adult.yes", who="您本人", age=40), "template does not use ['age']"),
-    (lambda e: e.text("demo.plain", who="您本人"), "template does not use ['who']"),
-    (lambda e: e.term("grade", 5), "no term grade.5"),
-    (lambda e: e.term("emergency", "fire"), "no term emergency.fire"),
-])
+@pytest.mark.parametrize(
+    "call, needle",
+    [
+        (lambda e: e.text("demo.adult.no", who="您本人"), "no explanation template 'demo.adult.no'"),
+        (lambda e: e.text("demo.adult.yes"), "no value for ['who']"),
+        (lambda e: e.text("demo.adult.yes", who="您本人", age=40), "template does not use ['age']"),
+        (lambda e: e.text("demo.plain", who="您本人"), "template does not use ['who']"),
+        (lambda e: e.term("grade", 5), "no term grade.5"),
+        (lambda e: e.term("emergency", "fire"), "no term emergency.fire"),
+    ],
+)
 def test_a_missing_template_or_placeholder_fails_loudly(demo, call, needle):
     with pytest.raises(ExplanationError) as exc:
         call(demo)
     assert needle in str(exc.value)
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("broken: \"{who已成年\"\n", "malformed template"),
-    ("positional: \"{}已成年\"\n", "must be a plain name"),
-    ("indexed: \"{who[0]}已成年\"\n", "must be a plain name"),
-    ("number: 3\n", "expected text"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ('broken: "{who已成年"\n', "malformed template"),
+        ('positional: "{}已成年"\n', "must be a plain name"),
+        ('indexed: "{who[0]}已成年"\n', "must be a plain name"),
+        ("number: 3\n", "expected text"),
+    ],
+)
 def test_a_malformed_template_fails_when_loaded(tmp_path, text, needle):
     with pytest.raises(ExplanationError, match=re.escape(needle)):
         Explanations(_folder(tmp_path, {"demo.yml": text}))
@@ -85,8 +94,11 @@ def _calls() -> list[tuple[Path, ast.Call]]:
     out = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in ("text", "text_by_answer", "term"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("text", "text_by_answer", "term")
+            ):
                 out.append((path, node))
     return out
 
@@ -115,7 +127,9 @@ def test_every_text_the_code_names_exists_with_the_placeholders_it_fills():
         for k in keys:
             assert k in shipped.templates, f"{where}: no template {k!r} in policy_kb/explanations/"
             if None not in given:  # no **values
-                assert shipped.fields[k] == given, f"{where}: {k} has {sorted(shipped.fields[k])}, call fills {sorted(given)}"
+                assert shipped.fields[k] == given, (
+                    f"{where}: {k} has {sorted(shipped.fields[k])}, call fills {sorted(given)}"
+                )
             used.add(k)
     unused = sorted(set(shipped.templates) - used)
     assert not unused, f"templates no code uses: {unused}"
@@ -134,17 +148,32 @@ def test_terms_cover_every_code_the_entities_allow():
 _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
-@pytest.mark.parametrize("path", sorted([*(PACKAGE / "programs").glob("*.py"), PACKAGE / "conditions.py",
-                                         PACKAGE / "income.py", PACKAGE / "context.py", PACKAGE / "results.py"]),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        [
+            *(PACKAGE / "programs").glob("*.py"),
+            PACKAGE / "conditions.py",
+            PACKAGE / "income.py",
+            PACKAGE / "context.py",
+            PACKAGE / "results.py",
+        ]
+    ),
+    ids=lambda p: p.name,
+)
 def test_no_chinese_text_in_the_rules(path):
     """Docstrings and comments may name 低保 and 特困; a resident-facing text belongs in the YAML."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
-                  if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(n) is not None}
-    texts = [f"{n.lineno}: {n.value}" for n in ast.walk(tree)
-             if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
-             and _CJK.search(n.value)]
+    docstrings = {
+        id(n.body[0].value)
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(n) is not None
+    }
+    texts = [
+        f"{n.lineno}: {n.value}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings and _CJK.search(n.value)
+    ]
     assert not texts, texts
 
 
@@ -157,9 +186,17 @@ def _policy_copy(tmp_path: Path) -> Path:
     return kb
 
 
-REQUEST = {"jurisdiction": "渠县", "as_of": "2026-09-01", "hukou": "rural", "standards": {"dibao_monthly": 700},
-           "household": {"members": [{"relation": "self", "age": 40, "monthly_income": 1049, "employed": False}],
-                         "other_monthly_income": 0, "property_ok": True}}
+REQUEST = {
+    "jurisdiction": "渠县",
+    "as_of": "2026-09-01",
+    "hukou": "rural",
+    "standards": {"dibao_monthly": 700},
+    "household": {
+        "members": [{"relation": "self", "age": 40, "monthly_income": 1049, "employed": False}],
+        "other_monthly_income": 0,
+        "property_ok": True,
+    },
+}
 
 
 def test_a_text_is_edited_in_one_place_and_changes_the_ruleset_version(tmp_path):
@@ -191,8 +228,15 @@ def _decide(pset: ParameterSet, request: dict, order) -> dict:
     context = ScreeningContext(Situation.from_dict(request), pset, get_explanations(EXPLANATIONS_DIR), PROGRAMS)
     for program in order:
         context.result(program)
-    return {p: (context.result(p).status, context.result(p).explanation, context.result(p).missing,
-                context.result(p).estimate) for p in PROGRAMS}
+    return {
+        p: (
+            context.result(p).status,
+            context.result(p).explanation,
+            context.result(p).missing,
+            context.result(p).estimate,
+        )
+        for p in PROGRAMS
+    }
 
 
 def test_programs_can_be_decided_in_any_order(pset):
@@ -214,7 +258,8 @@ def test_a_program_that_depends_on_itself_is_refused(pset):
     def second(context):
         return context.result("first")
 
-    context = ScreeningContext(Situation.from_dict(REQUEST), pset, Explanations(EXPLANATIONS_DIR),
-                               {"first": first, "second": second})
+    context = ScreeningContext(
+        Situation.from_dict(REQUEST), pset, Explanations(EXPLANATIONS_DIR), {"first": first, "second": second}
+    )
     with pytest.raises(RuntimeError, match="depends on its own result"):
         context.result("first")

@@ -2,6 +2,7 @@
 overrides layered over the YAML, clauses that quote the provisions built from the in-repo
 source texts (policy_kb/sources/, never skipped), document fields from the one registry
 (policy_kb/documents.yml), files nested by concept with their ids unchanged."""
+
 from __future__ import annotations
 
 import re
@@ -30,16 +31,27 @@ def _mini(tmp_path: Path) -> Path:
     (tmp_path / DOCUMENTS_FILE).write_text((KB_DIR / DOCUMENTS_FILE).read_text(encoding="utf-8"), encoding="utf-8")
     (d / "_rules.yml").write_text("{}\n", encoding="utf-8")
     ref = {"ref": "zx_10"}
-    (d / "demo.yml").write_text(yaml.safe_dump({
-        "name": "demo", "label": "演示", "unit": "ratio", "range": [0, 10],
-        "values": {
-            "全国": [{"effective": "2020-01-01", "value": 1, "reference": ref},
-                     {"effective": "2024-01-01", "value": 2, "reference": ref}],
-            "四川省": [{"effective": "2022-01-01", "value": 3, "reference": ref}],
-            "达州市": [{"effective": "2023-01-01", "value": None, "reference": ref}],
-            "渠县": [{"effective": "2025-01-01", "value": 5, "reference": ref}],
-        },
-    }, allow_unicode=True), encoding="utf-8")
+    (d / "demo.yml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "demo",
+                "label": "演示",
+                "unit": "ratio",
+                "range": [0, 10],
+                "values": {
+                    "全国": [
+                        {"effective": "2020-01-01", "value": 1, "reference": ref},
+                        {"effective": "2024-01-01", "value": 2, "reference": ref},
+                    ],
+                    "四川省": [{"effective": "2022-01-01", "value": 3, "reference": ref}],
+                    "达州市": [{"effective": "2023-01-01", "value": None, "reference": ref}],
+                    "渠县": [{"effective": "2025-01-01", "value": 5, "reference": ref}],
+                },
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     return d
 
 
@@ -56,15 +68,15 @@ def test_as_of_picks_newest_entry_in_force(mini):
 
 
 def test_most_specific_place_wins(mini):
-    assert mini.get("demo", "巴中", date(2022, 6, 1)).value == 3      # 四川省 over 全国
-    assert mini.get("demo", "巴中", date(2021, 6, 1)).value == 1      # 四川省 not yet in force
-    assert mini.get("demo", "会宁", date(2024, 6, 1)).value == 2      # 甘肃 path: only 全国
+    assert mini.get("demo", "巴中", date(2022, 6, 1)).value == 3  # 四川省 over 全国
+    assert mini.get("demo", "巴中", date(2021, 6, 1)).value == 1  # 四川省 not yet in force
+    assert mini.get("demo", "会宁", date(2024, 6, 1)).value == 2  # 甘肃 path: only 全国
     r = mini.get("demo", "渠县", date(2025, 6, 1))
     assert (r.value, r.place, r.origin) == (5, "渠县", "policy_kb")
 
 
 def test_null_ends_the_value_without_falling_back(mini):
-    r = mini.get("demo", "渠县", date(2024, 6, 1))   # 达州市 null in force, 渠县 not yet
+    r = mini.get("demo", "渠县", date(2024, 6, 1))  # 达州市 null in force, 渠县 not yet
     assert r.value is None and r.place == "达州市" and r.origin == "unset"
     assert r.citation["clause"] == "第十条第一款"
     assert mini.get("demo", "达州", date(2022, 6, 1)).value == 3  # before the null
@@ -74,8 +86,16 @@ def test_overrides_layer_over_yaml(tmp_path):
     from bot.eligibility.admin import set_parameter
 
     d = _mini(tmp_path)
-    set_parameter(name="demo", jurisdiction="渠县", value="7", effective="2025-01-01", source="渠县文件 1号",
-                  set_by="测试", data_dir=tmp_path / "data", params_dir=d)
+    set_parameter(
+        name="demo",
+        jurisdiction="渠县",
+        value="7",
+        effective="2025-01-01",
+        source="渠县文件 1号",
+        set_by="测试",
+        data_dir=tmp_path / "data",
+        params_dir=d,
+    )
     p = ParameterSet(d, tmp_path / "data" / "eligibility_parameters.json")
     r = p.get("demo", "渠县", date(2025, 6, 1))
     assert (r.value, r.origin) == (7, "local_override")
@@ -88,8 +108,16 @@ def test_version_changes_with_overrides(tmp_path):
 
     d = _mini(tmp_path)
     before = ParameterSet(d, tmp_path / "data" / "eligibility_parameters.json").version
-    set_parameter(name="demo", jurisdiction="渠县", value=7, effective="2025-01-01", source="渠县文件 1号",
-                  set_by="测试", data_dir=tmp_path / "data", params_dir=d)
+    set_parameter(
+        name="demo",
+        jurisdiction="渠县",
+        value=7,
+        effective="2025-01-01",
+        source="渠县文件 1号",
+        set_by="测试",
+        data_dir=tmp_path / "data",
+        params_dir=d,
+    )
     after = ParameterSet(d, tmp_path / "data" / "eligibility_parameters.json").version
     assert before != after and before.split("+")[0] == after.split("+")[0]
 
@@ -113,8 +141,13 @@ def test_shipped_parameters_are_well_formed(pset):
 
 def test_no_local_money_figure_is_invented(pset):
     """低保标准, minimum wage and disposable income are unset everywhere in the shipped YAML."""
-    for name in ("dibao_monthly_urban", "dibao_monthly_rural", "minimum_wage_monthly",
-                 "per_capita_disposable_income_annual", "rigid_expense_share_threshold"):
+    for name in (
+        "dibao_monthly_urban",
+        "dibao_monthly_rural",
+        "minimum_wage_monthly",
+        "per_capita_disposable_income_annual",
+        "rigid_expense_share_threshold",
+    ):
         for entries in pset.parameters[name].entries.values():
             assert all(e.value is None for e in entries), name
     # The only sourced local money figures: Sichuan disability subsidies, marked secondary.
@@ -153,8 +186,8 @@ def test_every_clause_quotes_its_provision(pset, built):
 def test_a_span_not_in_its_provision_is_found(pset, built, tmp_path):
     clauses = {cid: dict(c) for cid, c in pset.clauses.items()}
     clauses["qx_edge"]["span"] = clauses["qx_edge"]["span"].replace("1.5倍", "2倍")
-    clauses["law_18"]["provision"] = "shjzf_2026-a19"          # the right words, the wrong article
-    clauses["zx_9"]["provision"] = "zxbf_2014-a999"            # no such provision
+    clauses["law_18"]["provision"] = "shjzf_2026-a19"  # the right words, the wrong article
+    clauses["zx_9"]["provision"] = "zxbf_2014-a999"  # no such provision
     clauses["sc_dis_care"]["span"] = "一、二级重度护理补贴分别为120元"  # not in standards.csv
     (tmp_path / "parameters").mkdir()
     (tmp_path / "parameters" / "_clauses.yml").write_text(yaml.safe_dump(clauses, allow_unicode=True), encoding="utf-8")
@@ -183,8 +216,10 @@ def test_documents_come_from_the_one_registry(pset):
 def test_a_clause_of_an_unknown_document_is_refused(tmp_path):
     d = _mini(tmp_path)
     path = d / "_clauses.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace("provision: zxbf_2014-a10,", "provision: nowhere-a10,"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("provision: zxbf_2014-a10,", "provision: nowhere-a10,"),
+        encoding="utf-8",
+    )
     with pytest.raises(ValueError, match="unknown document nowhere"):
         ParameterSet(d, tmp_path / "overrides.json")
 
@@ -198,15 +233,36 @@ def test_rule_citations_follow_dates_and_places(pset):
 
 # The ids the API, override files and tests use: moving a file must never rename one.
 PARAMETER_IDS = {
-    "adult_age", "de_facto_lost_contact_months", "dibao_edge_multiplier", "dibao_monthly_rural",
-    "dibao_monthly_urban", "disability_care_subsidy_monthly", "disability_living_subsidy_monthly",
-    "disabled_dibao_uplift_rate", "disabled_support_exemption", "employment_cost_deduction_rate",
-    "gradual_exit_months", "gradual_exit_months_special", "income_exclusions", "medical_assistance_min_rate",
-    "minimum_wage_monthly", "per_capita_disposable_income_annual", "residence_permit_application",
-    "rigid_expense_share_threshold", "severe_disability_max_grade", "tekun_basic_multiplier",
-    "tekun_disability_max_grade", "tekun_elderly_age", "tekun_minor_age", "tekun_supporter_dibao_age",
-    "tekun_supporter_elderly_age", "temporary_assistance_household_annual_cap", "temporary_assistance_max_months",
-    "temporary_assistance_max_multiplier", "temporary_assistance_method", "temporary_assistance_min_multiplier",
+    "adult_age",
+    "de_facto_lost_contact_months",
+    "dibao_edge_multiplier",
+    "dibao_monthly_rural",
+    "dibao_monthly_urban",
+    "disability_care_subsidy_monthly",
+    "disability_living_subsidy_monthly",
+    "disabled_dibao_uplift_rate",
+    "disabled_support_exemption",
+    "employment_cost_deduction_rate",
+    "gradual_exit_months",
+    "gradual_exit_months_special",
+    "income_exclusions",
+    "medical_assistance_min_rate",
+    "minimum_wage_monthly",
+    "per_capita_disposable_income_annual",
+    "residence_permit_application",
+    "rigid_expense_share_threshold",
+    "severe_disability_max_grade",
+    "tekun_basic_multiplier",
+    "tekun_disability_max_grade",
+    "tekun_elderly_age",
+    "tekun_minor_age",
+    "tekun_supporter_dibao_age",
+    "tekun_supporter_elderly_age",
+    "temporary_assistance_household_annual_cap",
+    "temporary_assistance_max_months",
+    "temporary_assistance_max_multiplier",
+    "temporary_assistance_method",
+    "temporary_assistance_min_multiplier",
     "urban_dibao_residence_years",
 }
 
@@ -224,26 +280,37 @@ def test_shipped_parameters_are_nested_by_concept_with_ids_unchanged(pset):
 def _demo(folder: Path, relative: str, name: str) -> None:
     path = folder / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({
-        "name": name, "label": "演示", "unit": "ratio",
-        "values": {"全国": [{"effective": "2020-01-01", "value": 1, "reference": {"ref": "zx_10"}}]},
-    }, allow_unicode=True), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": name,
+                "label": "演示",
+                "unit": "ratio",
+                "values": {"全国": [{"effective": "2020-01-01", "value": 1, "reference": {"ref": "zx_10"}}]},
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
 
 
 def test_a_nested_file_is_named_after_its_id(tmp_path):
     d = _mini(tmp_path)
-    _demo(d, "tekun/elderly_age.yml", "tekun_elderly_age")          # folder name left out
+    _demo(d, "tekun/elderly_age.yml", "tekun_elderly_age")  # folder name left out
     _demo(d, "income/minimum_wage_monthly.yml", "minimum_wage_monthly")  # id does not begin with it
     p = ParameterSet(d, tmp_path / "overrides.json")
     assert p.get("tekun_elderly_age", "渠县", date(2024, 1, 1)).value == 1
     assert p.parameter_files["minimum_wage_monthly"] == d / "income" / "minimum_wage_monthly.yml"
 
 
-@pytest.mark.parametrize("relative, name, needle", [
-    ("tekun/elderly_age.yml", "elderly_age_tekun", "differs from the file name"),
-    ("tekun/deeper/elderly_age.yml", "tekun_elderly_age", "one concept folder"),
-    ("income/demo.yml", "demo", "also defined in"),                  # demo.yml exists at the top
-])
+@pytest.mark.parametrize(
+    "relative, name, needle",
+    [
+        ("tekun/elderly_age.yml", "elderly_age_tekun", "differs from the file name"),
+        ("tekun/deeper/elderly_age.yml", "tekun_elderly_age", "one concept folder"),
+        ("income/demo.yml", "demo", "also defined in"),  # demo.yml exists at the top
+    ],
+)
 def test_the_loader_refuses_misplaced_parameter_files(tmp_path, relative, name, needle):
     d = _mini(tmp_path)
     _demo(d, relative, name)

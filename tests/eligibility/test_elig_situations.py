@@ -7,6 +7,7 @@ A situation: ``id``, ``input`` (a /v1/screen request), and any of
 ``text_contains`` {program: text found in some explanation}, ``overrides`` [admin-set
 parameters {name, jurisdiction, value, effective}] applied in a private data dir.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,8 +53,15 @@ def test_situation(situation, pset, tmp_path):
     params = pset
     if situation.get("overrides"):
         for o in situation["overrides"]:
-            set_parameter(name=o["name"], jurisdiction=o["jurisdiction"], value=o["value"], effective=o["effective"],
-                          source="测试用文件 第1号", set_by="pytest", data_dir=tmp_path)
+            set_parameter(
+                name=o["name"],
+                jurisdiction=o["jurisdiction"],
+                value=o["value"],
+                effective=o["effective"],
+                source="测试用文件 第1号",
+                set_by="pytest",
+                data_dir=tmp_path,
+            )
         params = ParameterSet(PARAMS_DIR, tmp_path / "eligibility_parameters.json")
     answer = screen(situation["input"], pset=params)
     by = {r["program"]: r for r in answer["results"]}
@@ -65,7 +73,16 @@ def test_situation(situation, pset, tmp_path):
         for it in r["explanation"]:
             if it["kind"] == "condition":
                 assert it["citation"] and it["citation"]["text"], f"{r['program']}.{it['test']} has no clause"
-                assert set(it["citation"]) == {"title", "clause", "issuer", "date", "jurisdiction", "status", "source", "text"}
+                assert set(it["citation"]) == {
+                    "title",
+                    "clause",
+                    "issuer",
+                    "date",
+                    "jurisdiction",
+                    "status",
+                    "source",
+                    "text",
+                }
         if r["status"] == "need_info":
             assert any(m["for"] == "status" for m in r["missing"]), f"{r['program']} need_info without missing facts"
         for m in r["missing"]:
@@ -75,7 +92,8 @@ def test_situation(situation, pset, tmp_path):
         assert r["status"] == status, (
             f"{program}: expected {status}, got {r['status']}\n"
             + "\n".join(f"  {i['test']} {i['passed']} {i['text']}" for i in r["explanation"])
-            + f"\n  missing {r['missing']}")
+            + f"\n  missing {r['missing']}"
+        )
     for program, est in (situation.get("estimate") or {}).items():
         got = by[program]["estimate"]
         if est is None:

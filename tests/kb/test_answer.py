@@ -1,4 +1,5 @@
 """Answers: a card first, right for the place and for today, short, no invented figures; honest when unsure."""
+
 import re
 
 import pytest
@@ -66,8 +67,14 @@ def test_fraud_penalty_uses_the_2026_law(kb):
     assert all(c["status"] != "overridden" for c in ans["citations"])
 
 
-@pytest.mark.parametrize("q, place", [("渠县的低保标准是每个月多少钱？", "渠县"), ("低保一个月能领好多钱", None),
-                                      ("残疾人护理补贴一个月多少钱", "巴中市")])
+@pytest.mark.parametrize(
+    "q, place",
+    [
+        ("渠县的低保标准是每个月多少钱？", "渠县"),
+        ("低保一个月能领好多钱", None),
+        ("残疾人护理补贴一个月多少钱", "巴中市"),
+    ],
+)
 def test_local_amounts_are_never_invented(kb, q, place):
     ans = kb.answer(q, jurisdiction=place)
     assert not re.search(r"\d+\s*元", ans["short_answer"]), ans["short_answer"]
@@ -97,8 +104,17 @@ def test_a_question_no_card_answers_is_answered_from_clauses_and_says_so(kb):
 
 
 def test_numbers_always_come_from_citations(kb):
-    qs = ["低保边缘家庭是什么标准", "特困人员基本生活标准是多少", "单人户怎么申请", "渐退期多长",
-          "临时救助最多几个月", "医疗救助报销比例", "孤儿一个月补多少钱", "一证一书是什么", "低保审批要多少天"]
+    qs = [
+        "低保边缘家庭是什么标准",
+        "特困人员基本生活标准是多少",
+        "单人户怎么申请",
+        "渐退期多长",
+        "临时救助最多几个月",
+        "医疗救助报销比例",
+        "孤儿一个月补多少钱",
+        "一证一书是什么",
+        "低保审批要多少天",
+    ]
     for place in (None, "渠县", "会宁县", "巴中市", "达州市"):
         for q in qs:
             ans = kb.answer(q, jurisdiction=place)

@@ -1,4 +1,5 @@
 """The build step: reproducible, and its checks fail on doctored input."""
+
 import json
 import re
 import shutil
@@ -134,5 +135,6 @@ def test_a_document_quoted_by_the_clauses_needs_its_citation_fields(kb_copy: Pat
     shutil.copy(KB_DIR / "parameters" / "_clauses.yml", kb_copy / "parameters" / "_clauses.yml")
     _set_doc(kb_copy, "quxian_2022_26", citation={"source": "x"})
     _, problems = build.build(kb_copy)
-    assert problems == ["document quxian_2022_26: quoted by parameters/_clauses.yml but its `citation` lacks authority "
-                        "(documents.yml)"]
+    assert problems == [
+        "document quxian_2022_26: quoted by parameters/_clauses.yml but its `citation` lacks authority (documents.yml)"
+    ]

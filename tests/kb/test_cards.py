@@ -1,4 +1,5 @@
 """Knowledge cards: the committed cards pass every check, and each check fails on doctored cards."""
+
 from dataclasses import replace
 from pathlib import Path
 
@@ -73,7 +74,9 @@ def test_a_dangling_citation_and_a_span_not_in_its_provision_fail(cards, provisi
     card = _card(cards, "dibao_amount.payment_day")
     dangling = replace(card, answer=replace(card.answer, citations=(CardCitation("shjzf_2026-a999", "x"),)))
     assert any("dangling citation shjzf_2026-a999" in p for p in _one(cards, provisions, dangling))
-    wrong_span = replace(card, answer=replace(card.answer, citations=(CardCitation("shjzf_2026-a18", "每月5日前发放"),)))
+    wrong_span = replace(
+        card, answer=replace(card.answer, citations=(CardCitation("shjzf_2026-a18", "每月5日前发放"),))
+    )
     assert any("span not in shjzf_2026-a18" in p for p in _one(cards, provisions, wrong_span))
 
 
@@ -83,25 +86,37 @@ def test_overridden_rules_and_other_places_rules_are_refused(cards, provisions):
     overridden = replace(card, answer=replace(card.answer, citations=(CardCitation(old["id"], old["text"][:10]),)))
     assert any("is overridden" in p for p in _one(cards, provisions, overridden))
     huining = next(p for p in provisions if p["jurisdiction"] == "会宁县" and len(p["text"]) > 20)
-    national_citing_local = replace(card, answer=CardAnswer("按规定办理。", (CardCitation(huining["id"], huining["text"][:12]),)))
+    national_citing_local = replace(
+        card, answer=CardAnswer("按规定办理。", (CardCitation(huining["id"], huining["text"][:12]),))
+    )
     assert any("put it under `local`" in p for p in _one(cards, provisions, national_citing_local))
-    wrong_place = replace(card, local={"渠县": CardAnswer("按规定办理。", (CardCitation(huining["id"], huining["text"][:12]),))})
+    wrong_place = replace(
+        card, local={"渠县": CardAnswer("按规定办理。", (CardCitation(huining["id"], huining["text"][:12]),))}
+    )
     assert any("does not apply in 渠县" in p for p in _one(cards, provisions, wrong_place))
 
 
 def test_a_draft_must_be_labelled(cards, provisions):
     card = _card(cards, "dibao_amount.payment_day")
     draft = next(p for p in provisions if p["status"] == "draft" and len(p["text"]) > 20)
-    unlabelled = replace(card, local={"四川省": CardAnswer("按规定办理。", (CardCitation(draft["id"], draft["text"][:12]),))})
+    unlabelled = replace(
+        card, local={"四川省": CardAnswer("按规定办理。", (CardCitation(draft["id"], draft["text"][:12]),))}
+    )
     assert any("征求意见稿" in p for p in _one(cards, provisions, unlabelled))
-    labelled = replace(card, local={"四川省": CardAnswer("（四川省征求意见稿，仅供参考）按规定办理。",
-                                                        (CardCitation(draft["id"], draft["text"][:12]),))})
+    labelled = replace(
+        card,
+        local={
+            "四川省": CardAnswer(
+                "（四川省征求意见稿，仅供参考）按规定办理。", (CardCitation(draft["id"], draft["text"][:12]),)
+            )
+        },
+    )
     assert _one(cards, provisions, labelled) == []
 
 
 def test_variants_are_counted_and_never_shared(cards, provisions):
     card = _card(cards, "dibao_amount.payment_day")
-    few = replace(card, variants=card.variants[:MIN_VARIANTS - 1])
+    few = replace(card, variants=card.variants[: MIN_VARIANTS - 1])
     assert any("variants" in p for p in _one(cards, provisions, few))
     other = _card(cards, "tekun.definition")
     stolen = replace(other, variants=(*other.variants, card.variants[0] + "？"))
@@ -114,8 +129,10 @@ def test_evaluation_questions_cannot_be_cards(cards, provisions):
     # Numbering, punctuation and a changed word or two do not make a copy one's own.
     reworded = "问：" + card.variants[2].replace("低保", "最低生活保障", 1) + "？"
     assert any("evaluation question" in p for p in check_cards([card], provisions, eval_questions=[reworded]))
-    assert not any("evaluation question" in p
-                   for p in check_cards([card], provisions, eval_questions=["特困人员救助供养的形式有哪些"]))
+    assert not any(
+        "evaluation question" in p
+        for p in check_cards([card], provisions, eval_questions=["特困人员救助供养的形式有哪些"])
+    )
 
 
 def test_numbers_in_chinese_are_read():

@@ -40,12 +40,15 @@ def test_search_endpoint(client):
     assert top["superseded"][0]["status"] == "overridden"
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"question": "低保是什么", "jurisdiction": "火星"}, "jurisdiction"),
-    ({"question": "   ", "jurisdiction": None}, "question"),
-    ({"question": "", "jurisdiction": None}, "question"),
-    ({"question": "低" * (MAX_MESSAGE_CHARS + 1)}, "question"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"question": "低保是什么", "jurisdiction": "火星"}, "jurisdiction"),
+        ({"question": "   ", "jurisdiction": None}, "question"),
+        ({"question": "", "jurisdiction": None}, "question"),
+        ({"question": "低" * (MAX_MESSAGE_CHARS + 1)}, "question"),
+    ],
+)
 def test_answer_rejects_bad_input_in_chinese(client, payload, field):
     r = client.post("/v1/kb/answer", json=payload)
     assert r.status_code == 422

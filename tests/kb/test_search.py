@@ -1,4 +1,5 @@
 """Search: vocabulary, jurisdiction and status awareness."""
+
 import time
 
 import pytest

@@ -42,8 +42,10 @@ def test_a_not_a_questions_leave_no_negation_token():
 
 def test_question_topics_read_everyday_words():
     v = vocabulary()
+
     def topics(q):
         return v.question_topics(v.normalize(q))
+
     assert "education_assistance" in topics("低保户的孩子上大学有什么政策")
     assert topics("路边的乞丐该找谁")[0] == "vagrancy"
     assert topics("廉租房怎么申请")[0] == "housing_assistance"

@@ -13,6 +13,7 @@ Bounded and reproducible: a fixed seed, deterministic generation, a fixed number
 per operation, no shrinking, no example database; one throwaway data folder per session; the
 lookup throttle raised so it never decides a result (its 429 has its own tests).
 """
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,9 @@ from tests.cases.conftest import make_users, new_case
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # Under pytest-xdist schemathesis's per-operation tests pass without sending a request.
-    raise RuntimeError("run tests/service/test_openapi_schema.py in one process (without -n): "
-                       "scripts/test.sh and `make test-fast` do")
+    raise RuntimeError(
+        "run tests/service/test_openapi_schema.py in one process (without -n): scripts/test.sh and `make test-fast` do"
+    )
 
 BOT_TOKEN = "schema-test-bot-token-0123456789"
 SEED = 20261122
@@ -64,8 +66,11 @@ def _create_app(data_dir: Path):
     from bot.service.app import create_app
 
     # Rasa is a closed port: the chat relay answers with its "暂时连不上" text.
-    return create_app(Settings(data_dir=data_dir, bot_token=BOT_TOKEN, retention_days=0,
-                               rasa_url=f"http://127.0.0.1:{_closed_port()}"))
+    return create_app(
+        Settings(
+            data_dir=data_dir, bot_token=BOT_TOKEN, retention_days=0, rasa_url=f"http://127.0.0.1:{_closed_port()}"
+        )
+    )
 
 
 def _published_schema() -> dict:
@@ -82,14 +87,21 @@ def _published_schema() -> dict:
 
 
 def _schema(seed: int):
-    config = schemathesis.Config.from_dict({
-        "seed": seed,
-        "suppress-health-check": ["all"],
-        "generation": {"mode": "all", "max-examples": MAX_EXAMPLES, "no-shrink": True,
-                       "deterministic": True, "database": "none"},
-        # Coverage's boundary cases multiply the run time; the examples and fuzzing phases stay.
-        "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
-    })
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": seed,
+            "suppress-health-check": ["all"],
+            "generation": {
+                "mode": "all",
+                "max-examples": MAX_EXAMPLES,
+                "no-shrink": True,
+                "deterministic": True,
+                "database": "none",
+            },
+            # Coverage's boundary cases multiply the run time; the examples and fuzzing phases stay.
+            "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+        }
+    )
     return schemathesis.openapi.from_dict(DOCUMENT, config=config)
 
 
@@ -130,6 +142,7 @@ class Service:
     def aim(self, case) -> None:
         """Point most generated cases at real records, so the routes are exercised past their
         404 and 403 too. Which ones is a hash of the generated value: the same every run."""
+
         def often(value) -> bool:
             return zlib.crc32(repr(value).encode()) % 5 < 3
 
@@ -137,8 +150,12 @@ class Service:
             return choices[zlib.crc32(repr(value).encode()) % len(choices)]
 
         path = case.path_parameters or {}
-        for name, choices in (("number", self.numbers), ("sender_id", self.senders),
-                              ("dead_letter_id", [self.dead_letter_id]), ("sender", [self.chat.sender])):
+        for name, choices in (
+            ("number", self.numbers),
+            ("sender_id", self.senders),
+            ("dead_letter_id", [self.dead_letter_id]),
+            ("sender", [self.chat.sender]),
+        ):
             if name in path and often(path[name]):
                 path[name] = pick(path[name], choices)
         body = case.body if isinstance(case.body, dict) else None
@@ -197,12 +214,12 @@ def test_the_schema_documents_the_real_validation_body():
                 assert ref.endswith("/ValidationErrorOut"), (method, path)
 
 
-
 def test_a_body_that_is_not_even_text_is_invalid_json(service):
     """FastAPI answers a body it cannot decode with an English 400 the schema did not list;
     the app answers it like any other invalid JSON: 422, the documented body, in Chinese."""
-    r = TestClient(service.app).post("/v1/kb/answer", content=b"\xff\xfe{",
-                                     headers={"Content-Type": "application/json"})
+    r = TestClient(service.app).post(
+        "/v1/kb/answer", content=b"\xff\xfe{", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["type"] == "json_invalid"
     assert "JSON 格式不正确" in r.json()["detail"]
@@ -210,8 +227,11 @@ def test_a_body_that_is_not_even_text_is_invalid_json(service):
 
 def test_an_id_past_what_the_database_holds_is_refused_not_a_crash(service):
     client = TestClient(service.app)
-    r = client.post("/v1/conversations/conv-0/replies/delivered", json={"ids": [2**64]},
-                    headers={"Authorization": f"Bearer {BOT_TOKEN}"})
+    r = client.post(
+        "/v1/conversations/conv-0/replies/delivered",
+        json={"ids": [2**64]},
+        headers={"Authorization": f"Bearer {BOT_TOKEN}"},
+    )
     assert r.status_code == 422, r.text
     r = client.post(f"/v1/cases/dead-letters/{2**64}/resolve", json={}, headers=service.supervisor_headers())
     assert r.status_code == 422, r.text

@@ -7,6 +7,7 @@ close/logOut. Any other method is recorded in `unknown` and answered with
 {"ok": true, "result": true}, so a test sees what else the library tried.
 Requests arrive as /bot<token>/<method>, form-encoded (or JSON) as PTB sends them.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -17,8 +18,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-BOT_USER = {"id": 777000111, "is_bot": True, "first_name": "社会救助助手", "username": "jiuzhu_test_bot",
-            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT_USER = {
+    "id": 777000111,
+    "is_bot": True,
+    "first_name": "社会救助助手",
+    "username": "jiuzhu_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 # Form fields whose values are JSON objects or arrays (the others are used as strings).
 JSON_FIELDS = {"reply_markup", "allowed_updates", "entities", "reply_parameters", "link_preview_options"}
 LONG_POLL_CAP = 1.0  # seconds getUpdates waits at most for an update (Telegram waits `timeout`)
@@ -28,9 +36,9 @@ class FakeTelegram:
     def __init__(self, token: str):
         self.token = token
         self.updates: list[dict] = []
-        self.sent: list[dict] = []        # sendMessage / editMessageText params, JSON values decoded
-        self.calls: list[str] = []        # every method called, in order
-        self.unknown: list[str] = []      # methods this fake does not implement
+        self.sent: list[dict] = []  # sendMessage / editMessageText params, JSON values decoded
+        self.calls: list[str] = []  # every method called, in order
+        self.unknown: list[str] = []  # methods this fake does not implement
         self._ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._cond = threading.Condition()
@@ -60,20 +68,31 @@ class FakeTelegram:
 
     def user_sends(self, chat_id: int, chat_type: str = "private", **content: Any) -> int:
         """Queues any message (text=…, location=…) from a resident."""
-        return self._push({"message": {
-            "message_id": next(self._message_ids), "date": int(time.time()),
-            "chat": {"id": chat_id, "type": chat_type, "first_name": "居民"},
-            "from": {"id": abs(chat_id), "is_bot": False, "first_name": "居民"},
-            **content,
-        }})
+        return self._push(
+            {
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": chat_type, "first_name": "居民"},
+                    "from": {"id": abs(chat_id), "is_bot": False, "first_name": "居民"},
+                    **content,
+                }
+            }
+        )
 
     def user_presses(self, chat_id: int, message: dict, data: str) -> int:
         """Queues a press of an inline button on a message the bot sent."""
-        return self._push({"callback_query": {
-            "id": str(next(self._ids)), "chat_instance": str(chat_id), "data": data,
-            "from": {"id": chat_id, "is_bot": False, "first_name": "居民"},
-            "message": {**message, "from": BOT_USER},
-        }})
+        return self._push(
+            {
+                "callback_query": {
+                    "id": str(next(self._ids)),
+                    "chat_instance": str(chat_id),
+                    "data": data,
+                    "from": {"id": chat_id, "is_bot": False, "first_name": "居民"},
+                    "message": {**message, "from": BOT_USER},
+                }
+            }
+        )
 
     def messages_to(self, chat_id: int) -> list[dict]:
         with self._cond:
@@ -110,9 +129,13 @@ class FakeTelegram:
             return self._get_updates(params)
         if method in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
-            message = {"message_id": int(params.get("message_id") or next(self._message_ids)),
-                       "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
-                       "from": BOT_USER, "text": params["text"]}
+            message = {
+                "message_id": int(params.get("message_id") or next(self._message_ids)),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": BOT_USER,
+                "text": params["text"],
+            }
             if params.get("reply_markup"):
                 message["reply_markup"] = params["reply_markup"]
             with self._cond:
@@ -149,13 +172,14 @@ class FakeTelegram:
                 prefix = f"/bot{fake.token}/"
                 if not self.path.startswith(prefix):
                     return self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-                method = self.path[len(prefix):].split("?", 1)[0]
+                method = self.path[len(prefix) :].split("?", 1)[0]
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if "json" in (self.headers.get("Content-Type") or ""):
                     params = json.loads(body or "{}")
                 else:  # PTB: form fields, each value JSON-encoded unless it is a plain string
-                    params = {k: json.loads(v) if k in JSON_FIELDS else v
-                              for k, v in parse_qsl(body, keep_blank_values=True)}
+                    params = {
+                        k: json.loads(v) if k in JSON_FIELDS else v for k, v in parse_qsl(body, keep_blank_values=True)
+                    }
                 self._reply(200, {"ok": True, "result": fake._call(method, params)})
 
             def _reply(self, status: int, payload: dict) -> None:
@@ -173,4 +197,3 @@ class FakeTelegram:
                 pass
 
         return Handler
-

@@ -13,6 +13,7 @@ Anything else is recorded in `unknown` and answered with errcode 40004.
 `Push` builds what WeChat POSTs to the account's server URL: signed query strings,
 message XML, and safe-mode (AES) bodies, with WeChat's own algorithm (wechatpy).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,7 +36,7 @@ class FakeWeChat:
         self.expired: set[str] = set()
         self.sent: list[dict] = []
         self.menus: list[dict] = []
-        self.refused: list[dict] = []          # custom/send calls answered with an errcode
+        self.refused: list[dict] = []  # custom/send calls answered with an errcode
         self.unknown: list[str] = []
         self.closed_window: set[str] = set()
         self._fail_next: list[int] = []
@@ -115,8 +116,9 @@ class FakeWeChat:
                     return refusal
                 if path.endswith("/send"):
                     assert data["msgtype"] == "text", data
-                    self.sent.append({"touser": data["touser"], "text": data["text"]["content"],
-                                      "raw": body.decode("utf-8")})
+                    self.sent.append(
+                        {"touser": data["touser"], "text": data["text"]["content"], "raw": body.decode("utf-8")}
+                    )
                 else:
                     self.menus.append(data)
                 self._cond.notify_all()
@@ -188,9 +190,17 @@ class Push:
     def _xml(self, openid: str, msg_type: str, create_time: int | None = None, **fields) -> str:
         def node(k, v):
             return f"<{k}>{v}</{k}>" if isinstance(v, int) else f"<{k}><![CDATA[{escape(str(v))}]]></{k}>"
-        body = "".join(node(k, v) for k, v in {
-            "ToUserName": self.account, "FromUserName": openid, "CreateTime": create_time or int(time.time()),
-            "MsgType": msg_type, **fields}.items())
+
+        body = "".join(
+            node(k, v)
+            for k, v in {
+                "ToUserName": self.account,
+                "FromUserName": openid,
+                "CreateTime": create_time or int(time.time()),
+                "MsgType": msg_type,
+                **fields,
+            }.items()
+        )
         return f"<xml>{body}</xml>"
 
     def encrypted(self, xml: str) -> tuple[dict, str]:
@@ -243,9 +253,16 @@ class FakeRasa:
         if message == "你好":
             return [{"recipient_id": body["sender"], "text": "您好！我是社会救助小助手。"}]
         if "选" in message:
-            return [{"recipient_id": body["sender"], "text": "您在哪个县？",
-                     "buttons": [{"title": "渠县", "payload": '/tell_place{"place": "渠县"}'},
-                                 {"title": "会宁县", "payload": '/tell_place{"place": "会宁"}'}]}]
+            return [
+                {
+                    "recipient_id": body["sender"],
+                    "text": "您在哪个县？",
+                    "buttons": [
+                        {"title": "渠县", "payload": '/tell_place{"place": "渠县"}'},
+                        {"title": "会宁县", "payload": '/tell_place{"place": "会宁"}'},
+                    ],
+                }
+            ]
         if "长" in message:
             return [{"recipient_id": body["sender"], "text": "第一条规定。\n" * 400}]
         return [{"recipient_id": body["sender"], "text": f"收到：{message}"}]

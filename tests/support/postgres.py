@@ -5,6 +5,7 @@ at the end of the session.
 Use it from a conftest:  `from tests.support.postgres import postgres_server, postgres_url  # noqa: F401`
 and mark the tests `@pytest.mark.postgres`. `scripts/system-deps.sh` installs the package.
 """
+
 from __future__ import annotations
 
 import glob
@@ -58,9 +59,22 @@ class PostgresServer:
             pw = pwd.getpwnam(self.user)
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
         subprocess.run(
-            self._cmd(str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                      "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"),
-            check=True, capture_output=True, timeout=120,
+            self._cmd(
+                str(self.bin_dir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         try:
             self._serve()
@@ -73,11 +87,29 @@ class PostgresServer:
         # Loopback only, socket in our own folder, no durability needed for tests.
         with open(self.root / "server.log", "ab") as log:  # the server keeps its own copy
             self.proc = subprocess.Popen(
-                self._cmd(str(self.bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port),
-                          "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={self.root}",
-                          "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                          "-c", "max_connections=100", "-c", "shared_buffers=32MB"),
-                stdout=subprocess.DEVNULL, stderr=log,
+                self._cmd(
+                    str(self.bin_dir / "postgres"),
+                    "-D",
+                    str(self.data_dir),
+                    "-p",
+                    str(self.port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    f"unix_socket_directories={self.root}",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=100",
+                    "-c",
+                    "shared_buffers=32MB",
+                ),
+                stdout=subprocess.DEVNULL,
+                stderr=log,
                 start_new_session=True,
             )
         deadline = time.monotonic() + 60
@@ -137,8 +169,7 @@ class PostgresServer:
         import psycopg
 
         name = name or f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

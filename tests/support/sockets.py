@@ -1,4 +1,5 @@
 """Which local addresses listen on a TCP port, read from /proc/net/tcp and /proc/net/tcp6."""
+
 from __future__ import annotations
 
 import socket

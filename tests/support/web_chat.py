@@ -1,5 +1,6 @@
 """A resident's web chat over HTTP, as the page does it: the service issues the
 conversation (POST /v1/chat/session), and every call carries its X-Chat-Token."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ import httpx
 
 @dataclass
 class WebChat:
-    url: str          # the service's root
+    url: str  # the service's root
     sender: str
     token: str
 
@@ -25,8 +26,12 @@ class WebChat:
         return {"X-Chat-Token": self.token}
 
     def post(self, message: str, timeout: float = 60, **body) -> httpx.Response:
-        return httpx.post(f"{self.url}/v1/chat", json={"sender": self.sender, "message": message, **body},
-                          headers=self.headers, timeout=timeout)
+        return httpx.post(
+            f"{self.url}/v1/chat",
+            json={"sender": self.sender, "message": message, **body},
+            headers=self.headers,
+            timeout=timeout,
+        )
 
     def say(self, message: str) -> list[dict]:
         r = self.post(message)

@@ -4,6 +4,7 @@ Each is ``program(context) -> Result``. A program that builds on another's resul
 ``context.status(other)`` or ``context.result(other)``, so this order is only the order of
 presentation.
 """
+
 from __future__ import annotations
 
 from bot.eligibility.programs.children import children

@@ -1,6 +1,7 @@
 """孤儿 and 事实无人抚养儿童 保障: a minor whose parents died or cannot be found, cannot
 support them (重残、重病、服刑…), or have lost contact long enough. Any such minor makes it
 likely; a minor whose parents' situation is not told keeps it open."""
+
 from __future__ import annotations
 
 from bot.eligibility.context import ScreeningContext
@@ -12,7 +13,9 @@ def children(context: ScreeningContext) -> Result:
     members = context.household.members or []
     adult = context.parameter("adult_age")
     if not members:
-        result.add("minor", None, context.text("children.minor.members_unknown"), context.rule_citation("children.orphan"))
+        result.add(
+            "minor", None, context.text("children.minor.members_unknown"), context.rule_citation("children.orphan")
+        )
         result.need("household.members")
         return result
     verdicts: list[bool | None] = []
@@ -29,8 +32,12 @@ def children(context: ScreeningContext) -> Result:
     elif any(v is None for v in verdicts):
         result.status_override = NEED_INFO
         if not result.explanation:
-            result.add("minor", None, context.text("children.minor.parents_unknown"),
-                       context.rule_citation("children.de_facto"))
+            result.add(
+                "minor",
+                None,
+                context.text("children.minor.parents_unknown"),
+                context.rule_citation("children.de_facto"),
+            )
     else:
         result.status_override = UNLIKELY
         if not any(i["kind"] == "condition" for i in result.explanation):
@@ -47,11 +54,18 @@ def _minor(context: ScreeningContext, result: Result, i: int) -> bool | None:
     adult = context.parameter("adult_age")
     situation = member.parents_situation
     if situation == "orphan":
-        result.add("orphan", True, context.text("children.orphan", who=who, adult_age=adult.value),
-                   context.rule_citation("children.orphan"), parameters_used(adult))
+        result.add(
+            "orphan",
+            True,
+            context.text("children.orphan", who=who, adult_age=adult.value),
+            context.rule_citation("children.orphan"),
+            parameters_used(adult),
+        )
         return True
     if situation == "de_facto_unsupported":
-        result.add("de_facto", True, context.text("children.de_facto", who=who), context.rule_citation("children.de_facto"))
+        result.add(
+            "de_facto", True, context.text("children.de_facto", who=who), context.rule_citation("children.de_facto")
+        )
         return True
     if situation == "lost_contact":
         return _lost_contact(context, result, i)
@@ -68,14 +82,25 @@ def _lost_contact(context: ScreeningContext, result: Result, i: int) -> bool | N
     other_parent = context.text("children.lost_contact.other_parent")
     ok = None if months is None else months >= required.value
     if months is None:
-        text = context.text("children.lost_contact.duration_unknown", who=who, required=required.value,
-                            other_parent=other_parent)
+        text = context.text(
+            "children.lost_contact.duration_unknown", who=who, required=required.value, other_parent=other_parent
+        )
     elif ok:
-        text = context.text("children.lost_contact.long_enough", who=who, months=months, required=required.value,
-                            other_parent=other_parent)
+        text = context.text(
+            "children.lost_contact.long_enough",
+            who=who,
+            months=months,
+            required=required.value,
+            other_parent=other_parent,
+        )
     else:
-        text = context.text("children.lost_contact.not_long_enough", who=who, months=months, required=required.value,
-                            other_parent=other_parent)
+        text = context.text(
+            "children.lost_contact.not_long_enough",
+            who=who,
+            months=months,
+            required=required.value,
+            other_parent=other_parent,
+        )
     result.add("lost_contact", ok, text, required.citation, parameters_used(required))
     if ok is None:
         result.need(f"members[{i}].parent_lost_contact_months")

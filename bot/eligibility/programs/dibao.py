@@ -1,6 +1,7 @@
 """低保 (最低生活保障): per-capita income below the 低保标准 and property within the rules;
 the whole household is taken in. A household already on 低保 whose income is now above
 the standard is looked at for a gradual exit (``gradual_exit.py``)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,8 +33,13 @@ def dibao(context: ScreeningContext) -> Result:
         gradual_exit(context, result)
         return result
     property_within_rules(context, result)
-    result.add("whole_household", True, context.text("dibao.whole_household"), context.rule_citation("dibao.household"),
-               kind="info")
+    result.add(
+        "whole_household",
+        True,
+        context.text("dibao.whole_household"),
+        context.rule_citation("dibao.household"),
+        kind="info",
+    )
     if result.status != UNLIKELY:
         _estimate(context, result, categories)
     return result
@@ -42,11 +48,23 @@ def dibao(context: ScreeningContext) -> Result:
 def _where_to_apply(context: ScreeningContext, result: Result) -> None:
     permit = context.parameter("residence_permit_application")
     if context.household.residence_permit and permit.value is True:
-        result.add("apply_where", True, context.text("dibao.apply_where.with_residence_permit"),
-                   permit.citation, parameters_used(permit), kind="info")
+        result.add(
+            "apply_where",
+            True,
+            context.text("dibao.apply_where.with_residence_permit"),
+            permit.citation,
+            parameters_used(permit),
+            kind="info",
+        )
     else:
-        result.add("apply_where", None, context.text("dibao.apply_where.where_registered"),
-                   context.rule_citation("dibao.apply_where"), parameters_used(permit), kind="info")
+        result.add(
+            "apply_where",
+            None,
+            context.text("dibao.apply_where.where_registered"),
+            context.rule_citation("dibao.apply_where"),
+            parameters_used(permit),
+            kind="info",
+        )
 
 
 def _urban_standard_access(context: ScreeningContext, result: Result, categories: list[str]) -> None:
@@ -54,12 +72,19 @@ def _urban_standard_access(context: ScreeningContext, result: Result, categories
     rural_hukou = context.situation.hukou == "rural"
     if rural_hukou and context.parameter("urban_dibao_residence_years").is_set and categories == ["rural"]:
         years = context.parameter("urban_dibao_residence_years")
-        result.add("urban_access", None, context.text("dibao.urban_access.conditions", years=money(years.value)),
-                   years.citation, parameters_used(years), kind="info")
+        result.add(
+            "urban_access",
+            None,
+            context.text("dibao.urban_access.conditions", years=money(years.value)),
+            years.citation,
+            parameters_used(years),
+            kind="info",
+        )
     elif categories == ["urban"] and rural_hukou:
         years = context.parameter("urban_dibao_residence_years")
-        result.add("urban_access", True, context.text("dibao.urban_access.granted"),
-                   years.citation, parameters_used(years))
+        result.add(
+            "urban_access", True, context.text("dibao.urban_access.granted"), years.citation, parameters_used(years)
+        )
 
 
 def _estimate(context: ScreeningContext, result: Result, categories: list[str]) -> None:
@@ -71,37 +96,67 @@ def _estimate(context: ScreeningContext, result: Result, categories: list[str]) 
     elif result.estimate["amount"] is None:
         result.need(*[f for f in context.income.missing if f.startswith("standards.")], purpose="estimate")
     else:
-        result.add("amount", True, context.text("dibao.amount"), context.rule_citation("dibao.amount"),
-                   parameters_used(*context.dibao_standard().parameters), kind="info")
+        result.add(
+            "amount",
+            True,
+            context.text("dibao.amount"),
+            context.rule_citation("dibao.amount"),
+            parameters_used(*context.dibao_standard().parameters),
+            kind="info",
+        )
 
 
 def _amount(context: ScreeningContext, categories: list[str]) -> dict[str, Any] | None:
     """The monthly 低保金 as the gap to the standard (a range while deductions are open)."""
     income = context.income
     standard = context.dibao_standard()
-    if (standard.low is None or standard.low != standard.high or income.per_capita_high is None
-            or income.per_capita_low is None or income.persons == 0):
+    if (
+        standard.low is None
+        or standard.low != standard.high
+        or income.per_capita_high is None
+        or income.per_capita_low is None
+        or income.persons == 0
+    ):
         return None
     line, persons = standard.low, income.persons
     gap_low = max(0.0, (line - income.per_capita_high) * persons)
     gap_high = max(0.0, (line - income.per_capita_low) * persons)
     if abs(gap_high - gap_low) < 0.005:
-        formula = context.text("dibao.estimate.exact", standard=money(line), per_capita=money(income.per_capita_high),
-                               persons=persons, amount=money(gap_low))
+        formula = context.text(
+            "dibao.estimate.exact",
+            standard=money(line),
+            per_capita=money(income.per_capita_high),
+            persons=persons,
+            amount=money(gap_low),
+        )
     else:
-        formula = context.text("dibao.estimate.range", standard=money(line),
-                               per_capita_low=money(income.per_capita_low),
-                               per_capita_high=money(income.per_capita_high), persons=persons,
-                               low=money(gap_low), high=money(gap_high))
+        formula = context.text(
+            "dibao.estimate.range",
+            standard=money(line),
+            per_capita_low=money(income.per_capita_low),
+            per_capita_high=money(income.per_capita_high),
+            persons=persons,
+            low=money(gap_low),
+            high=money(gap_high),
+        )
     extra = 0.0
     uplift = context.parameter("disabled_dibao_uplift_rate")
     if uplift.is_set and categories == ["urban"]:
         disabled = sum(1 for m in context.members if m.disabled)
         if disabled:
             extra = uplift.value * line * disabled
-            formula += context.text("dibao.estimate.disabled_uplift", rate=format_value(uplift.value, "rate"),
-                                    standard=money(line), disabled=disabled, extra=money(extra))
+            formula += context.text(
+                "dibao.estimate.disabled_uplift",
+                rate=format_value(uplift.value, "rate"),
+                standard=money(line),
+                disabled=disabled,
+                extra=money(extra),
+            )
     low, high = round(gap_low + extra, 2), round(gap_high + extra, 2)
-    return {"amount": low if low == high else None, "low": low, "high": high,
-            "unit": context.term("estimate_unit", "yuan_per_month"),
-            "formula": formula + context.text("dibao.estimate.note")}
+    return {
+        "amount": low if low == high else None,
+        "low": low,
+        "high": high,
+        "unit": context.term("estimate_unit", "yuan_per_month"),
+        "formula": formula + context.text("dibao.estimate.note"),
+    }

@@ -1,5 +1,6 @@
 """低保边缘家庭: not on 低保 (income not below the 低保标准), per-capita income below the
 edge line (``dibao_edge_multiplier`` × 低保标准) and property within the rules."""
+
 from __future__ import annotations
 
 from bot.eligibility.conditions import income_below_line, members_known, not_on_dibao, property_within_rules
@@ -18,6 +19,11 @@ def dibao_edge(context: ScreeningContext) -> Result:
     income_below_line(context, result, "below_edge_line", multiplier=context.parameter("dibao_edge_multiplier"))
     property_within_rules(context, result)
     if result.status != UNLIKELY:
-        result.add("benefits", True, context.text("dibao_edge.benefits"), context.rule_citation("dibao_edge.benefits"),
-                   kind="info")
+        result.add(
+            "benefits",
+            True,
+            context.text("dibao_edge.benefits"),
+            context.rule_citation("dibao_edge.benefits"),
+            kind="info",
+        )
     return result

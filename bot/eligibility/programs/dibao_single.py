@@ -4,6 +4,7 @@ either of two routes, whichever looks better for the resident:
 * A — a member of a 低保边缘 family (the household is not on 低保 but below the edge line);
 * B — an adult, unemployed, severely disabled member whose own income is below the standard.
 """
+
 from __future__ import annotations
 
 from bot.eligibility.amounts import below, money
@@ -17,8 +18,12 @@ def dibao_single(context: ScreeningContext) -> Result:
     if not members_known(context, result):
         return result
     if context.status("dibao") == LIKELY:
-        result.add("household_not_dibao", False, context.text("dibao_single.household_is_dibao"),
-                   context.rule_citation("dibao.household"))
+        result.add(
+            "household_not_dibao",
+            False,
+            context.text("dibao_single.household_is_dibao"),
+            context.rule_citation("dibao.household"),
+        )
         return result
     candidates, unclear = _severe_or_ill_members(context)
     severity = context.parameter("severe_disability_max_grade")
@@ -27,12 +32,22 @@ def dibao_single(context: ScreeningContext) -> Result:
         if unclear:
             _unclear_members(context, result, unclear)
         else:
-            result.add("member_severe_or_ill", False, context.text("dibao_single.member.none"), citation,
-                       parameters_used(severity))
+            result.add(
+                "member_severe_or_ill",
+                False,
+                context.text("dibao_single.member.none"),
+                citation,
+                parameters_used(severity),
+            )
         return result
     names = context.list_of(context.member_label(i) for i in candidates)
-    result.add("member_severe_or_ill", True, context.text("dibao_single.member.found", names=names), citation,
-               parameters_used(severity))
+    result.add(
+        "member_severe_or_ill",
+        True,
+        context.text("dibao_single.member.found", names=names),
+        citation,
+        parameters_used(severity),
+    )
     route_a = _edge_family_member(context)
     route_b = _best_adult_disabled(context, candidates)
     chosen = route_a if route_b is None or STATUS_RANK[route_a.status] > STATUS_RANK[route_b.status] else route_b
@@ -47,9 +62,13 @@ def dibao_single(context: ScreeningContext) -> Result:
     if chosen.status != UNLIKELY:
         standard = context.dibao_standard()
         if standard.low is not None and standard.low == standard.high:
-            result.estimate = {"amount": None, "low": None, "high": round(standard.low * len(candidates), 2),
-                               "unit": context.term("estimate_unit", "yuan_per_month"),
-                               "formula": context.text("dibao_single.estimate", standard=money(standard.low))}
+            result.estimate = {
+                "amount": None,
+                "low": None,
+                "high": round(standard.low * len(candidates), 2),
+                "unit": context.term("estimate_unit", "yuan_per_month"),
+                "formula": context.text("dibao_single.estimate", standard=money(standard.low)),
+            }
     return result
 
 
@@ -72,25 +91,36 @@ def _unclear_members(context: ScreeningContext, result: Result, unclear: list[in
     citation = context.rule_citation("dibao_single.edge_member")
     members = context.members
     probe = Result("dibao_single")
-    income_below_line(context, probe, "household_below_edge_line", multiplier=context.parameter("dibao_edge_multiplier"))
+    income_below_line(
+        context, probe, "household_below_edge_line", multiplier=context.parameter("dibao_edge_multiplier")
+    )
     adult_age = context.parameter("adult_age").value
     standard = context.dibao_standard()
     route_b_open = any(
-        not (members[i].monthly_income is not None
-             and below(members[i].monthly_income, members[i].monthly_income, standard.low, standard.high) is False)
+        not (
+            members[i].monthly_income is not None
+            and below(members[i].monthly_income, members[i].monthly_income, standard.low, standard.high) is False
+        )
         and not (members[i].age is not None and members[i].age < adult_age)
         and members[i].employed is not True
         and context.is_severely_disabled(members[i]) is not False
         for i in unclear
     )
     if probe.status == UNLIKELY and not route_b_open:
-        result.add("member_severe_or_ill", None, context.text("dibao_single.member.unclear"), citation,
-                   parameters_used(severity), kind="info")
+        result.add(
+            "member_severe_or_ill",
+            None,
+            context.text("dibao_single.member.unclear"),
+            citation,
+            parameters_used(severity),
+            kind="info",
+        )
         probe.explanation[-1]["text"] += context.text("dibao_single.member.no_route_left")
         result.explanation.extend(probe.explanation)
         return
-    result.add("member_severe_or_ill", None, context.text("dibao_single.member.ask"), citation,
-               parameters_used(severity))
+    result.add(
+        "member_severe_or_ill", None, context.text("dibao_single.member.ask"), citation, parameters_used(severity)
+    )
     for i in unclear:
         member = members[i]
         if member.disability_type is None:
@@ -109,7 +139,9 @@ def _edge_family_member(context: ScreeningContext) -> Result:
         item["text"] += context.text("dibao_single.edge_family_member.household_can_apply")
     elif below_standard is False:
         item["text"] += context.text("dibao_single.edge_family_member.household_not_dibao")
-    income_below_line(context, route, "household_below_edge_line", multiplier=context.parameter("dibao_edge_multiplier"))
+    income_below_line(
+        context, route, "household_below_edge_line", multiplier=context.parameter("dibao_edge_multiplier")
+    )
     property_within_rules(context, route)
     return route
 
@@ -133,14 +165,22 @@ def _adult_disabled(context: ScreeningContext, i: int) -> Result:
     exemption = context.parameter("disabled_support_exemption")
     route = Result("dibao_single")
     is_adult = None if member.age is None else member.age >= adult.value
-    route.add("adult", is_adult, context.text_by_answer(is_adult, "dibao_single.adult_disabled.adult", who=who),
-              adult.citation, parameters_used(adult))
+    route.add(
+        "adult",
+        is_adult,
+        context.text_by_answer(is_adult, "dibao_single.adult_disabled.adult", who=who),
+        adult.citation,
+        parameters_used(adult),
+    )
     if is_adult is None:
         route.need(f"members[{i}].age")
     jobless = None if member.employed is None else not member.employed
-    route.add("unemployed", jobless,
-              context.text_by_answer(jobless, "dibao_single.adult_disabled.unemployed", who=who),
-              context.rule_citation("dibao_single.adult_disabled"))
+    route.add(
+        "unemployed",
+        jobless,
+        context.text_by_answer(jobless, "dibao_single.adult_disabled.unemployed", who=who),
+        context.rule_citation("dibao_single.adult_disabled"),
+    )
     if jobless is None:
         route.need(f"members[{i}].employed")
     own = member.monthly_income
@@ -157,21 +197,29 @@ def _adult_disabled(context: ScreeningContext, i: int) -> Result:
         ok = below(own + support, own + support, standard.low, standard.high)
     if ok is None and standard.low is None:
         route.need(*context.dibao_standard_missing(standard.parameters))
-    route.add("own_income_below_standard", ok, _own_income_text(context, i, own, support, ok, exempted),
-              exemption.citation if exempted else context.rule_citation("dibao_single.adult_disabled"),
-              parameters_used(exemption, *standard.parameters))
+    route.add(
+        "own_income_below_standard",
+        ok,
+        _own_income_text(context, i, own, support, ok, exempted),
+        exemption.citation if exempted else context.rule_citation("dibao_single.adult_disabled"),
+        parameters_used(exemption, *standard.parameters),
+    )
     return route
 
 
-def _own_income_text(context: ScreeningContext, i: int, own: float | None, support: float, ok: bool | None,
-                     exempted: str) -> str:
+def _own_income_text(
+    context: ScreeningContext, i: int, own: float | None, support: float, ok: bool | None, exempted: str
+) -> str:
     who = context.member_label(i)
     if context.relations[i] == "self":
         subject = context.text("dibao_single.adult_disabled.own_income.subject.self", who=who)
     else:
         subject = context.text("dibao_single.adult_disabled.own_income.subject.other", who=who)
-    counted = context.text("dibao_single.adult_disabled.own_income.support_counted", support=money(support)) \
-        if support else ""
+    counted = (
+        context.text("dibao_single.adult_disabled.own_income.support_counted", support=money(support))
+        if support
+        else ""
+    )
     if ok:
         verdict = context.text("dibao_single.adult_disabled.own_income.verdict.below")
     elif ok is False:
@@ -180,5 +228,11 @@ def _own_income_text(context: ScreeningContext, i: int, own: float | None, suppo
         verdict = context.text("dibao_single.adult_disabled.own_income.verdict.standard_unset")
     else:
         verdict = context.text("dibao_single.adult_disabled.own_income.verdict.unknown")
-    return context.text("dibao_single.adult_disabled.own_income.sentence", subject=subject, income=money(own),
-                        support=counted, verdict=verdict, exempted=exempted)
+    return context.text(
+        "dibao_single.adult_disabled.own_income.sentence",
+        subject=subject,
+        income=money(own),
+        support=counted,
+        verdict=verdict,
+        exempted=exempted,
+    )

@@ -1,5 +1,6 @@
 """残疾人两项补贴: 重度残疾人护理补贴 for grade 1–2, 困难残疾人生活补贴 for disabled members
 of a household likely on (or receiving) 低保 or 特困; amounts where the place sets them."""
+
 from __future__ import annotations
 
 from bot.eligibility.amounts import money
@@ -14,8 +15,9 @@ def disability_subsidies(context: ScreeningContext) -> Result:
     members = context.household.members or []
     citation = context.rule_citation("disability_subsidies.rule")
     if not members:
-        result.add("disabled_member", None, context.text("disability_subsidies.disabled_member.members_unknown"),
-                   citation)
+        result.add(
+            "disabled_member", None, context.text("disability_subsidies.disabled_member.members_unknown"), citation
+        )
         result.need("household.members")
         return result
     disabled = [i for i, m in enumerate(members) if m.disabled]
@@ -45,14 +47,22 @@ def disability_subsidies(context: ScreeningContext) -> Result:
                 amount = care.value.get(grade) or care.value.get(str(grade))
                 if amount:
                     total += amount
-                    parts.append(context.text("disability_subsidies.estimate.care_part", amount=money(amount),
-                                              grade=context.term("grade", grade)))
+                    parts.append(
+                        context.text(
+                            "disability_subsidies.estimate.care_part",
+                            amount=money(amount),
+                            grade=context.term("grade", grade),
+                        )
+                    )
     if poor == LIKELY:
         result.add("living_subsidy", True, context.text("disability_subsidies.living_subsidy.likely"), citation)
         if living.is_set:
             total += living.value * len(disabled)
-            parts.append(context.text("disability_subsidies.estimate.living_part", amount=money(living.value),
-                                      persons=len(disabled)))
+            parts.append(
+                context.text(
+                    "disability_subsidies.estimate.living_part", amount=money(living.value), persons=len(disabled)
+                )
+            )
     elif not severe:
         undecided = poor == NEED_INFO or grade_unknown
         if undecided:
@@ -64,10 +74,21 @@ def disability_subsidies(context: ScreeningContext) -> Result:
         else:
             result.add("living_subsidy", False, context.text("disability_subsidies.living_subsidy.none"), citation)
     if parts:
-        result.estimate = {"amount": round(total, 2), "low": round(total, 2), "high": round(total, 2),
-                           "unit": context.term("estimate_unit", "yuan_per_month"),
-                           "formula": context.text("disability_subsidies.estimate.formula",
-                                                   parts=context.term("separator", "clause").join(parts))}
-        result.add("amounts", True, context.text("disability_subsidies.estimate.amounts"),
-                   (care if severe else living).citation, parameters_used(care, living), kind="info")
+        result.estimate = {
+            "amount": round(total, 2),
+            "low": round(total, 2),
+            "high": round(total, 2),
+            "unit": context.term("estimate_unit", "yuan_per_month"),
+            "formula": context.text(
+                "disability_subsidies.estimate.formula", parts=context.term("separator", "clause").join(parts)
+            ),
+        }
+        result.add(
+            "amounts",
+            True,
+            context.text("disability_subsidies.estimate.amounts"),
+            (care if severe else living).citation,
+            parameters_used(care, living),
+            kind="info",
+        )
     return result

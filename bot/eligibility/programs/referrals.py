@@ -1,6 +1,7 @@
 """Special assistance (专项救助) for households in a base category (低保, 单人户, 低保边缘,
 刚性支出困难, 特困): 医疗, 教育, 住房 and 就业救助. Each checks the base category, then the
 need the assistance is for."""
+
 from __future__ import annotations
 
 from bot.eligibility.context import ScreeningContext
@@ -10,8 +11,9 @@ from bot.eligibility.units import format_value
 BASE_CATEGORIES = ("dibao", "dibao_single", "dibao_edge", "rigid_expense", "tekun")
 
 
-def in_base_category(context: ScreeningContext, result: Result,
-                     programs: tuple[str, ...] = BASE_CATEGORIES) -> bool | None:
+def in_base_category(
+    context: ScreeningContext, result: Result, programs: tuple[str, ...] = BASE_CATEGORIES
+) -> bool | None:
     """Receiving or likely in one of ``programs``; while undecided, asks what they ask."""
     citation = context.rule_citation(f"{result.program}.rule")
     receiving = [p for p in programs if p in (context.household.currently_receiving or [])]
@@ -43,11 +45,21 @@ def medical_assistance(context: ScreeningContext) -> Result:
         rate = context.parameter("medical_assistance_min_rate")
         if rate.is_set:
             share = format_value(rate.value, "rate")
-            result.add("rate", True, context.text("referrals.medical.rate", rate=share), rate.citation,
-                       parameters_used(rate), kind="info")
-            result.estimate = {"amount": None, "low": rate.value, "high": None,
-                               "unit": context.term("estimate_unit", "share_of_out_of_pocket"),
-                               "formula": context.text("referrals.medical.formula", rate=share)}
+            result.add(
+                "rate",
+                True,
+                context.text("referrals.medical.rate", rate=share),
+                rate.citation,
+                parameters_used(rate),
+                kind="info",
+            )
+            result.estimate = {
+                "amount": None,
+                "low": rate.value,
+                "high": None,
+                "unit": context.term("estimate_unit", "share_of_out_of_pocket"),
+                "formula": context.text("referrals.medical.formula", rate=share),
+            }
     return result
 
 
@@ -71,8 +83,12 @@ def housing_assistance(context: ScreeningContext) -> Result:
     result = Result("housing_assistance")
     in_base_category(context, result)
     difficulty = context.household.housing_difficulty
-    result.add("housing_difficulty", difficulty, context.text_by_answer(difficulty, "referrals.housing.difficulty"),
-               context.rule_citation("housing_assistance.rule"))
+    result.add(
+        "housing_difficulty",
+        difficulty,
+        context.text_by_answer(difficulty, "referrals.housing.difficulty"),
+        context.rule_citation("housing_assistance.rule"),
+    )
     if difficulty is None:
         result.need("household.housing_difficulty")
     return result

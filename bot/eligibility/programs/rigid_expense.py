@@ -1,6 +1,7 @@
 """刚性支出困难家庭: in no other category, per-capita income below the local disposable
 income, property within the rules, and necessary spending (medical, schooling) above the
 local share of the household's income."""
+
 from __future__ import annotations
 
 from bot.eligibility.amounts import below, money
@@ -55,12 +56,20 @@ def _income_below_disposable_income(context: ScreeningContext, result: Result) -
     else:
         annual = money(annual_high if annual_high is not None else annual_low)
         if passed:
-            text = context.text("rigid_expense.disposable_income.below", annual=annual, standard=money(disposable.value))
+            text = context.text(
+                "rigid_expense.disposable_income.below", annual=annual, standard=money(disposable.value)
+            )
         else:
-            text = context.text("rigid_expense.disposable_income.not_below", annual=annual,
-                                standard=money(disposable.value))
-    result.add("income_below_disposable_income", passed, text,
-               disposable.citation or context.rule_citation("rigid_expense.rule"), parameters_used(disposable))
+            text = context.text(
+                "rigid_expense.disposable_income.not_below", annual=annual, standard=money(disposable.value)
+            )
+    result.add(
+        "income_below_disposable_income",
+        passed,
+        text,
+        disposable.citation or context.rule_citation("rigid_expense.rule"),
+        parameters_used(disposable),
+    )
 
 
 def _expense_share(context: ScreeningContext, result: Result) -> None:
@@ -69,13 +78,23 @@ def _expense_share(context: ScreeningContext, result: Result) -> None:
     expense = context.household.monthly_rigid_expense
     total = context.income.total_high
     if expense is None:
-        result.add("rigid_expense_share", None, context.text("rigid_expense.share.expense_unknown"), citation,
-                   parameters_used(share))
+        result.add(
+            "rigid_expense_share",
+            None,
+            context.text("rigid_expense.share.expense_unknown"),
+            citation,
+            parameters_used(share),
+        )
         result.need("household.monthly_rigid_expense")
         return
     if total is None:
-        result.add("rigid_expense_share", None, context.text("rigid_expense.share.income_incomplete"), citation,
-                   parameters_used(share))
+        result.add(
+            "rigid_expense_share",
+            None,
+            context.text("rigid_expense.share.income_incomplete"),
+            citation,
+            parameters_used(share),
+        )
         result.need(*context.income.missing)
         return
     ratio = float("inf") if total <= 0 else expense / total
@@ -87,19 +106,31 @@ def _expense_share(context: ScreeningContext, result: Result) -> None:
     if expense <= 0:
         ok = False
     elif share.value is None:
-        ok = True if ratio == float("inf") else None   # no income at all exceeds any share
+        ok = True if ratio == float("inf") else None  # no income at all exceeds any share
     else:
         ok = ratio > share.value
     if ok is None:
-        text = context.text("rigid_expense.share.threshold_unset", expense=money(expense), ratio=ratio_text,
-                            percent=f"{ratio * 100:.0f}")
+        text = context.text(
+            "rigid_expense.share.threshold_unset",
+            expense=money(expense),
+            ratio=ratio_text,
+            percent=f"{ratio * 100:.0f}",
+        )
         result.need("standards.rigid_expense_share")
     elif share.value is None:
         text = context.text("rigid_expense.share.above_unset_threshold", expense=money(expense), ratio=ratio_text)
     elif ok:
-        text = context.text("rigid_expense.share.above", expense=money(expense), ratio=ratio_text,
-                            threshold=format_value(share.value, "rate"))
+        text = context.text(
+            "rigid_expense.share.above",
+            expense=money(expense),
+            ratio=ratio_text,
+            threshold=format_value(share.value, "rate"),
+        )
     else:
-        text = context.text("rigid_expense.share.not_above", expense=money(expense), ratio=ratio_text,
-                            threshold=format_value(share.value, "rate"))
+        text = context.text(
+            "rigid_expense.share.not_above",
+            expense=money(expense),
+            ratio=ratio_text,
+            threshold=format_value(share.value, "rate"),
+        )
     result.add("rigid_expense_share", ok, text, citation, parameters_used(share))

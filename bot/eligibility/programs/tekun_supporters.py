@@ -4,6 +4,7 @@ A supporter is unable if told so, if 特困 themself, on 低保 above ``tekun_su
 or if incapacitated / above ``tekun_supporter_elderly_age`` / severely disabled with low
 income (below the local disposable income) and property within the rules.
 """
+
 from __future__ import annotations
 
 from bot.eligibility.context import ScreeningContext
@@ -57,8 +58,11 @@ def _unable(context: ScreeningContext, supporter: Supporter, where: str, missing
         if supporter.property_ok is None:
             missing.append(where + "property_ok")
         if income_matters and low_income is None:
-            missing.append(where + "monthly_income" if supporter.monthly_income is None
-                           else "standards.per_capita_disposable_income_annual")
+            missing.append(
+                where + "monthly_income"
+                if supporter.monthly_income is None
+                else "standards.per_capita_disposable_income_annual"
+            )
         return None
     if supporter.age is None and supporter.incapacitated is None:
         missing.append(where + "able")

@@ -12,6 +12,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-12-01 12:34:41.466405
 """
+
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -193,8 +194,15 @@ def _create_append_only_triggers(adopt: bool) -> None:
 
 def downgrade() -> None:
     # Dropping a table drops its indexes and triggers; the PostgreSQL function goes by itself.
-    for table in ("rate_limit_counters", "dead_letters", "case_replies", "case_notes",
-                  "case_events", "cases", "desk_users"):
+    for table in (
+        "rate_limit_counters",
+        "dead_letters",
+        "case_replies",
+        "case_notes",
+        "case_events",
+        "cases",
+        "desk_users",
+    ):
         op.drop_table(table)
     if op.get_context().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS case_events_append_only()")

@@ -20,6 +20,7 @@ Who may create what (bot/cases/intake.py, CONVERSATION_CHANNELS):
 - An idempotency-key replay returns the case only to the principal that created it
   (the bot, or the same user); anyone else gets 409 and no case data.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -89,31 +90,46 @@ def default_channel(principal: Principal) -> Channel:
 
 # ------------------------------------------------------------------ creation
 
+
 @router.post(
-    "/cases", status_code=201, response_model=CaseCreated,
+    "/cases",
+    status_code=201,
+    response_model=CaseCreated,
     summary="Create a case (bot token or logged-in user); idempotent with a key",
     responses={
         **refusals(401, 409, 422),
         200: {"model": CaseCreated, "description": "Replay by its creator: the case made with this idempotency key"},
-        403: {"model": ErrorOut, "description": "Not this role's to create: a volunteer's case other than a "
-                                               "discovery or urgent report, or a desk user's case with a sender_id, "
-                                               "a transcript or a conversation channel"},
-        409: {"model": ErrorOut, "description": "Someone else already used this idempotency key (nothing of "
-                                               "that case is returned)"},
+        403: {
+            "model": ErrorOut,
+            "description": "Not this role's to create: a volunteer's case other than a "
+            "discovery or urgent report, or a desk user's case with a sender_id, "
+            "a transcript or a conversation channel",
+        },
+        409: {
+            "model": ErrorOut,
+            "description": "Someone else already used this idempotency key (nothing of that case is returned)",
+        },
     },
 )
 def create_case(
-    body: CaseIn, response: Response,
+    body: CaseIn,
+    response: Response,
     principal: Principal = Depends(require(*DESK_ROLES, Role.volunteer, bot=True)),
     desk: CaseDesk = Depends(get_desk),
     idempotency_key: str | None = Header(None, max_length=ID_MAX),
 ) -> dict:
     data = NewCase(
-        type=body.type, channel=body.channel or default_channel(principal), sender_id=body.sender_id,
+        type=body.type,
+        channel=body.channel or default_channel(principal),
+        sender_id=body.sender_id,
         jurisdiction=body.jurisdiction,
-        priority=body.priority, title=body.title, summary=body.summary,
-        transcript=[t.model_dump() for t in body.transcript], questions=body.questions,
-        programs=body.programs, eligibility=body.eligibility,
+        priority=body.priority,
+        title=body.title,
+        summary=body.summary,
+        transcript=[t.model_dump() for t in body.transcript],
+        questions=body.questions,
+        programs=body.programs,
+        eligibility=body.eligibility,
         contact=body.contact.model_dump(exclude_none=True),
         # Only the action server (which spools reports) may say when a case was reported.
         reported_at=body.reported_at if principal.kind == "bot" else None,
@@ -126,8 +142,13 @@ def create_case(
 
 # ------------------------------------------------------------------ queues
 
-@router.get("/cases", response_model=QueueOut,
-            summary="List a queue: unassigned, mine, urgent, overdue, followup, all", responses=AUTH)
+
+@router.get(
+    "/cases",
+    response_model=QueueOut,
+    summary="List a queue: unassigned, mine, urgent, overdue, followup, all",
+    responses=AUTH,
+)
 def list_cases(
     queue: Literal["unassigned", "mine", "urgent", "overdue", "followup", "all"] = "unassigned",
     limit: int = Query(100, ge=1, le=500),
@@ -137,25 +158,34 @@ def list_cases(
     return {"queue": queue, "cases": desk.list_queue(queue, principal.actor, limit)}
 
 
-@router.get("/cases/counts", response_model=QueueCounts, summary="Live counts of every queue",
-            responses=refusals(401, 403))
-def queue_counts(principal: Principal = Depends(require(*DESK_ROLES)),
-                 desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.get(
+    "/cases/counts", response_model=QueueCounts, summary="Live counts of every queue", responses=refusals(401, 403)
+)
+def queue_counts(principal: Principal = Depends(require(*DESK_ROLES)), desk: CaseDesk = Depends(get_desk)) -> dict:
     return {**desk.counts(principal.actor), "dead_letters": dead_letters.unresolved_count(desk)}
 
 
-@router.post("/cases/claim-next", response_model=ClaimOut, response_model_exclude_unset=True,
-             summary="Take the most urgent, then oldest, unclaimed case", responses=refusals(401, 403, 409))
-def claim_next(principal: Principal = Depends(require(*HANDLER_ROLES)),
-               desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.post(
+    "/cases/claim-next",
+    response_model=ClaimOut,
+    response_model_exclude_unset=True,
+    summary="Take the most urgent, then oldest, unclaimed case",
+    responses=refusals(401, 403, 409),
+)
+def claim_next(principal: Principal = Depends(require(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)) -> dict:
     case = desk.claim_next(principal.actor)
     return {"case": case, "message": None if case else "暂时没有待领取的工单"}
 
 
-@router.post("/cases/escalate-overdue", response_model=EscalatedOut,
-             summary="Raise the priority of overdue open cases (once each)", responses=refusals(401, 403, 409))
-def escalate_overdue(principal: Principal = Depends(require(Role.supervisor, Role.admin)),
-                     desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.post(
+    "/cases/escalate-overdue",
+    response_model=EscalatedOut,
+    summary="Raise the priority of overdue open cases (once each)",
+    responses=refusals(401, 403, 409),
+)
+def escalate_overdue(
+    principal: Principal = Depends(require(Role.supervisor, Role.admin)), desk: CaseDesk = Depends(get_desk)
+) -> dict:
     return {"escalated": desk.escalate_overdue(principal.actor)}
 
 
@@ -171,19 +201,30 @@ def lookup_client(request: Request, conversation: str | None) -> str:
 
 
 @router.post(
-    "/cases/lookup", response_model=ResidentStatus,
+    "/cases/lookup",
+    response_model=ResidentStatus,
     summary="Resident's status lookup by case number and check code (public)",
-    responses={**refusals(401, 422, _401="A bot token that is not the service's (sent with X-JZ-Conversation)"),
-               404: {"model": ErrorOut, "description": "No case with this number and check code"},
-               429: {**refusals(429)[429],
-                     "description": "Too many failed lookups from this client, or from everyone lately; the "
-                                    "Retry-After header says when to try again"}},
+    responses={
+        **refusals(401, 422, _401="A bot token that is not the service's (sent with X-JZ-Conversation)"),
+        404: {"model": ErrorOut, "description": "No case with this number and check code"},
+        429: {
+            **refusals(429)[429],
+            "description": "Too many failed lookups from this client, or from everyone lately; the "
+            "Retry-After header says when to try again",
+        },
+    },
 )
-def lookup(body: LookupIn, request: Request, desk: CaseDesk = Depends(get_desk),
-           x_jz_conversation: str | None = Header(
-               None, max_length=ID_MAX,
-               description="With the bot token: the resident's conversation id, which the lookup throttle "
-                           "counts instead of the caller's address")) -> dict:
+def lookup(
+    body: LookupIn,
+    request: Request,
+    desk: CaseDesk = Depends(get_desk),
+    x_jz_conversation: str | None = Header(
+        None,
+        max_length=ID_MAX,
+        description="With the bot token: the resident's conversation id, which the lookup throttle "
+        "counts instead of the caller's address",
+    ),
+) -> dict:
     throttle = lookup_throttle(request.app)
     attempt = throttle.begin(lookup_client(request, x_jz_conversation))
     if isinstance(attempt, Refusal):
@@ -199,103 +240,189 @@ def lookup(body: LookupIn, request: Request, desk: CaseDesk = Depends(get_desk),
 
 # ------------------------------------------------------------------ dead letters
 
-@router.post("/cases/dead-letters", status_code=201, response_model=DeadLetterRecorded,
-             response_model_exclude_unset=True,
-             summary="A report the service refused (bot token): stored, made a case of last resort, shown on the console",
-             responses=refusals(401, 403, 409, 422))
-def report_dead_letter(body: DeadLetterIn, principal: Principal = Depends(require(bot=True)),
-                       desk: CaseDesk = Depends(get_desk)) -> dict:
+
+@router.post(
+    "/cases/dead-letters",
+    status_code=201,
+    response_model=DeadLetterRecorded,
+    response_model_exclude_unset=True,
+    summary="A report the service refused (bot token): stored, made a case of last resort, shown on the console",
+    responses=refusals(401, 403, 409, 422),
+)
+def report_dead_letter(
+    body: DeadLetterIn, principal: Principal = Depends(require(bot=True)), desk: CaseDesk = Depends(get_desk)
+) -> dict:
     letter, case = dead_letters.record(desk, body.idempotency_key, body.payload, body.error)
     return {"dead_letter": letter, "case": case}
 
 
-@router.get("/cases/dead-letters", response_model=DeadLetterList, response_model_exclude_unset=True,
-            summary="Reports that could not be registered as sent (unresolved first)", responses=AUTH)
-def list_dead_letters(include_resolved: bool = False, principal: Principal = Depends(require(*DESK_ROLES)),
-                      desk: CaseDesk = Depends(get_desk)) -> dict:
-    return {"unresolved": dead_letters.unresolved_count(desk),
-            "dead_letters": dead_letters.list_letters(desk, principal.actor, include_resolved)}
+@router.get(
+    "/cases/dead-letters",
+    response_model=DeadLetterList,
+    response_model_exclude_unset=True,
+    summary="Reports that could not be registered as sent (unresolved first)",
+    responses=AUTH,
+)
+def list_dead_letters(
+    include_resolved: bool = False,
+    principal: Principal = Depends(require(*DESK_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
+    return {
+        "unresolved": dead_letters.unresolved_count(desk),
+        "dead_letters": dead_letters.list_letters(desk, principal.actor, include_resolved),
+    }
 
 
-@router.post("/cases/dead-letters/{dead_letter_id}/resolve", response_model=DeadLetterOut,
-             response_model_exclude_unset=True, summary="Mark a dead letter dealt with (supervisor)",
-             responses=refusals(401, 403, 404, 409, 422))
-def resolve_dead_letter(dead_letter_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)], body: DeadLetterResolveIn,
-                        principal: Principal = Depends(require(Role.supervisor, Role.admin)),
-                        desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.post(
+    "/cases/dead-letters/{dead_letter_id}/resolve",
+    response_model=DeadLetterOut,
+    response_model_exclude_unset=True,
+    summary="Mark a dead letter dealt with (supervisor)",
+    responses=refusals(401, 403, 404, 409, 422),
+)
+def resolve_dead_letter(
+    dead_letter_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
+    body: DeadLetterResolveIn,
+    principal: Principal = Depends(require(Role.supervisor, Role.admin)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
     return dead_letters.resolve(desk, dead_letter_id, principal.actor, body.note)
 
 
 # ------------------------------------------------------------------ one case
 # (After the fixed paths above: /cases/counts or /cases/dead-letters must not be taken for a {number}.)
 
-@router.get("/cases/{number}", **WHOLE_CASE,
-            summary="A case with transcript, summary, screen result, notes and replies",
-            responses=refusals(401, 403, 404, 422))
-def get_case(number: str, principal: Principal = Depends(require(*DESK_ROLES)),
-             desk: CaseDesk = Depends(get_desk)) -> dict:
+
+@router.get(
+    "/cases/{number}",
+    **WHOLE_CASE,
+    summary="A case with transcript, summary, screen result, notes and replies",
+    responses=refusals(401, 403, 404, 422),
+)
+def get_case(
+    number: str, principal: Principal = Depends(require(*DESK_ROLES)), desk: CaseDesk = Depends(get_desk)
+) -> dict:
     return desk.get(number, principal.actor)
 
 
-@router.post("/cases/{number}/assign", **WHOLE_CASE, summary="Assign or reassign to an operator (supervisor)",
-             responses=ONE_CASE)
-def assign(number: str, body: AssignIn, principal: Principal = Depends(require(Role.supervisor, Role.admin)),
-           desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.post(
+    "/cases/{number}/assign", **WHOLE_CASE, summary="Assign or reassign to an operator (supervisor)", responses=ONE_CASE
+)
+def assign(
+    number: str,
+    body: AssignIn,
+    principal: Principal = Depends(require(Role.supervisor, Role.admin)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
     return desk.assign(number, body.username, principal.actor)
 
 
-@router.post("/cases/{number}/transfer", **WHOLE_CASE, summary="Transfer to the other hotline or a department",
-             responses=ONE_CASE)
-def transfer(number: str, body: TransferIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
-             desk: CaseDesk = Depends(get_desk)) -> dict:
-    return desk.transfer(number, principal.actor, hotline=body.hotline, department=body.department,
-                         reason=body.reason)
+@router.post(
+    "/cases/{number}/transfer",
+    **WHOLE_CASE,
+    summary="Transfer to the other hotline or a department",
+    responses=ONE_CASE,
+)
+def transfer(
+    number: str,
+    body: TransferIn,
+    principal: Principal = Depends(require(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
+    return desk.transfer(number, principal.actor, hotline=body.hotline, department=body.department, reason=body.reason)
 
 
 @router.post("/cases/{number}/status", **WHOLE_CASE, summary="Move the case along the workflow", responses=ONE_CASE)
-def change_status(number: str, body: StatusIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
-                  desk: CaseDesk = Depends(get_desk)) -> dict:
-    return desk.change_status(number, Status(body.status), principal.actor, reason=body.reason,
-                              resolution=body.resolution)
+def change_status(
+    number: str,
+    body: StatusIn,
+    principal: Principal = Depends(require(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
+    return desk.change_status(
+        number, Status(body.status), principal.actor, reason=body.reason, resolution=body.resolution
+    )
 
 
-@router.post("/cases/{number}/notes", status_code=201, response_model=NoteOut,
-             summary="Add an internal note (never shown to the resident)",
-             responses={**ONE_CASE,
-                        403: {"model": ErrorOut, "description": "Not the case's handler: only its assignee or a "
-                                                               "supervisor writes notes, as for replies"}})
-def add_note(number: str, body: TextIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
-             desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.post(
+    "/cases/{number}/notes",
+    status_code=201,
+    response_model=NoteOut,
+    summary="Add an internal note (never shown to the resident)",
+    responses={
+        **ONE_CASE,
+        403: {
+            "model": ErrorOut,
+            "description": "Not the case's handler: only its assignee or a supervisor writes notes, as for replies",
+        },
+    },
+)
+def add_note(
+    number: str,
+    body: TextIn,
+    principal: Principal = Depends(require(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
     return desk.add_note(number, body.text, principal.actor)
 
 
-@router.post("/cases/{number}/replies", status_code=201, response_model=QueuedReply,
-             summary="Reply to the resident in their channel",
-             responses={**ONE_CASE,
-                        403: {"model": ErrorOut, "description": "Not the case's handler (its assignee or a supervisor)"}})
-def reply(number: str, body: TextIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
-          desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.post(
+    "/cases/{number}/replies",
+    status_code=201,
+    response_model=QueuedReply,
+    summary="Reply to the resident in their channel",
+    responses={
+        **ONE_CASE,
+        403: {"model": ErrorOut, "description": "Not the case's handler (its assignee or a supervisor)"},
+    },
+)
+def reply(
+    number: str,
+    body: TextIn,
+    principal: Principal = Depends(require(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
     return desk.reply(number, body.text, principal.actor)
 
 
-@router.post("/cases/{number}/followup", **WHOLE_CASE, summary="Record the satisfaction follow-up (回访)",
-             responses=ONE_CASE)
-def followup(number: str, body: FollowupIn, principal: Principal = Depends(require(*HANDLER_ROLES)),
-             desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.post(
+    "/cases/{number}/followup", **WHOLE_CASE, summary="Record the satisfaction follow-up (回访)", responses=ONE_CASE
+)
+def followup(
+    number: str,
+    body: FollowupIn,
+    principal: Principal = Depends(require(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
     return desk.record_followup(number, body.satisfaction, body.note, principal.actor)
 
 
-@router.get("/cases/{number}/audit", response_model=AuditLog, summary="The case's append-only audit log",
-            responses=refusals(401, 403, 404, 422))
-def audit(number: str, principal: Principal = Depends(require(Role.supervisor, Role.admin)),
-          desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.get(
+    "/cases/{number}/audit",
+    response_model=AuditLog,
+    summary="The case's append-only audit log",
+    responses=refusals(401, 403, 404, 422),
+)
+def audit(
+    number: str,
+    principal: Principal = Depends(require(Role.supervisor, Role.admin)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
     return {"number": number, "events": desk.audit_log(number)}
 
 
-@router.get("/cases/{number}/suggestions", response_model=Suggestions,
-            summary="Knowledge-base answers with citations, and reply templates",
-            responses=refusals(401, 403, 404, 422))
-def suggestions(number: str, request: Request, principal: Principal = Depends(require(*HANDLER_ROLES)),
-                desk: CaseDesk = Depends(get_desk)) -> dict:
+@router.get(
+    "/cases/{number}/suggestions",
+    response_model=Suggestions,
+    summary="Knowledge-base answers with citations, and reply templates",
+    responses=refusals(401, 403, 404, 422),
+)
+def suggestions(
+    number: str,
+    request: Request,
+    principal: Principal = Depends(require(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict:
     case = desk.get(number, principal.actor)
     return suggested_answers(case, kb=getattr(request.app.state, "kb", None))

@@ -19,6 +19,7 @@ and a custom header cannot be sent from another origin without a CORS preflight,
 this service never grants. Other channels (Telegram, REST front ends) use the bot-token
 outbox under /v1/conversations instead.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,16 +47,22 @@ router = APIRouter(tags=["web chat"])
 _PAGE = (Path(__file__).resolve().parent.parent / "static" / "chat.html").read_text(encoding="utf-8")
 
 
-
 OTHER_CHANNEL_PREFIXES = ("tg-", "wx-")
 
 
 class ChatIn(BaseModel):
-    sender: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
-                        description="Conversation id from POST /v1/chat/session")
-    message: str = Field(min_length=1, max_length=MAX_RAW_MESSAGE_CHARS,
-                         description=f"Over {MAX_MESSAGE_CHARS} characters, the first {MAX_MESSAGE_CHARS} are read "
-                                     "and the answer says so")
+    sender: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Conversation id from POST /v1/chat/session",
+    )
+    message: str = Field(
+        min_length=1,
+        max_length=MAX_RAW_MESSAGE_CHARS,
+        description=f"Over {MAX_MESSAGE_CHARS} characters, the first {MAX_MESSAGE_CHARS} are read "
+        "and the answer says so",
+    )
 
     @field_validator("sender")
     @classmethod
@@ -86,11 +93,15 @@ BAD_TOKEN = "这个对话已失效，请刷新页面重新开始。"
 CONVERSATION_REFUSALS = {
     **refusals(422),
     401: {"model": ErrorOut, "description": "No X-Chat-Token: start a conversation with POST /v1/chat/session"},
-    403: {"model": ErrorOut, "description": "The token is forged, expired or belongs to another conversation; "
-                                           "nothing was sent or consumed. Start a new conversation"},
+    403: {
+        "model": ErrorOut,
+        "description": "The token is forged, expired or belongs to another conversation; "
+        "nothing was sent or consumed. Start a new conversation",
+    },
 }
-TOKEN_HEADER = Header(None, max_length=webchat.TOKEN_MAX_CHARS,
-                      description="The token POST /v1/chat/session gave for this conversation")
+TOKEN_HEADER = Header(
+    None, max_length=webchat.TOKEN_MAX_CHARS, description="The token POST /v1/chat/session gave for this conversation"
+)
 
 
 def _max_age(request: Request) -> int:
@@ -111,15 +122,23 @@ def chat_page() -> str:
     return _PAGE
 
 
-@router.post("/v1/chat/session", status_code=201, response_model=ChatSessionOut,
-             summary="Start a web chat conversation: its id and the token that proves it is yours")
+@router.post(
+    "/v1/chat/session",
+    status_code=201,
+    response_model=ChatSessionOut,
+    summary="Start a web chat conversation: its id and the token that proves it is yours",
+)
 def chat_session(request: Request) -> ChatSessionOut:
     conversation = webchat.new_conversation(secret_key(request.app))
     return ChatSessionOut(sender=conversation.sender, token=conversation.token, expires_in=_max_age(request))
 
 
-@router.post("/v1/chat", response_model=ChatOut, responses=CONVERSATION_REFUSALS,
-             summary="Send a resident's message to the assistant (needs the conversation's X-Chat-Token)")
+@router.post(
+    "/v1/chat",
+    response_model=ChatOut,
+    responses=CONVERSATION_REFUSALS,
+    summary="Send a resident's message to the assistant (needs the conversation's X-Chat-Token)",
+)
 async def chat(body: ChatIn, request: Request, x_chat_token: str | None = TOKEN_HEADER) -> ChatOut:
     require_conversation(request, body.sender, x_chat_token)
     cfg = request.app.state.settings
@@ -139,10 +158,17 @@ async def chat(body: ChatIn, request: Request, x_chat_token: str | None = TOKEN_
     # The history a reload shows (bot/channels/history.py): the part read, and what came back.
     # Operator replies are not in this answer: the page gets them from the events stream and
     # says when it showed each (see chat_events), so none is lost or shown twice.
-    await asyncio.to_thread(history.record, request.app.state.db, body.sender,
-                            [("resident", capped.text, None)]
-                            + [("bot", m.get("text") or "", m.get("buttons")) for m in answer
-                               if isinstance(m, dict) and (m.get("text") or m.get("buttons"))])
+    await asyncio.to_thread(
+        history.record,
+        request.app.state.db,
+        body.sender,
+        [("resident", capped.text, None)]
+        + [
+            ("bot", m.get("text") or "", m.get("buttons"))
+            for m in answer
+            if isinstance(m, dict) and (m.get("text") or m.get("buttons"))
+        ],
+    )
     return ChatOut(messages=answer)
 
 
@@ -154,13 +180,18 @@ def _rasa_client(request: Request) -> httpx.AsyncClient:
     return client
 
 
-@router.get("/v1/chat/{sender}/replies", response_model=ChatOut, responses=CONVERSATION_REFUSALS,
-            summary="Operator replies for this web chat not shown yet (needs the conversation's X-Chat-Token). "
-                    "consume=true (the default, for callers that show what they get at once): each is given "
-                    "once and marked delivered now; consume=false: given with its reply_id until "
-                    "POST …/replies/{reply_id}/shown says it was shown (what the page does without EventSource)")
-def chat_replies(sender: str, request: Request, x_chat_token: str | None = TOKEN_HEADER,
-                 consume: bool = True) -> ChatOut:
+@router.get(
+    "/v1/chat/{sender}/replies",
+    response_model=ChatOut,
+    responses=CONVERSATION_REFUSALS,
+    summary="Operator replies for this web chat not shown yet (needs the conversation's X-Chat-Token). "
+    "consume=true (the default, for callers that show what they get at once): each is given "
+    "once and marked delivered now; consume=false: given with its reply_id until "
+    "POST …/replies/{reply_id}/shown says it was shown (what the page does without EventSource)",
+)
+def chat_replies(
+    sender: str, request: Request, x_chat_token: str | None = TOKEN_HEADER, consume: bool = True
+) -> ChatOut:
     # The token, not the id, is the capability: checked before anything is consumed.
     require_conversation(request, sender, x_chat_token)
     desk = get_desk(request)
@@ -185,6 +216,7 @@ def _operator_message(sender: str, reply: dict) -> dict:
 # acknowledgement, and 结束对话. Every one needs the conversation's token (the stream: a
 # ticket bought with it), answers 401 without and 403 with another, and touches nothing then.
 
+
 class Button(BaseModel):
     title: str
     payload: str = ""
@@ -203,9 +235,13 @@ class HistoryOut(BaseModel):
     messages: list[HistoryMessage] = Field(description=f"Oldest first, the newest {history.MAX_SHOWN} at most")
 
 
-@router.get("/v1/chat/{sender}/history", response_model=HistoryOut, responses=CONVERSATION_REFUSALS,
-            summary="What this conversation's page has shown: the resident's messages, the assistant's answers "
-                    "with their buttons and the operator replies shown (needs the X-Chat-Token)")
+@router.get(
+    "/v1/chat/{sender}/history",
+    response_model=HistoryOut,
+    responses=CONVERSATION_REFUSALS,
+    summary="What this conversation's page has shown: the resident's messages, the assistant's answers "
+    "with their buttons and the operator replies shown (needs the X-Chat-Token)",
+)
 def chat_history(sender: str, request: Request, x_chat_token: str | None = TOKEN_HEADER) -> HistoryOut:
     require_conversation(request, sender, x_chat_token)
     return HistoryOut(sender=sender, messages=history.history(request.app.state.db, sender))
@@ -225,8 +261,12 @@ class ResidentCasesOut(BaseModel):
     cases: list[ResidentCase]
 
 
-@router.get("/v1/chat/{sender}/cases", response_model=ResidentCasesOut, responses=CONVERSATION_REFUSALS,
-            summary="我的工单: the cases made from this conversation and their status (needs the X-Chat-Token)")
+@router.get(
+    "/v1/chat/{sender}/cases",
+    response_model=ResidentCasesOut,
+    responses=CONVERSATION_REFUSALS,
+    summary="我的工单: the cases made from this conversation and their status (needs the X-Chat-Token)",
+)
 def chat_cases(sender: str, request: Request, x_chat_token: str | None = TOKEN_HEADER) -> ResidentCasesOut:
     require_conversation(request, sender, x_chat_token)
     return ResidentCasesOut(cases=get_desk(request).conversation_cases(sender))
@@ -241,12 +281,16 @@ class ShownOut(BaseModel):
 REPLY_ID = Path_(ge=1, le=2**31 - 1, description="reply_id of an operator reply given by the events stream")
 
 
-@router.post("/v1/chat/{sender}/replies/{reply_id}/shown", response_model=ShownOut,
-             responses={**CONVERSATION_REFUSALS, **refusals(404, _404="No such operator reply for this conversation")},
-             summary="The page showed this operator reply: mark it delivered (once) and keep it in the history "
-                     "(needs the X-Chat-Token)")
-def chat_reply_shown(sender: str, request: Request, reply_id: int = REPLY_ID,
-                     x_chat_token: str | None = TOKEN_HEADER) -> ShownOut:
+@router.post(
+    "/v1/chat/{sender}/replies/{reply_id}/shown",
+    response_model=ShownOut,
+    responses={**CONVERSATION_REFUSALS, **refusals(404, _404="No such operator reply for this conversation")},
+    summary="The page showed this operator reply: mark it delivered (once) and keep it in the history "
+    "(needs the X-Chat-Token)",
+)
+def chat_reply_shown(
+    sender: str, request: Request, reply_id: int = REPLY_ID, x_chat_token: str | None = TOKEN_HEADER
+) -> ShownOut:
     require_conversation(request, sender, x_chat_token)
     desk = get_desk(request)
     pending = {r["id"]: r for r in desk.pending_replies(sender, "web")}
@@ -265,9 +309,13 @@ class TicketOut(BaseModel):
     expires_in: int = Field(description="Seconds the ticket can open the stream (an open stream stays open)")
 
 
-@router.post("/v1/chat/{sender}/events/ticket", response_model=TicketOut, responses=CONVERSATION_REFUSALS,
-             summary="A short-lived ticket that opens this conversation's events stream "
-                     "(EventSource cannot send the X-Chat-Token header; the token never goes in a URL)")
+@router.post(
+    "/v1/chat/{sender}/events/ticket",
+    response_model=TicketOut,
+    responses=CONVERSATION_REFUSALS,
+    summary="A short-lived ticket that opens this conversation's events stream "
+    "(EventSource cannot send the X-Chat-Token header; the token never goes in a URL)",
+)
 def chat_events_ticket(sender: str, request: Request, x_chat_token: str | None = TOKEN_HEADER) -> TicketOut:
     require_conversation(request, sender, x_chat_token)
     return TicketOut(ticket=webchat.new_ticket(secret_key(request.app), sender), expires_in=_ticket_max_age(request))
@@ -290,17 +338,27 @@ def _ticket_max_age(request: Request) -> int:
     return getattr(request.app.state, "chat_ticket_max_age", webchat.TICKET_MAX_AGE)
 
 
-@router.get("/v1/chat/{sender}/events", responses={
-    200: {"description": "Server-sent events: `reply` (data: a message with reply_id, as in /v1/chat) for each "
-                         "operator reply not yet acknowledged. A reply is sent again on the next stream until "
-                         "POST …/replies/{reply_id}/shown: the page shows each reply_id once.",
-          "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-    **TICKET_REFUSALS,
-}, response_class=StreamingResponse,
-            summary="Operator replies as they come (EventSource; the ticket from POST …/events/ticket in the query)")
-async def chat_events(sender: str, request: Request,
-                      ticket: str | None = Query(None, max_length=webchat.TOKEN_MAX_CHARS,
-                                                 description="From POST /v1/chat/{sender}/events/ticket")):
+@router.get(
+    "/v1/chat/{sender}/events",
+    responses={
+        200: {
+            "description": "Server-sent events: `reply` (data: a message with reply_id, as in /v1/chat) for each "
+            "operator reply not yet acknowledged. A reply is sent again on the next stream until "
+            "POST …/replies/{reply_id}/shown: the page shows each reply_id once.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **TICKET_REFUSALS,
+    },
+    response_class=StreamingResponse,
+    summary="Operator replies as they come (EventSource; the ticket from POST …/events/ticket in the query)",
+)
+async def chat_events(
+    sender: str,
+    request: Request,
+    ticket: str | None = Query(
+        None, max_length=webchat.TOKEN_MAX_CHARS, description="From POST /v1/chat/{sender}/events/ticket"
+    ),
+):
     result = webchat.check_ticket(secret_key(request.app), sender, ticket, _ticket_max_age(request))
     if result == webchat.Check.missing:
         raise HTTPException(status_code=401, detail=NO_TICKET)
@@ -318,8 +376,11 @@ async def chat_events(sender: str, request: Request,
             for r in await asyncio.to_thread(desk.pending_replies, sender, "web"):
                 if r["id"] not in sent:
                     sent.add(r["id"])
-                    yield {"event": "reply", "id": str(r["id"]),
-                           "data": json.dumps(_operator_message(sender, r), ensure_ascii=False)}
+                    yield {
+                        "event": "reply",
+                        "id": str(r["id"]),
+                        "data": json.dumps(_operator_message(sender, r), ensure_ascii=False),
+                    }
             await asyncio.sleep(interval)
 
     return EventSourceResponse(replies(), ping=15, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -329,9 +390,13 @@ class EndOut(BaseModel):
     forgotten: int = Field(description="Messages removed from the history")
 
 
-@router.post("/v1/chat/{sender}/end", response_model=EndOut, responses=CONVERSATION_REFUSALS,
-             summary="结束对话: the history of this conversation is deleted (its cases stay with the desk; "
-                     "needs the X-Chat-Token)")
+@router.post(
+    "/v1/chat/{sender}/end",
+    response_model=EndOut,
+    responses=CONVERSATION_REFUSALS,
+    summary="结束对话: the history of this conversation is deleted (its cases stay with the desk; "
+    "needs the X-Chat-Token)",
+)
 def chat_end(sender: str, request: Request, x_chat_token: str | None = TOKEN_HEADER) -> EndOut:
     require_conversation(request, sender, x_chat_token)
     return EndOut(forgotten=history.forget(request.app.state.db, sender))

@@ -3,6 +3,7 @@
 Every page needs a login (require_page); every form POST carries a CSRF token
 (checked by the route rule). Actions redirect back with a one-time flash message.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,16 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from bot.case_limits import ROW_ID_MAX
 from bot.cases import dead_letters
 from bot.cases.desk import CaseDesk, NewCase
-from bot.cases.model import (
-    SATISFACTION_LABELS,
-    STATUS_LABELS,
-    TRANSITIONS,
-    CaseError,
-    CaseType,
-    Channel,
-    Role,
-    Status,
-)
+from bot.cases.model import SATISFACTION_LABELS, STATUS_LABELS, TRANSITIONS, CaseError, CaseType, Channel, Role, Status
 from bot.cases.suggest import suggested_answers
 from bot.cases.users import (
     complete_login,
@@ -78,6 +70,7 @@ STATUS_ACTIONS = {
 
 # ------------------------------------------------------------------ login
 
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/console") -> HTMLResponse:
     nonce, token = prelogin_token(request)
@@ -87,15 +80,28 @@ def login_page(request: Request, next: str = "/console") -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, username: str = Form(..., max_length=64), password: str = Form(..., max_length=256),
-                login_token: str = Form(""), next: str = Form("/console")):
+async def login(
+    request: Request,
+    username: str = Form(..., max_length=64),
+    password: str = Form(..., max_length=256),
+    login_token: str = Form(""),
+    next: str = Form("/console"),
+):
     """Async on purpose: the throttle and the user lookup run in the thread pool, the
     argon2 check in its own small pool (password_check_limiter), and an unknown username
     waits on the event loop; a flood of logins then holds no thread /healthz needs."""
+
     def fail(message: str, status: int, retry_after: int | None = None) -> HTMLResponse:
         nonce, token = prelogin_token(request)
-        resp = render(request, "console/login.html", None, login_token=token, next=safe_next(next),
-                       error=message, username=username)
+        resp = render(
+            request,
+            "console/login.html",
+            None,
+            login_token=token,
+            next=safe_next(next),
+            error=message,
+            username=username,
+        )
         resp.status_code = status
         if retry_after is not None:
             resp.headers["Retry-After"] = str(retry_after)
@@ -105,7 +111,7 @@ async def login(request: Request, username: str = Form(..., max_length=64), pass
     if not prelogin_valid(request, login_token):
         return fail("页面已过期，请重新登录", 403)
     app = request.app
-    name = normalize_username(username)        # the one form login and its throttle use
+    name = normalize_username(username)  # the one form login and its throttle use
     address = client_address(request)
     throttle = login_throttle(app)
 
@@ -116,7 +122,7 @@ async def login(request: Request, username: str = Form(..., max_length=64), pass
         return fail(refusal.message, 429, refusal.retry_after)
 
     if (refusal := throttle.blocked_locally(address)) is not None:
-        return await refuse(refusal)          # known blocked: not even a thread or a query
+        return await refuse(refusal)  # known blocked: not even a thread or a query
 
     def before_hashing():
         attempt = throttle.begin(name, address)
@@ -134,8 +140,9 @@ async def login(request: Request, username: str = Form(..., max_length=64), pass
         await asyncio.sleep(typical_verify_seconds() * random.uniform(0.85, 1.15))
         ok = False
     else:
-        ok = await anyio.to_thread.run_sync(verify_password, found.password_hash, password,
-                                            limiter=password_check_limiter(app))
+        ok = await anyio.to_thread.run_sync(
+            verify_password, found.password_hash, password, limiter=password_check_limiter(app)
+        )
         observe_verify_seconds(time.perf_counter() - started)
     if not ok:
         await run_in_threadpool(throttle.failed, attempt)
@@ -154,8 +161,12 @@ async def login(request: Request, username: str = Form(..., max_length=64), pass
         return fail("用户名或密码不正确", 401)
     resp = RedirectResponse(safe_next(next) if user.role != Role.volunteer else "/console/report", status_code=303)
     resp.set_cookie(
-        SESSION_COOKIE, issue_session(app, user), max_age=getattr(app.state, "session_max_age", SESSION_MAX_AGE),
-        httponly=True, samesite="lax", path="/",
+        SESSION_COOKIE,
+        issue_session(app, user),
+        max_age=getattr(app.state, "session_max_age", SESSION_MAX_AGE),
+        httponly=True,
+        samesite="lax",
+        path="/",
         secure=request.url.scheme == "https",
     )
     resp.delete_cookie(PRELOGIN_COOKIE, path="/console")
@@ -177,24 +188,37 @@ def logout(principal: Principal = Depends(require_page(*ALL_ROLES)), db: Databas
 
 # ------------------------------------------------------------------ queues
 
+
 @router.get("", response_class=HTMLResponse)
-def queues(request: Request, queue: str = "", principal: Principal = Depends(require_page(*ALL_ROLES)),
-           desk: CaseDesk = Depends(get_desk)):
+def queues(
+    request: Request,
+    queue: str = "",
+    principal: Principal = Depends(require_page(*ALL_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
     if principal.role == Role.volunteer:
         return RedirectResponse("/console/report", status_code=303)
     counts = desk.counts(principal.actor)
     if queue not in CONSOLE_QUEUES:
         queue = "mine" if counts.get("mine") else "unassigned"
     cases = desk.list_queue(queue, principal.actor)
-    return render(request, "console/queues.html", principal, queue=queue, counts=counts, cases=cases,
-                   can_claim=principal.role in HANDLER_ROLES,
-                   can_escalate=principal.role in (Role.supervisor, Role.admin),
-                   dead_letter_count=dead_letters.unresolved_count(desk))
+    return render(
+        request,
+        "console/queues.html",
+        principal,
+        queue=queue,
+        counts=counts,
+        cases=cases,
+        can_claim=principal.role in HANDLER_ROLES,
+        can_escalate=principal.role in (Role.supervisor, Role.admin),
+        dead_letter_count=dead_letters.unresolved_count(desk),
+    )
 
 
 @router.post("/claim-next")
-def claim_next(request: Request, principal: Principal = Depends(require_page(*HANDLER_ROLES)),
-               desk: CaseDesk = Depends(get_desk)):
+def claim_next(
+    request: Request, principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)
+):
     try:
         case = desk.claim_next(principal.actor)
     except CaseError as exc:
@@ -205,27 +229,44 @@ def claim_next(request: Request, principal: Principal = Depends(require_page(*HA
 
 
 @router.post("/escalate-overdue")
-def escalate(request: Request, principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
-             desk: CaseDesk = Depends(get_desk)):
+def escalate(
+    request: Request,
+    principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
+    desk: CaseDesk = Depends(get_desk),
+):
     done = desk.escalate_overdue(principal.actor)
     return redirect(request, "/console?queue=overdue", f"已升级 {len(done)} 张超时工单")
 
 
 # ------------------------------------------------------------------ dead letters
 
+
 @router.get("/dead-letters", response_class=HTMLResponse)
-def dead_letter_page(request: Request, all: bool = False, principal: Principal = Depends(require_page(*DESK_ROLES)),
-                     desk: CaseDesk = Depends(get_desk)):
-    return render(request, "console/dead_letters.html", principal,
-                   letters=dead_letters.list_letters(desk, principal.actor, include_resolved=all),
-                   show_all=all, can_resolve=principal.role in (Role.supervisor, Role.admin),
-                   dead_letter_count=dead_letters.unresolved_count(desk))
+def dead_letter_page(
+    request: Request,
+    all: bool = False,
+    principal: Principal = Depends(require_page(*DESK_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
+    return render(
+        request,
+        "console/dead_letters.html",
+        principal,
+        letters=dead_letters.list_letters(desk, principal.actor, include_resolved=all),
+        show_all=all,
+        can_resolve=principal.role in (Role.supervisor, Role.admin),
+        dead_letter_count=dead_letters.unresolved_count(desk),
+    )
 
 
 @router.post("/dead-letters/{dead_letter_id}/resolve")
-def dead_letter_resolve(dead_letter_id: Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)], request: Request, note: str = Form("", max_length=1000),
-                        principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
-                        desk: CaseDesk = Depends(get_desk)):
+def dead_letter_resolve(
+    dead_letter_id: Annotated[int, PathParam(ge=1, le=ROW_ID_MAX)],
+    request: Request,
+    note: str = Form("", max_length=1000),
+    principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
+    desk: CaseDesk = Depends(get_desk),
+):
     try:
         dead_letters.resolve(desk, dead_letter_id, principal.actor, note)
     except CaseError as exc:
@@ -235,24 +276,37 @@ def dead_letter_resolve(dead_letter_id: Annotated[int, PathParam(ge=1, le=ROW_ID
 
 # ------------------------------------------------------------------ case page
 
+
 @router.get("/cases/{number}", response_class=HTMLResponse)
-def case_page(number: str, request: Request, principal: Principal = Depends(require_page(*DESK_ROLES)),
-              desk: CaseDesk = Depends(get_desk)):
+def case_page(
+    number: str,
+    request: Request,
+    principal: Principal = Depends(require_page(*DESK_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
     try:
         case = desk.get(number, principal.actor)
     except CaseError as exc:
         return redirect(request, "/console", exc.message, error=True)
     is_handler = principal.role == Role.supervisor or (
-        principal.role == Role.operator and case["assignee"] == principal.actor.name.removeprefix("user:"))
+        principal.role == Role.operator and case["assignee"] == principal.actor.name.removeprefix("user:")
+    )
     suggestions = {"answers": [], "templates": [], "kb_available": False}
     if is_handler:
         suggestions = suggested_answers(case, kb=getattr(request.app.state, "kb", None))
     allowed = TRANSITIONS[Status(case["status"])]
     actions = [(s.value, label) for s, label in STATUS_ACTIONS.items() if s in allowed]
     return render(
-        request, "console/case.html", principal, case=case, suggestions=suggestions,
-        is_handler=is_handler, actions=actions, satisfaction_labels=SATISFACTION_LABELS,
-        can_assign=principal.role in (Role.supervisor, Role.admin), status_labels=STATUS_LABELS,
+        request,
+        "console/case.html",
+        principal,
+        case=case,
+        suggestions=suggestions,
+        is_handler=is_handler,
+        actions=actions,
+        satisfaction_labels=SATISFACTION_LABELS,
+        can_assign=principal.role in (Role.supervisor, Role.admin),
+        status_labels=STATUS_LABELS,
     )
 
 
@@ -266,73 +320,131 @@ def _case_action(request: Request, number: str, fn, ok: str):
 
 
 @router.post("/cases/{number}/status")
-def case_status(number: str, request: Request, status: str = Form(...), reason: str = Form("", max_length=500),
-                resolution: str = Form("", max_length=4000),
-                principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
+def case_status(
+    number: str,
+    request: Request,
+    status: str = Form(...),
+    reason: str = Form("", max_length=500),
+    resolution: str = Form("", max_length=4000),
+    principal: Principal = Depends(require_page(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
     if status not in {s.value for s in STATUS_ACTIONS}:
         return redirect(request, f"/console/cases/{quote(number)}", "不支持的操作", error=True)
-    return _case_action(request, number,
-                        lambda: desk.change_status(number, status, principal.actor, reason=reason, resolution=resolution),
-                        f"已改为“{STATUS_LABELS[Status(status)]}”")
+    return _case_action(
+        request,
+        number,
+        lambda: desk.change_status(number, status, principal.actor, reason=reason, resolution=resolution),
+        f"已改为“{STATUS_LABELS[Status(status)]}”",
+    )
 
 
 @router.post("/cases/{number}/note")
-def case_note(number: str, request: Request, text: str = Form(..., max_length=4000),
-              principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
+def case_note(
+    number: str,
+    request: Request,
+    text: str = Form(..., max_length=4000),
+    principal: Principal = Depends(require_page(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
     return _case_action(request, number, lambda: desk.add_note(number, text, principal.actor), "备注已保存")
 
 
 @router.post("/cases/{number}/reply")
-def case_reply(number: str, request: Request, text: str = Form(..., max_length=4000),
-               principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
+def case_reply(
+    number: str,
+    request: Request,
+    text: str = Form(..., max_length=4000),
+    principal: Principal = Depends(require_page(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
     return _case_action(request, number, lambda: desk.reply(number, text, principal.actor), "回复已发送给群众")
 
 
 @router.post("/cases/{number}/assign")
-def case_assign(number: str, request: Request, username: str = Form(..., max_length=64),
-                principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
-                desk: CaseDesk = Depends(get_desk)):
-    return _case_action(request, number, lambda: desk.assign(number, username.strip(), principal.actor),
-                        f"已分派给 {username}")
+def case_assign(
+    number: str,
+    request: Request,
+    username: str = Form(..., max_length=64),
+    principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
+    desk: CaseDesk = Depends(get_desk),
+):
+    return _case_action(
+        request, number, lambda: desk.assign(number, username.strip(), principal.actor), f"已分派给 {username}"
+    )
 
 
 @router.post("/cases/{number}/transfer")
-def case_transfer(number: str, request: Request, hotline: str = Form(""), department: str = Form("", max_length=60),
-                  reason: str = Form("", max_length=500),
-                  principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
-    return _case_action(request, number,
-                        lambda: desk.transfer(number, principal.actor, hotline=hotline or None,
-                                              department=department or None, reason=reason),
-                        "已转办")
+def case_transfer(
+    number: str,
+    request: Request,
+    hotline: str = Form(""),
+    department: str = Form("", max_length=60),
+    reason: str = Form("", max_length=500),
+    principal: Principal = Depends(require_page(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
+    return _case_action(
+        request,
+        number,
+        lambda: desk.transfer(
+            number, principal.actor, hotline=hotline or None, department=department or None, reason=reason
+        ),
+        "已转办",
+    )
 
 
 @router.post("/cases/{number}/followup")
-def case_followup(number: str, request: Request, satisfaction: str = Form(...), note: str = Form("", max_length=4000),
-                  principal: Principal = Depends(require_page(*HANDLER_ROLES)), desk: CaseDesk = Depends(get_desk)):
-    return _case_action(request, number, lambda: desk.record_followup(number, satisfaction, note, principal.actor),
-                        "回访已记录")
+def case_followup(
+    number: str,
+    request: Request,
+    satisfaction: str = Form(...),
+    note: str = Form("", max_length=4000),
+    principal: Principal = Depends(require_page(*HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
+    return _case_action(
+        request, number, lambda: desk.record_followup(number, satisfaction, note, principal.actor), "回访已记录"
+    )
 
 
 # ------------------------------------------------------------------ volunteers' reports
 
+
 @router.get("/report", response_class=HTMLResponse)
-def report_page(request: Request, principal: Principal = Depends(require_page(Role.volunteer, *HANDLER_ROLES)),
-                desk: CaseDesk = Depends(get_desk)):
-    return render(request, "console/report.html", principal, places=known_places(),
-                   reports=desk.list_reported(principal.actor))
+def report_page(
+    request: Request,
+    principal: Principal = Depends(require_page(Role.volunteer, *HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
+    return render(
+        request, "console/report.html", principal, places=known_places(), reports=desk.list_reported(principal.actor)
+    )
 
 
 @router.post("/report")
-def report(request: Request, type: str = Form("discovery"), jurisdiction: str = Form(..., max_length=32),
-           title: str = Form(..., max_length=200), summary: str = Form("", max_length=4000),
-           name: str = Form("", max_length=50), phone: str = Form("", max_length=30),
-           address: str = Form("", max_length=200),
-           principal: Principal = Depends(require_page(Role.volunteer, *HANDLER_ROLES)),
-           desk: CaseDesk = Depends(get_desk)):
+def report(
+    request: Request,
+    type: str = Form("discovery"),
+    jurisdiction: str = Form(..., max_length=32),
+    title: str = Form(..., max_length=200),
+    summary: str = Form("", max_length=4000),
+    name: str = Form("", max_length=50),
+    phone: str = Form("", max_length=30),
+    address: str = Form("", max_length=200),
+    principal: Principal = Depends(require_page(Role.volunteer, *HANDLER_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
     if type not in (CaseType.discovery, CaseType.urgent):
         return redirect(request, "/console/report", "线索类型不正确", error=True)
-    data = NewCase(type=type, channel=Channel.console, jurisdiction=jurisdiction, title=title, summary=summary,
-                   contact={"name": name, "phone": phone, "address": address})
+    data = NewCase(
+        type=type,
+        channel=Channel.console,
+        jurisdiction=jurisdiction,
+        title=title,
+        summary=summary,
+        contact={"name": name, "phone": phone, "address": address},
+    )
     try:
         view, _ = desk.create_case(data, principal.actor)
     except (CaseError, UnknownPlace, ValueError) as exc:

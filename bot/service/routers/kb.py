@@ -3,6 +3,7 @@
 Thin: validate input, call bot.kb.KnowledgeBase (loaded once per app and kept
 on app.state), shape the response.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -22,10 +23,12 @@ _PLACES_HINT = "、".join(known_places())
 
 
 class AnswerRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="the resident's question",
-                          examples=["低保是什么"])
-    jurisdiction: str | None = Field(default=None, description=f"the asker's place, one of: {_PLACES_HINT}",
-                                     examples=["渠县"])
+    question: str = Field(
+        min_length=1, max_length=MAX_MESSAGE_CHARS, description="the resident's question", examples=["低保是什么"]
+    )
+    jurisdiction: str | None = Field(
+        default=None, description=f"the asker's place, one of: {_PLACES_HINT}", examples=["渠县"]
+    )
 
     @field_validator("question")
     @classmethod
@@ -45,15 +48,24 @@ class AnswerRequest(BaseModel):
 
 class AnswerResponse(BaseModel):
     answer: str = Field(description="the short answer, its basis line, then the quoted provisions")
-    short_answer: str | None = Field(default=None, description="the answer without the quotes: what a phone shows first")
+    short_answer: str | None = Field(
+        default=None, description="the answer without the quotes: what a phone shows first"
+    )
     basis: str = Field(default="", description="the sources as one line: 依据：《title》clause；…")
     citations: list[Citation]
     topics: list[str] = Field(description="program topic ids, e.g. dibao, temporary_assistance")
     match: Literal["card", "clauses", "none"] = Field(
-        description="card: a knowledge card answers; clauses: the closest provisions (may not answer); none: nothing found")
-    confidence: float = Field(description="score of the best knowledge card; below the calibrated threshold clauses answer")
-    sure: bool | None = Field(default=None, description="false: the answer first says which question it took the message for")
-    card_id: str | None = Field(default=None, description="the knowledge card that answers, e.g. dibao_amount.payment_day")
+        description="card: a knowledge card answers; clauses: the closest provisions (may not answer); none: nothing found"
+    )
+    confidence: float = Field(
+        description="score of the best knowledge card; below the calibrated threshold clauses answer"
+    )
+    sure: bool | None = Field(
+        default=None, description="false: the answer first says which question it took the message for"
+    )
+    card_id: str | None = Field(
+        default=None, description="the knowledge card that answers, e.g. dibao_amount.payment_day"
+    )
     card_ids: list[str] = Field(default=[], description="every card answering (one per question asked)")
     rule_place: str | None = Field(default=None, description="whose rule the card's answer gives (全国 or a place)")
     local_places: list[str] = Field(default=[], description="places with their own version of this card's answer")
@@ -92,7 +104,9 @@ def _place_or_422(name: str | None) -> str | None:
     try:
         return normalize_place(name)
     except UnknownPlace:
-        raise HTTPException(status_code=422, detail=f"字段 jurisdiction 有误：未知的地区“{name}”，可选：{_PLACES_HINT}") from None
+        raise HTTPException(
+            status_code=422, detail=f"字段 jurisdiction 有误：未知的地区“{name}”，可选：{_PLACES_HINT}"
+        ) from None
 
 
 def _citation_fields(p: dict) -> dict:
@@ -113,11 +127,20 @@ def search(
     if not query:
         raise HTTPException(status_code=422, detail="字段 q 有误：内容不能为空")
     hits = get_kb(request).search(query, jurisdiction=place, limit=limit)
-    return SearchResponse(query=query, jurisdiction=place, hits=[
-        SearchHit(**_citation_fields(h.provision), score=round(h.score, 4), section_path=h.provision["section_path"],
-                  topics=h.provision["topics"], superseded=[Citation(**_citation_fields(p)) for p in h.superseded])
-        for h in hits
-    ])
+    return SearchResponse(
+        query=query,
+        jurisdiction=place,
+        hits=[
+            SearchHit(
+                **_citation_fields(h.provision),
+                score=round(h.score, 4),
+                section_path=h.provision["section_path"],
+                topics=h.provision["topics"],
+                superseded=[Citation(**_citation_fields(p)) for p in h.superseded],
+            )
+            for h in hits
+        ],
+    )
 
 
 @router.post("/answer", response_model=AnswerResponse, summary="回答政策问题 (short answer with quoted provisions)")

@@ -12,6 +12,7 @@ where ``fact`` is a path into this request (``household.members``,
 Impossible input (negative income, age 300, unknown place, wrong enum value) → 422 with a
 Chinese message naming the field (the app's validation handler formats it).
 """
+
 from __future__ import annotations
 
 import json
@@ -65,9 +66,18 @@ Grade = Annotated[int | None, AfterValidator(_grade)]
 Relation = Literal["self", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"]
 DisabilityType = Literal["none", "limb", "visual", "hearing", "speech", "intellectual", "mental", "multiple"]
 ProgramId = Literal[
-    "dibao", "dibao_single", "dibao_edge", "rigid_expense", "tekun", "temporary_assistance",
-    "medical_assistance", "education_assistance", "housing_assistance", "employment_assistance",
-    "disability_subsidies", "children",
+    "dibao",
+    "dibao_single",
+    "dibao_edge",
+    "rigid_expense",
+    "tekun",
+    "temporary_assistance",
+    "medical_assistance",
+    "education_assistance",
+    "housing_assistance",
+    "employment_assistance",
+    "disability_subsidies",
+    "children",
 ]
 
 
@@ -88,7 +98,8 @@ class Member(_In):
     monthly_income: Money = Field(None, description="本人每月收入（元），不含不计入收入的项目")
     in_school: bool | None = Field(None, description="是否在读（含幼儿园）")
     parents_situation: Literal["normal", "orphan", "de_facto_unsupported", "lost_contact"] | None = Field(
-        None, description="未成年人的父母情况")
+        None, description="未成年人的父母情况"
+    )
     parent_lost_contact_months: int | None = Field(None, ge=0, le=1200, description="父母失联月数")
 
 
@@ -108,7 +119,20 @@ class Supporter(_In):
 
 
 class Emergency(_In):
-    type: Literal["none", "fire", "traffic_accident", "accident", "sudden_illness", "disaster", "unemployment", "expense_surge", "other"] | None = Field(None, description="急难类型；none 表示没有")
+    type: (
+        Literal[
+            "none",
+            "fire",
+            "traffic_accident",
+            "accident",
+            "sudden_illness",
+            "disaster",
+            "unemployment",
+            "expense_surge",
+            "other",
+        ]
+        | None
+    ) = Field(None, description="急难类型；none 表示没有")
     description: str | None = Field(None, max_length=2000)
     duration_months: int | None = Field(None, ge=0, le=120, description="困难预计持续月数")
     urgent: bool | None = None
@@ -125,9 +149,12 @@ class HouseholdIn(_In):
     currently_receiving: list[ProgramId] | None = None
     emergency: Emergency | None = None
     monthly_rigid_expense: Money = Field(None, description="每月医疗、教育等必需支出（元）")
-    excluded_income: dict[Literal["basic_pension", "special_care", "family_planning", "awards", "assistance_payments"], Money] | None = Field(
-        None, description="不计入收入的项目及月金额（只用于说明）")
-    support_from_siblings_or_elderly: Money = Field(None, description="兄弟姐妹或60岁以上老人给重度残疾成员的供养费（元/月）")
+    excluded_income: (
+        dict[Literal["basic_pension", "special_care", "family_planning", "awards", "assistance_payments"], Money] | None
+    ) = Field(None, description="不计入收入的项目及月金额（只用于说明）")
+    support_from_siblings_or_elderly: Money = Field(
+        None, description="兄弟姐妹或60岁以上老人给重度残疾成员的供养费（元/月）"
+    )
     months_above_standard: int | None = Field(None, ge=0, le=600, description="就业后收入超过低保标准的月数")
     exit_special_circumstances: bool | None = None
     hukou_local: bool | None = Field(None, description="户籍是否在本地")
@@ -139,14 +166,17 @@ class HouseholdIn(_In):
 
 
 class ScreenRequest(_In):
-    jurisdiction: str = Field(..., min_length=1, max_length=50, description="地区名，如“渠县”“达州”“会宁县”",
-                              examples=["渠县"])
+    jurisdiction: str = Field(
+        ..., min_length=1, max_length=50, description="地区名，如“渠县”“达州”“会宁县”", examples=["渠县"]
+    )
     as_of: date | None = Field(None, description="按哪天的政策判断，默认今天")
     hukou: Literal["urban", "rural"] | None = None
     standards: dict[str, float] | None = Field(
-        None, description="用户提供的当地数额（仅在当地未录入官方数额时使用）："
-                          + "；".join(f"{k} {v}" for k, v in STANDARD_KEYS.items()),
-        examples=[{"dibao_monthly": 700}])
+        None,
+        description="用户提供的当地数额（仅在当地未录入官方数额时使用）："
+        + "；".join(f"{k} {v}" for k, v in STANDARD_KEYS.items()),
+        examples=[{"dibao_monthly": 700}],
+    )
     household: HouseholdIn | None = None
 
     @field_validator("jurisdiction")
@@ -211,7 +241,9 @@ class ScreenResponse(BaseModel):
     jurisdiction: str
     jurisdiction_path: list[str]
     per_capita_income: float | None = Field(None, description="家庭人均月收入（确定时）")
-    per_capita_income_range: list[float | None] | None = Field(None, description="[下限, 上限]，上限 null 表示还有收入没说")
+    per_capita_income_range: list[float | None] | None = Field(
+        None, description="[下限, 上限]，上限 null 表示还有收入没说"
+    )
     results: list[ProgramResult]
     missing: list[MissingFact]
     next_steps: list[str]
@@ -232,9 +264,15 @@ async def screen(body: ScreenRequest, request: Request) -> Response:
     try:
         answer = run_screen(data, pset=pset)
     except InputError as exc:
-        raise RequestValidationError([{
-            "loc": ("body", *exc.field.replace("[", ".").replace("]", "").split(".")),
-            "msg": exc.message, "type": "value_error", "ctx": {"error": exc.message},
-        }]) from None
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", *exc.field.replace("[", ".").replace("]", "").split(".")),
+                    "msg": exc.message,
+                    "type": "value_error",
+                    "ctx": {"error": exc.message},
+                }
+            ]
+        ) from None
     # The engine's answer already has the documented shape; skip re-validation for speed.
     return Response(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
