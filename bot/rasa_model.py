@@ -42,17 +42,27 @@ def rasa_env() -> dict[str, str]:
     return env
 
 
+def _model_bytes(f: Path) -> bytes:
+    """What of a file shapes the model. Of a lock, only its `name==version` pins: the hashes
+    beside them (and comments) change when a release adds a wheel, the installed code does not.
+    """
+    if f.suffix != ".lock":
+        return f.read_bytes()
+    pins = (line.split()[0] for line in f.read_text(encoding="utf-8").splitlines() if "==" in line.split("#")[0])
+    return "\n".join(sorted(pins)).encode()
+
+
 def inputs_hash(root: Path = PROJECT_ROOT) -> str:
     digest = hashlib.sha256()
     for name in MODEL_INPUTS:
         path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:
-            if not f.exists():
+            if not f.exists() or "__pycache__" in f.parts:
                 continue
             digest.update(str(f.relative_to(root)).encode())
             digest.update(b"\0")
-            digest.update(f.read_bytes())
+            digest.update(_model_bytes(f))
             digest.update(b"\0")
     return digest.hexdigest()[:16]
 

@@ -1,4 +1,5 @@
 """Rasa adapter for bot.nlu_override: runs after the classifiers and the FallbackClassifier."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -18,8 +19,13 @@ class SafetyAndPolicyOverride(GraphComponent):
     """Danger always reaches the urgent flow; a program question is never small talk."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SafetyAndPolicyOverride":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SafetyAndPolicyOverride":
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -20,6 +20,22 @@ def test_model_key_changes_with_training_data_and_not_otherwise(tmp_path):
     assert inputs_hash(tmp_path) != before
 
 
+def test_model_key_follows_the_rasa_pins_not_their_hashes(tmp_path):
+    lock = tmp_path / "requirements" / "rasa.lock"
+    lock.parent.mkdir()
+    lock.write_text("# header\nrasa==3.6.21 \\\n    --hash=sha256:aaaa\njieba==0.42.1 \\\n    --hash=sha256:bbbb\n")
+    (tmp_path / "__pycache__").mkdir()
+    before = inputs_hash(tmp_path)
+    lock.write_text(
+        "# other header\nrasa==3.6.21 \\\n    --hash=sha256:cccc \\\n    --hash=sha256:dddd\njieba==0.42.1 \\\n    --hash=sha256:bbbb\n"
+    )
+    (tmp_path / "nlu_components" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "nlu_components" / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+    assert inputs_hash(tmp_path) == before
+    lock.write_text("rasa==3.6.20 \\\n    --hash=sha256:aaaa\njieba==0.42.1 \\\n    --hash=sha256:bbbb\n")
+    assert inputs_hash(tmp_path) != before
+
+
 def test_callers_at_once_train_the_model_once(tmp_path, monkeypatch):
     import threading
     import time
