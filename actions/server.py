@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 async def _start_drainer(app: Sanic) -> None:
     from actions.delivery import Drainer
-    from bot.privacy import install_log_masking
+    from bot.log_masking import install_log_masking
 
     if not logging.getLogger().handlers:  # a spawned worker: log like the main process, masked
         utils.configure_colored_logging(os.environ.get("JZ_ACTIONS_LOG_LEVEL") or None)

@@ -2,23 +2,16 @@
 names and addresses, in values and in free text.
 
 The one masking module: the service (API answers and console pages for people who do not
-handle the case), the action server, the Rasa server (its tracker store and logs,
-rasa_channels/) and every log use it. Pure functions, no framework imports; it runs on
+handle the case), the action server, the Rasa server (its tracker store, rasa_channels/) and
+every log (bot/log_masking.py) use it. Pure functions, no framework imports; it runs on
 Python 3.10 (Rasa's environment) and 3.11.
 
-What counts as a number to mask (`mask_text`), so that a real number is always masked and
-amounts, case numbers (GD…) and service numbers (110, 12345, 12349) are not:
-- 身份证号, 18 characters: the ISO 7064 MOD 11-2 check digit is right (stdnum.cn.ric), or
-  the number is shaped like one (a province code, then a real birth date) — a mistyped
-  number is still the person's. 15 digits (the old card): a province code and a real
-  YYMMDD birth date.
-- Bank cards, 16–19 digits (also in groups of four): the Luhn check digit is right
-  (stdnum.luhn).
-- Mainland mobile numbers, 1[3-9] + 9 digits (optionally +86, and spaces or dashes);
-  landlines with an area code, 0 + 2–3 digits, then 7–8 digits.
-- After a word that says what follows (身份证/证件号, 银行卡/卡号/账号, 电话/座机/手机) a
-  number of that kind's length is masked whatever its check digit: a mistyped one too.
-Numbers glued to letters (GD20261122000012, hex ids) are never taken apart.
+What `mask_text` masks: every number bot/personal_numbers.py recognises as a 身份证号, a
+bank card, a mobile or a landline (check digits decide, so amounts, case numbers (GD…) and
+service numbers (110, 12345, 12349) stay); and after a word that says what follows
+(身份证/证件号, 银行卡/卡号/账号, 电话/座机/手机) a number of that kind's length whatever its
+check digit: a mistyped one too. Numbers glued to letters (GD20261122000012, hex ids) are
+never taken apart.
 
 Names and addresses (`mask_personal_text`, for people who do not handle a case): a name
 after 我叫/姓名/名字是/叫做 (and the case's own contact name wherever it appears), and an
@@ -28,121 +21,11 @@ level so an operator still knows where the case belongs.
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
-from datetime import date
 
-try:  # python-stdnum in the app environment (requirements/app.in)
-    from stdnum import luhn as _luhn
-    from stdnum.cn import ric as _ric
-except ImportError:  # Rasa's environment has no stdnum: the same checks, written out
-    _luhn = _ric = None
+from bot.personal_numbers import is_bank_card, is_id_number, is_landline, is_mobile
 
 MASK = "*"
-
-# ------------------------------------------------------------------ checks
-
-# 省级行政区划代码 (GB/T 2260): the first two digits of every 身份证号.
-_PROVINCES = frozenset(
-    {
-        "11",
-        "12",
-        "13",
-        "14",
-        "15",
-        "21",
-        "22",
-        "23",
-        "31",
-        "32",
-        "33",
-        "34",
-        "35",
-        "36",
-        "37",
-        "41",
-        "42",
-        "43",
-        "44",
-        "45",
-        "46",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "71",
-        "81",
-        "82",
-        "83",
-        "91",
-    }
-)
-
-
-def ric_check_digit(number: str) -> str:
-    """The 18th character of a 身份证号 from its first 17 digits (ISO 7064 MOD 11-2)."""
-    if _ric is not None:
-        return _ric.calc_check_digit(number[:17] + "0")
-    checksum = (1 - 2 * int(number[:17], 13)) % 11
-    return "X" if checksum == 10 else str(checksum)
-
-
-def luhn_valid(digits: str) -> bool:
-    """Whether a bank-card number's last digit is its Luhn check digit."""
-    if not digits.isdigit():
-        return False
-    if _luhn is not None:
-        return _luhn.is_valid(digits)
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def _real_date(year: int, month: int, day: int) -> bool:
-    try:
-        born = date(year, month, day)
-    except ValueError:
-        return False
-    return date(1890, 1, 1) <= born <= date.today()
-
-
-def is_id_number(value: str) -> bool:
-    """A 身份证号 (18 characters, or the old 15 digits) to mask: see the module docstring."""
-    v = value.strip().upper()
-    if len(v) == 18 and v[:17].isdigit() and (v[17].isdigit() or v[17] == "X"):
-        if v[17] == ric_check_digit(v):
-            return True
-        return v[:2] in _PROVINCES and _real_date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
-    if len(v) == 15 and v.isdigit():
-        return v[:2] in _PROVINCES and _real_date(1900 + int(v[6:8]), int(v[8:10]), int(v[10:12]))
-    return False
-
-
-def is_bank_card(value: str) -> bool:
-    digits = re.sub(r"[ -]", "", value)
-    return 16 <= len(digits) <= 19 and luhn_valid(digits)
-
-
-def is_mobile(value: str) -> bool:
-    digits = re.sub(r"[ +-]", "", value)
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
-    return len(digits) == 11 and re.fullmatch(r"1[3-9]\d{9}", digits) is not None
-
-
-def is_landline(value: str) -> bool:
-    digits = re.sub(r"[ ()（）-]", "", value)
-    return digits.isdigit() and digits.startswith("0") and not digits.startswith("00") and 10 <= len(digits) <= 12
-
 
 # ------------------------------------------------------------------ values
 
@@ -341,86 +224,3 @@ def mask_values(value):
     if isinstance(value, (list, tuple)):
         return [mask_values(v) for v in value]
     return value
-
-
-# ------------------------------------------------------------------ logs
-
-
-def _mask_record(record: logging.LogRecord) -> None:
-    try:
-        message = record.getMessage()
-    except Exception:  # a broken format string is not ours to fix here
-        return
-    masked = mask_text(message)
-    if masked != message:
-        record.msg = masked
-        record.args = ()
-    if record.exc_info and not record.exc_text:
-        # Formatters use exc_text when it is set: the traceback is written masked.
-        record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
-    elif record.exc_text:
-        record.exc_text = mask_text(record.exc_text)
-    if record.stack_info:
-        record.stack_info = mask_text(record.stack_info)
-
-
-class MaskingFilter(logging.Filter):
-    """A logging filter that masks ID, bank-card and phone numbers in every record
-    (its message and its traceback). `handler.addFilter(MaskingFilter())`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        _mask_record(record)
-        return True
-
-
-def install_log_masking(
-    logger_names: tuple[str, ...] = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "rasa_sdk", "sanic.root"),
-) -> None:
-    """Masks ID and phone numbers in everything these loggers' handlers write.
-
-    A filter on a logger does not see records propagated from its children, so the
-    filter goes on the handlers, where every record passes.
-    """
-    for name in logger_names:
-        for handler in logging.getLogger(name).handlers:
-            if not any(isinstance(f, MaskingFilter) for f in handler.filters):
-                handler.addFilter(MaskingFilter())
-
-
-class MaskingStream:
-    """A text stream that masks what is written to it (a process's stdout/stderr)."""
-
-    def __init__(self, stream):
-        self._stream = stream
-
-    def write(self, text):
-        return self._stream.write(mask_text(text) if isinstance(text, str) else text)
-
-    def writelines(self, lines):
-        for line in lines:
-            self.write(line)
-
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
-
-
-def install_process_masking() -> None:
-    """Masks personal numbers in everything this process logs or prints, whenever its
-    log handlers are made: every log record as it is created (message and traceback),
-    sys.stdout and sys.stderr, and the handlers that exist now. Used by the Rasa server
-    (rasa_channels/), whose logging Rasa and Sanic set up themselves. Idempotent."""
-    old = logging.getLogRecordFactory()
-    if not getattr(old, "jz_masking", False):
-
-        def factory(*args, **kwargs):
-            record = old(*args, **kwargs)
-            _mask_record(record)
-            return record
-
-        factory.jz_masking = True
-        logging.setLogRecordFactory(factory)
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        if stream is not None and not isinstance(stream, MaskingStream):
-            setattr(sys, name, MaskingStream(stream))
-    install_log_masking(("",))

@@ -5,11 +5,11 @@ channels (rest.py, registered in credentials.yml) and the tracker store
 Not model inputs (bot/rasa_model.py MODEL_INPUTS): changing them does not retrain the model.
 Rasa imports this package before it serves anything (the channels load at start-up), so
 this is where the Rasa process starts masking personal numbers in all it logs or prints
-(rasa.log is its stdout and stderr): bot.privacy.install_process_masking; and where
+(rasa.log is its stdout and stderr): bot.log_masking.install_process_masking; and where
 Rasa's own hot spots are fixed (speedups.py).
 """
 
-from bot.privacy import install_process_masking
+from bot.log_masking import install_process_masking
 from rasa_channels.speedups import validate_action_results_with_one_validator
 
 install_process_masking()

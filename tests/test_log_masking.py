@@ -1,7 +1,7 @@
 import io
 import logging
 
-from bot.privacy import install_log_masking
+from bot.log_masking import install_log_masking
 
 
 def test_personal_numbers_are_masked_in_what_handlers_write():

@@ -1,5 +1,6 @@
-"""The masking rules of bot/privacy.py: check digits decide, so every real 身份证号 and
-bank-card number is masked and amounts, case numbers and service numbers are not."""
+"""The masking rules of bot/privacy.py and bot/personal_numbers.py: check digits decide, so
+every real 身份证号 and bank-card number is masked and amounts, case numbers and service
+numbers are not."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 from stdnum import luhn
 from stdnum.cn import ric
 
-import bot.privacy as privacy
-from bot.privacy import is_bank_card, is_id_number, mask_address, mask_contact, mask_personal_text, mask_text
+import bot.personal_numbers as personal_numbers
+from bot.personal_numbers import is_bank_card, is_id_number
+from bot.privacy import mask_address, mask_contact, mask_personal_text, mask_text
 
 VALID_ID = "360426199101010071"  # check digit right (stdnum's own example)
 VALID_ID_X = "11010519491231002X"  # ends in X
@@ -45,7 +47,7 @@ def test_random_long_digit_strings_are_not_over_masked():
     others = [
         s
         for s in (str(rng.randrange(10**17, 10**18)) for _ in range(2000))
-        if s[:2] not in privacy._PROVINCES and not luhn.is_valid(s) and ric.calc_check_digit(s) != s[-1]
+        if s[:2] not in personal_numbers._PROVINCES and not luhn.is_valid(s) and ric.calc_check_digit(s) != s[-1]
     ]
     assert len(others) > 500 and all(mask_text(f"编号{s}") == f"编号{s}" for s in others)
     # Not a province code, no check digit right: nothing to mask.
@@ -80,14 +82,20 @@ def test_phones():
 
 
 def test_the_rasa_environment_checks_agree_with_stdnum(monkeypatch):
-    """Rasa's environment has no stdnum: bot/privacy.py's own checks must give the same answers."""
+    """Rasa's environment has no stdnum: bot/personal_numbers.py's own checks must give the same answers."""
     rng = random.Random(3)
     numbers = [str(rng.randrange(10**17, 10**18)) for _ in range(300)]
     cards = [str(rng.randrange(10**15, 10**19)) for _ in range(300)]
-    with_stdnum = ([privacy.ric_check_digit(n) for n in numbers], [privacy.luhn_valid(c) for c in cards])
-    monkeypatch.setattr(privacy, "_ric", None)
-    monkeypatch.setattr(privacy, "_luhn", None)
-    assert ([privacy.ric_check_digit(n) for n in numbers], [privacy.luhn_valid(c) for c in cards]) == with_stdnum
+    with_stdnum = (
+        [personal_numbers.ric_check_digit(n) for n in numbers],
+        [personal_numbers.luhn_valid(c) for c in cards],
+    )
+    monkeypatch.setattr(personal_numbers, "_ric", None)
+    monkeypatch.setattr(personal_numbers, "_luhn", None)
+    assert (
+        [personal_numbers.ric_check_digit(n) for n in numbers],
+        [personal_numbers.luhn_valid(c) for c in cards],
+    ) == with_stdnum
 
 
 def test_names_and_addresses_for_someone_who_does_not_handle_the_case():

@@ -27,7 +27,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.channels.gateway import ReplyPolls, StackLink, recent_entry
 from bot.config import Settings, settings
-from bot.privacy import MaskingFilter
+from bot.log_masking import MaskingFilter
 from bot.text import cap_message, clean_message, too_long_note
 
 log = logging.getLogger("bot.channels.telegram")

@@ -87,7 +87,7 @@ from bot.channels.wechat_protocol import (  # noqa: F401
     split_text,
 )
 from bot.config import Settings, settings
-from bot.privacy import MaskingFilter
+from bot.log_masking import MaskingFilter
 
 __all__ = [
     "API_TIMEOUT",

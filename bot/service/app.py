@@ -25,15 +25,15 @@ from bot.cases.model import CaseError
 from bot.config import Settings
 from bot.config import settings as default_settings
 from bot.db import Database
+from bot.log_masking import install_log_masking
 from bot.places import UnknownPlace
-from bot.privacy import install_log_masking
 from bot.service.errors import (
     case_error_response,
     desk_value_error_response,
     document_validation_errors,
     unknown_place_response,
 )
-from bot.service.routers import cases, chat, console, conversations, health, kb, screen
+from bot.service.routers import case_workflow, cases, chat, console, console_login, conversations, health, kb, screen
 
 
 @asynccontextmanager
@@ -124,7 +124,9 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     app.include_router(screen.router)
     app.include_router(chat.router)
     app.include_router(cases.router)
+    app.include_router(case_workflow.router)  # after cases: /v1/cases/counts is not a case {number}
     app.include_router(conversations.router)
+    app.include_router(console_login.router)
     app.include_router(console.router)
     _document_errors(app)
     return app

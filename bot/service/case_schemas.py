@@ -1,5 +1,5 @@
 """Request and response bodies of the case desk's JSON API (bot/service/routers/cases.py,
-conversations.py).
+case_workflow.py, conversations.py).
 
 Responses mirror the dicts bot/cases/views.py makes, field for field and in the same order.
 A field with a default is a key the desk leaves out where it does not apply (a reply's

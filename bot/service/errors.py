@@ -130,7 +130,7 @@ async def unknown_place_response(_request: Request, exc: UnknownPlace) -> JSONRe
 
 
 class DeskRoute(APIRoute):
-    """A route of the case desk's JSON API (bot/service/routers/cases.py, conversations.py).
+    """A route of the case desk's JSON API (bot/service/routers/cases.py, case_workflow.py, conversations.py).
 
     Only these answer a bare ValueError from the desk (a value it could not take) with 422:
     that is what they have always promised. Elsewhere a ValueError stays the server error it is."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from bot.cases.desk import BOT
-from bot.privacy import MaskingFilter, mask_contact, mask_id_number, mask_phone, mask_text
+from bot.log_masking import MaskingFilter
+from bot.privacy import mask_contact, mask_id_number, mask_phone, mask_text
 from tests.cases.conftest import new_case
 
 

@@ -54,8 +54,8 @@ def make_app(data_dir, fake_time=None):
 @pytest.fixture
 def app(tmp_path, fake_time, monkeypatch):
     # An unknown name waits as long as a real check; 10 ms keeps these tests quick.
-    monkeypatch.setattr("bot.service.routers.console.typical_verify_seconds", lambda: 0.01)
-    monkeypatch.setattr("bot.service.routers.console.REFUSAL_PAUSE_SECONDS", 0.0)  # (its own test below)
+    monkeypatch.setattr("bot.service.routers.console_login.typical_verify_seconds", lambda: 0.01)
+    monkeypatch.setattr("bot.service.routers.console_login.REFUSAL_PAUSE_SECONDS", 0.0)  # (its own test below)
     application = make_app(tmp_path / "svc", fake_time)
     with application.state.db.session() as s:
         create_user(s, OPERATOR, PASSWORD, "operator", "王芳")
@@ -158,7 +158,7 @@ def _throttle(tmp_path, fake_time) -> LoginThrottle:
 
 def test_a_refused_login_is_answered_slowly(app, monkeypatch):
     """A flood that waits for its answers is slowed to about one request a second per connection."""
-    monkeypatch.setattr("bot.service.routers.console.REFUSAL_PAUSE_SECONDS", 0.3)
+    monkeypatch.setattr("bot.service.routers.console_login.REFUSAL_PAUSE_SECONDS", 0.3)
     for i in range(10):
         attempt(app, "192.0.2.200", f"nobody{i}", "whatever-password")
     started = time.perf_counter()
@@ -207,7 +207,7 @@ def test_simultaneous_tries_cannot_slip_past_the_limits(tmp_path, fake_time):
 
 
 def test_counters_survive_a_restart(tmp_path, monkeypatch):
-    monkeypatch.setattr("bot.service.routers.console.typical_verify_seconds", lambda: 0.01)
+    monkeypatch.setattr("bot.service.routers.console_login.typical_verify_seconds", lambda: 0.01)
     first = make_app(tmp_path / "svc")
     with first.state.db.session() as s:
         create_user(s, OPERATOR, PASSWORD, "operator")

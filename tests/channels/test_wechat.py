@@ -35,7 +35,7 @@ from bot.channels.wechat import (
     WINDOW_CLOSED_REASON,
 )
 from bot.config import Settings
-from bot.service.routers.chat import ChatIn
+from bot.service.chat_schemas import ChatIn
 from bot.stack import APP_PYTHON, Process, Stack, free_port
 from bot.text import MAX_MESSAGE_CHARS
 from tests.cases.conftest import new_case

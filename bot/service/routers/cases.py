@@ -1,11 +1,12 @@
-"""Case desk JSON API (工单): creation by the bot, queues, workflow, audit, dead letters.
+"""Case desk JSON API (工单): creation, queues, the resident's lookup, dead letters.
 
 Thin: validates input (bot/service/case_schemas.py), calls bot.cases.desk.CaseDesk with the
 caller as Actor and returns what it gives. The desk's refusals become HTTP answers in the
 app's handlers (bot/service/errors.py). Access rules are on every route (`require(...)`,
 bot/service/deps.py); the resident's status lookup is the only public route, and it is
-throttled per client and overall (bot/throttle), never per case number. The replies outbox
-for the channel relays is bot/service/routers/conversations.py.
+throttled per client and overall (bot/throttle), never per case number. One case's routes
+(/v1/cases/{number}: reading it, the workflow's steps, audit, suggestions) are
+case_workflow.py; the replies outbox for the channel relays is conversations.py.
 
 Who may create what (bot/cases/intake.py, CONVERSATION_CHANNELS):
 - The bot token (the action server, writing a case from a resident's conversation) is the
@@ -30,8 +31,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from bot.case_limits import ID_MAX, ROW_ID_MAX
 from bot.cases import dead_letters
 from bot.cases.desk import CaseDesk, NewCase
-from bot.cases.model import Channel, NotFound, Role, Status
-from bot.cases.suggest import suggested_answers
+from bot.cases.model import Channel, NotFound, Role
 from bot.service.auth import (
     DESK_ROLES,
     HANDLER_ROLES,
@@ -42,11 +42,8 @@ from bot.service.auth import (
     too_many,
 )
 from bot.service.case_schemas import (  # noqa: F401  (CaseIn: tests/actions/test_limits.py reads it here)
-    AssignIn,
-    AuditLog,
     CaseCreated,
     CaseIn,
-    CaseView,
     ClaimOut,
     DeadLetterIn,
     DeadLetterList,
@@ -54,17 +51,10 @@ from bot.service.case_schemas import (  # noqa: F401  (CaseIn: tests/actions/tes
     DeadLetterRecorded,
     DeadLetterResolveIn,
     EscalatedOut,
-    FollowupIn,
     LookupIn,
-    NoteOut,
     QueueCounts,
-    QueuedReply,
     QueueOut,
     ResidentStatus,
-    StatusIn,
-    Suggestions,
-    TextIn,
-    TransferIn,
 )
 from bot.service.deps import get_desk, require  # noqa: F401  (get_desk: older imports and tests use it from here)
 from bot.service.errors import DeskRoute, ErrorOut, refusals
@@ -73,13 +63,9 @@ from bot.throttle import Refusal
 router = APIRouter(prefix="/v1", tags=["cases"], route_class=DeskRoute)
 
 # What the routes refuse with (bot/service/errors.py): every route here but the lookup needs a login
-# or the bot token (401 without, 403 for a wrong role or a missing X-CSRF-Token); a case route can
-# miss its case (404), meet a case whose state does not allow the step (400) or a concurrent change
-# (409); a body or parameter that does not fit is 422.
+# or the bot token (401 without, 403 for a wrong role or a missing X-CSRF-Token); a body or
+# parameter that does not fit is 422.
 AUTH = refusals(401, 403, 422)
-ONE_CASE = refusals(400, 401, 403, 404, 409, 422)
-# A whole case: its transcript turns and replies have keys that only some carry (case_schemas.py).
-WHOLE_CASE = {"response_model": CaseView, "response_model_exclude_unset": True}
 
 
 def default_channel(principal: Principal) -> Channel:
@@ -288,141 +274,3 @@ def resolve_dead_letter(
     desk: CaseDesk = Depends(get_desk),
 ) -> dict:
     return dead_letters.resolve(desk, dead_letter_id, principal.actor, body.note)
-
-
-# ------------------------------------------------------------------ one case
-# (After the fixed paths above: /cases/counts or /cases/dead-letters must not be taken for a {number}.)
-
-
-@router.get(
-    "/cases/{number}",
-    **WHOLE_CASE,
-    summary="A case with transcript, summary, screen result, notes and replies",
-    responses=refusals(401, 403, 404, 422),
-)
-def get_case(
-    number: str, principal: Principal = Depends(require(*DESK_ROLES)), desk: CaseDesk = Depends(get_desk)
-) -> dict:
-    return desk.get(number, principal.actor)
-
-
-@router.post(
-    "/cases/{number}/assign", **WHOLE_CASE, summary="Assign or reassign to an operator (supervisor)", responses=ONE_CASE
-)
-def assign(
-    number: str,
-    body: AssignIn,
-    principal: Principal = Depends(require(Role.supervisor, Role.admin)),
-    desk: CaseDesk = Depends(get_desk),
-) -> dict:
-    return desk.assign(number, body.username, principal.actor)
-
-
-@router.post(
-    "/cases/{number}/transfer",
-    **WHOLE_CASE,
-    summary="Transfer to the other hotline or a department",
-    responses=ONE_CASE,
-)
-def transfer(
-    number: str,
-    body: TransferIn,
-    principal: Principal = Depends(require(*HANDLER_ROLES)),
-    desk: CaseDesk = Depends(get_desk),
-) -> dict:
-    return desk.transfer(number, principal.actor, hotline=body.hotline, department=body.department, reason=body.reason)
-
-
-@router.post("/cases/{number}/status", **WHOLE_CASE, summary="Move the case along the workflow", responses=ONE_CASE)
-def change_status(
-    number: str,
-    body: StatusIn,
-    principal: Principal = Depends(require(*HANDLER_ROLES)),
-    desk: CaseDesk = Depends(get_desk),
-) -> dict:
-    return desk.change_status(
-        number, Status(body.status), principal.actor, reason=body.reason, resolution=body.resolution
-    )
-
-
-@router.post(
-    "/cases/{number}/notes",
-    status_code=201,
-    response_model=NoteOut,
-    summary="Add an internal note (never shown to the resident)",
-    responses={
-        **ONE_CASE,
-        403: {
-            "model": ErrorOut,
-            "description": "Not the case's handler: only its assignee or a supervisor writes notes, as for replies",
-        },
-    },
-)
-def add_note(
-    number: str,
-    body: TextIn,
-    principal: Principal = Depends(require(*HANDLER_ROLES)),
-    desk: CaseDesk = Depends(get_desk),
-) -> dict:
-    return desk.add_note(number, body.text, principal.actor)
-
-
-@router.post(
-    "/cases/{number}/replies",
-    status_code=201,
-    response_model=QueuedReply,
-    summary="Reply to the resident in their channel",
-    responses={
-        **ONE_CASE,
-        403: {"model": ErrorOut, "description": "Not the case's handler (its assignee or a supervisor)"},
-    },
-)
-def reply(
-    number: str,
-    body: TextIn,
-    principal: Principal = Depends(require(*HANDLER_ROLES)),
-    desk: CaseDesk = Depends(get_desk),
-) -> dict:
-    return desk.reply(number, body.text, principal.actor)
-
-
-@router.post(
-    "/cases/{number}/followup", **WHOLE_CASE, summary="Record the satisfaction follow-up (回访)", responses=ONE_CASE
-)
-def followup(
-    number: str,
-    body: FollowupIn,
-    principal: Principal = Depends(require(*HANDLER_ROLES)),
-    desk: CaseDesk = Depends(get_desk),
-) -> dict:
-    return desk.record_followup(number, body.satisfaction, body.note, principal.actor)
-
-
-@router.get(
-    "/cases/{number}/audit",
-    response_model=AuditLog,
-    summary="The case's append-only audit log",
-    responses=refusals(401, 403, 404, 422),
-)
-def audit(
-    number: str,
-    principal: Principal = Depends(require(Role.supervisor, Role.admin)),
-    desk: CaseDesk = Depends(get_desk),
-) -> dict:
-    return {"number": number, "events": desk.audit_log(number)}
-
-
-@router.get(
-    "/cases/{number}/suggestions",
-    response_model=Suggestions,
-    summary="Knowledge-base answers with citations, and reply templates",
-    responses=refusals(401, 403, 404, 422),
-)
-def suggestions(
-    number: str,
-    request: Request,
-    principal: Principal = Depends(require(*HANDLER_ROLES)),
-    desk: CaseDesk = Depends(get_desk),
-) -> dict:
-    case = desk.get(number, principal.actor)
-    return suggested_answers(case, kb=getattr(request.app.state, "kb", None))

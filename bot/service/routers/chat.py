@@ -18,6 +18,8 @@ token per tab in sessionStorage (the next person at a shared terminal starts afr
 and a custom header cannot be sent from another origin without a CORS preflight, which
 this service never grants. Other channels (Telegram, REST front ends) use the bot-token
 outbox under /v1/conversations instead.
+
+Request and response bodies: bot/service/chat_schemas.py.
 """
 
 from __future__ import annotations
@@ -26,67 +28,33 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Literal
 
 import httpx
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, StreamingResponse
-from pydantic import BaseModel, Field, field_validator
 from sse_starlette import EventSourceResponse
 
 from bot.channels import history, webchat
 from bot.channels.gateway import RASA_DOWN_REPLY
 from bot.service.auth import secret_key
+from bot.service.chat_schemas import (
+    ChatIn,
+    ChatOut,
+    ChatSessionOut,
+    EndOut,
+    HistoryOut,
+    ResidentCasesOut,
+    ShownOut,
+    TicketOut,
+)
 from bot.service.deps import get_desk
 from bot.service.errors import ErrorOut, refusals
-from bot.text import MAX_MESSAGE_CHARS, MAX_RAW_MESSAGE_CHARS, cap_message, require_text, too_long_note
+from bot.text import cap_message, too_long_note
 
 router = APIRouter(tags=["web chat"])
 
 _PAGE = (Path(__file__).resolve().parent.parent / "static" / "chat.html").read_text(encoding="utf-8")
-
-
-OTHER_CHANNEL_PREFIXES = ("tg-", "wx-")
-
-
-class ChatIn(BaseModel):
-    sender: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="Conversation id from POST /v1/chat/session",
-    )
-    message: str = Field(
-        min_length=1,
-        max_length=MAX_RAW_MESSAGE_CHARS,
-        description=f"Over {MAX_MESSAGE_CHARS} characters, the first {MAX_MESSAGE_CHARS} are read "
-        "and the answer says so",
-    )
-
-    @field_validator("sender")
-    @classmethod
-    def _web_sender(cls, v: str) -> str:
-        # Other channels' ids (tg-… Telegram, wx-… WeChat) are not the web chat's to use.
-        if v.startswith(OTHER_CHANNEL_PREFIXES):
-            raise ValueError("这个会话编号不能在网页对话里使用")
-        return v
-
-    @field_validator("message")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        return require_text(v, "消息不能为空")
-
-
-class ChatOut(BaseModel):
-    messages: list[dict]
-
-
-class ChatSessionOut(BaseModel):
-    sender: str = Field(description="The conversation id: send it as `sender` and in the replies URL")
-    token: str = Field(description="Send it as the X-Chat-Token header with every call for this conversation")
-    expires_in: int = Field(description="Seconds the token is accepted; then start a new conversation")
-
 
 NO_TOKEN = "还没有开始对话，请刷新页面后再试。"
 BAD_TOKEN = "这个对话已失效，请刷新页面重新开始。"
@@ -217,24 +185,6 @@ def _operator_message(sender: str, reply: dict) -> dict:
 # ticket bought with it), answers 401 without and 403 with another, and touches nothing then.
 
 
-class Button(BaseModel):
-    title: str
-    payload: str = ""
-
-
-class HistoryMessage(BaseModel):
-    role: Literal["resident", "bot", "operator"]
-    text: str = Field(description="As shown, with 身份证号/phone/bank-card numbers masked (bot/privacy.py)")
-    buttons: list[Button] = Field(default_factory=list)
-    reply_id: int | None = Field(None, description="Operator replies: the case desk's reply id")
-    at: str
-
-
-class HistoryOut(BaseModel):
-    sender: str
-    messages: list[HistoryMessage] = Field(description=f"Oldest first, the newest {history.MAX_SHOWN} at most")
-
-
 @router.get(
     "/v1/chat/{sender}/history",
     response_model=HistoryOut,
@@ -247,20 +197,6 @@ def chat_history(sender: str, request: Request, x_chat_token: str | None = TOKEN
     return HistoryOut(sender=sender, messages=history.history(request.app.state.db, sender))
 
 
-class ResidentCase(BaseModel):
-    number: str
-    type: str
-    type_label: str = Field(description="咨询、急难 …")
-    status: str
-    status_label: str = Field(description="The status in the resident's words (已受理，正在等待工作人员处理 …)")
-    created_at: str
-    updated_at: str = Field(description="Last change (UTC, ISO 8601)")
-
-
-class ResidentCasesOut(BaseModel):
-    cases: list[ResidentCase]
-
-
 @router.get(
     "/v1/chat/{sender}/cases",
     response_model=ResidentCasesOut,
@@ -270,12 +206,6 @@ class ResidentCasesOut(BaseModel):
 def chat_cases(sender: str, request: Request, x_chat_token: str | None = TOKEN_HEADER) -> ResidentCasesOut:
     require_conversation(request, sender, x_chat_token)
     return ResidentCasesOut(cases=get_desk(request).conversation_cases(sender))
-
-
-class ShownOut(BaseModel):
-    id: int
-    delivered: bool = Field(description="Always true: the reply is marked delivered")
-    first: bool = Field(description="True when this call marked it (false: it was marked before, nothing changed)")
 
 
 REPLY_ID = Path_(ge=1, le=2**31 - 1, description="reply_id of an operator reply given by the events stream")
@@ -302,11 +232,6 @@ def chat_reply_shown(
     if history.has_reply(request.app.state.db, sender, reply_id):
         return ShownOut(id=reply_id, delivered=True, first=False)
     raise HTTPException(status_code=404, detail="没有这条工作人员回复。")
-
-
-class TicketOut(BaseModel):
-    ticket: str = Field(description="Pass it as ?ticket= to GET /v1/chat/{sender}/events")
-    expires_in: int = Field(description="Seconds the ticket can open the stream (an open stream stays open)")
 
 
 @router.post(
@@ -384,10 +309,6 @@ async def chat_events(
             await asyncio.sleep(interval)
 
     return EventSourceResponse(replies(), ping=15, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
-
-class EndOut(BaseModel):
-    forgotten: int = Field(description="Messages removed from the history")
 
 
 @router.post(
