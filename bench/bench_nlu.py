@@ -11,6 +11,8 @@ from bot.config import PROJECT_ROOT
 from bot.rasa_model import ensure_model, rasa_bin, rasa_env
 
 OUT = PROJECT_ROOT / "results" / "nlu"
+# Places come from the lookup table (config.yml: RegexEntityExtractor), not from DIET.
+ENTITY_REPORT = "RegexEntityExtractor_report.json"
 
 
 def _rasa(*args: str) -> None:
@@ -41,7 +43,7 @@ def run() -> dict:
     heldout = OUT / "heldout"
     _rasa("test", "nlu", "--model", str(model), "--nlu", "tests/nlu/heldout.yml", "--out", str(heldout), "--no-plot")
     intents = _report(heldout / "intent_report.json")
-    entities = _report(heldout / "DIETClassifier_report.json")
+    entities = _report(heldout / ENTITY_REPORT)
     worst = sorted(
         (
             (v["f1-score"], k)
@@ -73,7 +75,7 @@ def run() -> dict:
         "--no-plot",
     )
     cv_intents = _report(cv / "intent_report.json")
-    cv_entities = _report(cv / "DIETClassifier_report.json")
+    cv_entities = _report(cv / ENTITY_REPORT)
     figures.update(
         {
             "cv3_intent_macro_f1": round(cv_intents["macro avg"]["f1-score"], 3),

@@ -18,8 +18,6 @@ import pytest
 
 from bot.cases.desk import Actor, CaseDesk
 from bot.db import Database
-from bot.stack import Stack
-from tests.conftest import stack_settings
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "webchat"
@@ -39,14 +37,13 @@ PHONE = {"width": 390, "height": 844}
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture
+def stack(stack):
+    """The session's stack (tests/conftest.py): the page finds its own conversation and case, so
+    it needs no stack of its own (a Rasa start is half a minute of the suite)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: run `make system-deps` (scripts/system-deps.sh)")
-    s = Stack(stack_settings(tmp_path_factory.mktemp("webchat-phone")))
-    s.start()
-    yield s
-    s.stop()
+    return stack
 
 
 def wait_until(condition, timeout: float = 15) -> None:
