@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from bot.hotlines import MENTAL_HEALTH_HOTLINE, call_now
 from bot.text import looks_like_question
 
 LIFE = "life"  # call 110 / 120 / 119 now
@@ -66,9 +67,7 @@ def emergency_numbers(text: str) -> list[str]:
 def emergency_reply(text: str) -> str:
     """The first thing a person in danger reads."""
     numbers = emergency_numbers(text)
-    names = {"110": "110 报警", "120": "120 急救", "119": "119 火警"}
-    call = "、".join(names[n] for n in numbers)
-    reply = f"您现在有危险，请马上拨打 {call}！先保证人身安全，离开危险的地方。"
+    reply = f"您现在有危险，请马上拨打 {call_now(numbers)}！先保证人身安全，离开危险的地方。"
     if re.search(_LIFE_PATTERNS["self_harm"], text):
-        reply += "您不是一个人，也可以拨打心理援助热线 12356。请留在有人的地方，我们也会尽快联系您。"
+        reply += f"您不是一个人，也可以拨打心理援助热线 {MENTAL_HEALTH_HOTLINE}。请留在有人的地方，我们也会尽快联系您。"
     return reply

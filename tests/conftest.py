@@ -29,8 +29,11 @@ class ServiceThread:
 
     def __enter__(self) -> ServiceThread:
         self.thread.start()
-        deadline = time.monotonic() + 30
+        # Start-up loads the knowledge base: seconds when quiet, much longer on a loaded machine.
+        deadline = time.monotonic() + 180
         while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("service exited during start-up")
             if time.monotonic() > deadline:
                 raise RuntimeError("service did not start")
             time.sleep(0.05)

@@ -36,7 +36,7 @@ from bot.cases.outbox import ReplyOutbox
 from bot.cases.queries import QUEUE_LABELS, QUEUES, CaseQueries
 from bot.cases.sla import SlaRules, load_rules, utcnow
 from bot.cases.store import Case
-from bot.cases.views import EMERGENCY_NUMBERS, acknowledgement, sees_contact
+from bot.cases.views import acknowledgement, sees_contact
 from bot.cases.workflow import CaseWorkflow
 from bot.db import Database
 
@@ -44,7 +44,6 @@ __all__ = [
     "BOT",
     "CONVERSATION_CHANNELS",
     "DESK_CHANNELS",
-    "EMERGENCY_NUMBERS",
     "KEY_TAKEN",
     "MAX_REPORT_AGE",
     "MAX_TEXT",

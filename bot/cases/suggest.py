@@ -16,11 +16,12 @@ from typing import Any, Protocol
 
 import yaml
 
+from bot.hotlines import hotline_name
+
 log = logging.getLogger(__name__)
 
 TEMPLATES_FILE = Path(__file__).with_name("reply_templates.yml")
 MAX_QUESTIONS = 5
-HOTLINE_NAMES = {"12345": "12345政务服务便民", "12349": "12349民政服务"}
 
 
 class AnswersQuestions(Protocol):
@@ -101,7 +102,7 @@ def _load_templates(path: str | None = None) -> tuple[dict[str, Any], ...]:
 def reply_templates(case: dict[str, Any], operator: str = "") -> list[dict[str, Any]]:
     values = {
         "number": case.get("number") or "",
-        "hotline": HOTLINE_NAMES.get(str(case.get("hotline")), str(case.get("hotline") or "")),
+        "hotline": hotline_name(case.get("hotline")),
         "jurisdiction": case.get("jurisdiction") or "",
         "operator": operator or case.get("assignee_name") or "工作人员",
     }

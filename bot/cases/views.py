@@ -25,7 +25,6 @@ from bot.cases.model import (
     TYPE_LABELS,
     CaseType,
     Channel,
-    Hotline,
     Priority,
     Role,
     Satisfaction,
@@ -33,9 +32,8 @@ from bot.cases.model import (
 )
 from bot.cases.sla import SlaRules, is_overdue
 from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, User
+from bot.hotlines import IN_DANGER, hotline_name
 from bot.privacy import mask_contact, mask_personal_text
-
-EMERGENCY_NUMBERS = "遇到危险请立即拨打 110（报警）、120（急救）或 119（火警）。"
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -52,14 +50,12 @@ def sees_contact(case: Case, viewer: Actor) -> bool:
 
 def acknowledgement(case: Case) -> str:
     """What the bot tells the resident once the case is stored."""
-    hotline = "12345 政务服务便民热线" if case.hotline == Hotline.h12345 else "12349 民政服务热线"
+    hotline = hotline_name(case.hotline)
     if case.type == CaseType.urgent:
         head = "您的急难求助已登记，工作人员会尽快联系您。"
     else:
         head = "您的诉求已登记，工作人员会在办理时限内答复您。"
-    return (
-        f"{head}工单号 {case.number}，查询码 {case.check_code}，请记好。也可以拨打 {hotline} 查询。{EMERGENCY_NUMBERS}"
-    )
+    return f"{head}工单号 {case.number}，查询码 {case.check_code}，请记好。也可以拨打 {hotline} 查询。{IN_DANGER}"
 
 
 def case_view(

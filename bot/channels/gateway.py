@@ -29,6 +29,7 @@ from functools import partial
 import httpx
 
 from bot.config import Settings
+from bot.hotlines import IF_URGENT, IN_DANGER
 
 RASA_TIMEOUT = 30.0  # seconds; Rasa runs custom actions, which call the service
 SERVICE_TIMEOUT = 5.0
@@ -38,11 +39,7 @@ DRAIN_SECONDS = SERVICE_TIMEOUT + sum(NOTE_RETRY_PAUSES) + 1
 QUIET_POLL_SECONDS = 30.0  # the longest between two asks for a conversation's operator replies
 # Failed before anything was sent: the service never saw the note, so sending it again adds it once.
 UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-RASA_DOWN_REPLY = (
-    "抱歉，助手暂时连不上，请稍后再试。"
-    "着急的话请拨打 12345 政务服务便民热线或 12349 民政服务热线；"
-    "遇到危险请立即拨打 110、120 或 119。"
-)
+RASA_DOWN_REPLY = f"抱歉，助手暂时连不上，请稍后再试。{IF_URGENT}{IN_DANGER}"
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.channels.gateway import ReplyPolls, StackLink, recent_entry
 from bot.config import Settings, settings
+from bot.hotlines import IF_URGENT
 from bot.log_masking import MaskingFilter
 from bot.text import cap_message, clean_message, too_long_note
 
@@ -37,7 +38,7 @@ CHANNEL = "telegram"
 
 EMPTY_REPLY = "没有看到文字内容。请直接打字告诉我您想问什么，比如“低保怎么申请”。"
 TOO_LONG_NOTE = too_long_note()
-NOT_TEXT_REPLY = "我现在只能看懂文字消息。请用文字告诉我您想问什么；着急的话请拨打 12345 或 12349。"
+NOT_TEXT_REPLY = f"我现在只能看懂文字消息。请用文字告诉我您想问什么；{IF_URGENT}"
 EXPIRED_BUTTON_REPLY = "这个按钮已经过期了，请直接打字告诉我您的选择。"
 START_MESSAGE = "你好"  # /start and other commands: Rasa greets and says what it can do
 

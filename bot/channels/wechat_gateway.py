@@ -36,6 +36,7 @@ from bot.channels.gateway import ReplyPolls, StackLink, recent_entry
 from bot.channels.wechat_api import WINDOW_CLOSED_ERRORS, WeChatAPI, WeChatError
 from bot.channels.wechat_protocol import Refused, Wire, message_key, render_answers, sender_id, split_text
 from bot.config import Settings
+from bot.hotlines import IF_URGENT
 from bot.text import cap_message, clean_message, too_long_note
 
 log = logging.getLogger("bot.channels.wechat")
@@ -44,10 +45,8 @@ CHANNEL = "wechat"
 
 EMPTY_REPLY = "没有看到文字内容。请直接打字告诉我您想问什么，比如“低保怎么申请”。"
 TOO_LONG_NOTE = too_long_note()
-VOICE_UNHEARD_REPLY = (
-    "抱歉，这条语音我没能听清。麻烦您打字告诉我想问什么，比如“低保怎么申请”；着急的话请拨打 12345 或 12349。"
-)
-NOT_TEXT_REPLY = "我现在只能看懂文字和语音消息。请用文字告诉我您想问什么；着急的话请拨打 12345 或 12349。"
+VOICE_UNHEARD_REPLY = f"抱歉，这条语音我没能听清。麻烦您打字告诉我想问什么，比如“低保怎么申请”；{IF_URGENT}"
+NOT_TEXT_REPLY = f"我现在只能看懂文字和语音消息。请用文字告诉我您想问什么；{IF_URGENT}"
 WELCOME = "感谢您关注！点下方菜单可以直接问常见问题，也可以打字或发语音问我。"
 START_MESSAGE = "你好"  # a subscribe: Rasa greets and says what it can do
 OPERATOR_REPLY = "【工作人员回复 · 工单 {case}】\n{text}"  # as on Telegram

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.hotlines import ASK_LOCALLY, CALL_HOTLINES, HOTLINE_NAMES
 from bot.kb.card_index import CardHit
 from bot.kb.cards import card_status
 from bot.kb.hit import Hit
@@ -47,10 +48,6 @@ class KnowledgeBase(Protocol):
     def rank_cards_by_question(self, query: Query, limit: int = 3) -> tuple[list[CardHit], list[CardHit]]: ...
 
 
-HOTLINE_NUMBERS = ("12345", "12349")
-HOTLINE_SENTENCE = (
-    "如果还有不清楚的地方，可以到乡镇（街道）便民服务窗口问一问，也可以拨打12345政务服务便民热线或12349民政服务热线。"
-)
 FIGURE_SENTENCE = "具体{what}，由当地民政部门按标准核定，以当地民政部门公布的标准为准。"
 OTHER_CITY_NOTE = "{city}的具体标准和办法以当地民政部门公布的为准。"
 OTHER_CITY_SENTENCE = (
@@ -69,7 +66,7 @@ CARD_CLOSE = 0.5  # two cards this close below CARD_SURE are both shown
 CARD_EACH_QUESTION = 0.3  # a message asking two questions gets a card for each above this
 NOT_FOUND = (
     "这个问题我在现有的政策文件里没有找到明确的规定，不想给您说错。"
-    "建议您直接问问乡镇（街道）社会救助窗口，或者拨打12345政务服务便民热线、12349民政服务热线。"
+    f"建议您直接问问乡镇（街道）社会救助窗口，或者{CALL_HOTLINES}。"
 )
 QUOTE_MAX = 220
 KEY_MAX = 130
@@ -181,7 +178,7 @@ def numbers_supported(text: str, citations: list[dict]) -> bool:
     """Every number in `text` appears in a cited provision (hotline numbers aside)."""
     pool = " ".join(c["text"] for c in citations)
     for n in _NUMBER.findall(text):
-        if n in HOTLINE_NUMBERS:
+        if n in HOTLINE_NAMES:
             continue
         if n not in pool:
             return False
@@ -338,7 +335,7 @@ def answer_from_clauses(kb: KnowledgeBase, query: Query, place: str | None, conf
     citations = [citation(h.provision) for h in chosen] + [citation(p) for p in superseded]
     body = sentences[:2] + notes[:1]
     body = [s for s in body if numbers_supported(s, citations)] or [NOT_FOUND]
-    short = UNSURE_SENTENCE + "".join(body) + HOTLINE_SENTENCE
+    short = UNSURE_SENTENCE + "".join(body) + ASK_LOCALLY
     quotes = "\n".join(_quote(c) for c in citations)
     topics = list(dict.fromkeys(q_topics + (primary.provision.get("topics") or [])[:1]))[:3]
     basis = basis_line(citations)

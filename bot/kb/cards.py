@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.hotlines import SERVICE_NUMBERS
 from bot.kb.checks import span_in
 from bot.places import NATIONAL, UnknownPlace, applies_in, jurisdiction_path, normalize_place
 
@@ -60,7 +61,6 @@ TOPIC_PROGRAMS: dict[str, str | None] = {
 # What a question asks for; `kind` of a card.
 QUESTION_KINDS = ("定义", "条件", "材料", "流程", "时限", "金额", "发放", "计算", "退出", "投诉", "热线", "其他")
 # Numbers a card may say without a source: emergency and hotline numbers.
-FREE_NUMBERS = frozenset({"110", "120", "119", "12345", "12349"})
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千万]{2,}")
 _CN_DIGITS = {
@@ -315,7 +315,7 @@ def _check_answer(where: str, ans: CardAnswer, place: str, by_id: dict[str, dict
         spans.append(c.span)
     if drafts:
         problems.append(f"{where}: cites the Sichuan draft but does not say 征求意见稿")
-    allowed = _span_figures(spans) | FREE_NUMBERS
+    allowed = _span_figures(spans) | SERVICE_NUMBERS
     for n in figures(ans.text):
         if n not in allowed:
             problems.append(f"{where}: number {n} in the answer is not in any cited span")

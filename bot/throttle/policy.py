@@ -42,6 +42,8 @@ from limits.storage import Storage
 from limits.storage.base import TimestampedSlidingWindow
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from bot.hotlines import hotline_name
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -290,12 +292,18 @@ class LookupThrottle(_Throttle):
             retry = self._retry_after(self.client_item, "lookup-client", client_id)
             return self._remember(
                 local_key,
-                Refusal("client", retry, f"查询失败次数过多，请 {wait_text(retry)}后再试，或拨打 12345 热线查询。"),
+                Refusal(
+                    "client",
+                    retry,
+                    f"查询失败次数过多，请 {wait_text(retry)}后再试，或拨打 {hotline_name('12345')}查询。",
+                ),
             )
         if not self._take(attempt, self.global_item, "lookup-all"):
             self._give_back(attempt)
             retry = self._retry_after(self.global_item, "lookup-all")
-            return Refusal("global", retry, f"现在查询的人太多，请 {wait_text(retry)}后再试，或拨打 12345 热线查询。")
+            return Refusal(
+                "global", retry, f"现在查询的人太多，请 {wait_text(retry)}后再试，或拨打 {hotline_name('12345')}查询。"
+            )
         return attempt
 
     def failed(self, attempt: Attempt) -> None:

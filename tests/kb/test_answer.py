@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from bot.kb.answer import HOTLINE_NUMBERS, UNSURE_SENTENCE
+from bot.hotlines import SERVICE_NUMBERS
+from bot.kb.answer import UNSURE_SENTENCE
 from bot.kb.cards import figures
 
 NUM = re.compile(r"\d+(?:\.\d+)?")
@@ -13,7 +14,7 @@ NUM = re.compile(r"\d+(?:\.\d+)?")
 def numbers_all_cited(ans):
     """Every number a resident reads is in a cited span or provision (the hotlines aside)."""
     pool = " ".join(f"{c.get('span') or ''} {c['text']} {c['title']} {c['clause']}" for c in ans["citations"])
-    cited = set(figures(pool)) | set(NUM.findall(pool)) | set(HOTLINE_NUMBERS) | {"110", "120", "119"}
+    cited = set(figures(pool)) | set(NUM.findall(pool)) | SERVICE_NUMBERS
     return all(n in cited for n in figures(ans["short_answer"]))
 
 
