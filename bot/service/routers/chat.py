@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import httpx
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Query, Request
 from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sse_starlette import EventSourceResponse
@@ -107,7 +107,9 @@ def chat_session(request: Request) -> ChatSessionOut:
     responses=CONVERSATION_REFUSALS,
     summary="Send a resident's message to the assistant (needs the conversation's X-Chat-Token)",
 )
-async def chat(body: ChatIn, request: Request, x_chat_token: str | None = TOKEN_HEADER) -> ChatOut:
+async def chat(
+    body: ChatIn, request: Request, background: BackgroundTasks, x_chat_token: str | None = TOKEN_HEADER
+) -> ChatOut:
     require_conversation(request, body.sender, x_chat_token)
     cfg = request.app.state.settings
     url = f"{cfg.resolved_rasa_url()}/webhooks/rest/webhook"
@@ -115,7 +117,7 @@ async def chat(body: ChatIn, request: Request, x_chat_token: str | None = TOKEN_
     note = [{"recipient_id": body.sender, "text": too_long_note()}] if capped.cut else []
     # After a handover, the operator sees what the resident adds (before Rasa answers it,
     # so the message that creates a case is not added twice).
-    get_desk(request).add_resident_message(body.sender, capped.text, "web")
+    await asyncio.to_thread(get_desk(request).add_resident_message, body.sender, capped.text, "web")
     try:
         r = await _rasa_client(request).post(url, json={"sender": body.sender, "message": capped.text})
         r.raise_for_status()
@@ -123,10 +125,11 @@ async def chat(body: ChatIn, request: Request, x_chat_token: str | None = TOKEN_
     except (httpx.HTTPError, ValueError):
         messages = [{"recipient_id": body.sender, "text": RASA_DOWN_REPLY}]
     answer = note + messages
-    # The history a reload shows (bot/channels/history.py): the part read, and what came back.
+    # The history a reload shows (bot/channels/history.py): the part read, and what came back,
+    # written once the answer is on its way (the conversation itself is in Rasa's tracker store).
     # Operator replies are not in this answer: the page gets them from the events stream and
     # says when it showed each (see chat_events), so none is lost or shown twice.
-    await asyncio.to_thread(
+    background.add_task(
         history.record,
         request.app.state.db,
         body.sender,
