@@ -116,19 +116,28 @@ def test_the_revisions_render_as_sql_for_postgres(capsys):
     assert main(["--url", "postgresql+psycopg://nobody@localhost/none", "upgrade", "head", "--sql"]) == 0
     sql = capsys.readouterr().out
     assert "CREATE TABLE cases" in sql and "CREATE TRIGGER case_events_append_only" in sql
+    assert "CREATE TRIGGER desk_user_events_append_only" in sql
 
 
 # ---------------------------------------------------------------- a database made before migrations
 
 
+# Columns later revisions added to the baseline's tables: create_all never made them.
+LATER_COLUMNS = {"desk_users": ("must_change_password", "totp_secret", "totp_enabled_at", "totp_last_step")}  # 0003
+
+
 def _old_database(url: str, drop: tuple[str, ...] = ()) -> None:
     """What the service's start-up did before migrations: create_all of the tables there were
-    then (the baseline's; later models have revisions of their own), then it was used."""
+    then (the baseline's, without the columns later revisions add), then it was used."""
     import bot.storage_models  # noqa: F401
 
     old = Database(url)
     try:
         Base.metadata.create_all(old.engine, tables=[Base.metadata.tables[t] for t in migrations.BASELINE_TABLES])
+        with old.engine.begin() as conn:
+            for table, columns in LATER_COLUMNS.items():
+                for column in columns:
+                    conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         CaseDesk(old).create_case(new_case(), BOT, idempotency_key="kept")
         with old.engine.begin() as conn:
             for table in drop:  # made by an older version still, before the table existed
@@ -207,6 +216,40 @@ def test_downgrade_on_postgres_removes_the_trigger_function_too(pg_db):
     assert set(inspect(pg_db.engine).get_table_names()) == {"alembic_version"}
     with pg_db.engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM pg_proc WHERE proname = 'case_events_append_only'")) == 0
+
+
+# ---------------------------------------------------------------- 0003: accounts
+
+
+def test_existing_users_are_kept_and_asked_nothing_new_by_the_accounts_revision(sqlite_db):
+    """Users from before 0003 keep working: no forced password change, no two-step login;
+    the accounts' audit log is append-only in the database; and 0003 goes down keeping them."""
+    migrations.upgrade(sqlite_db.engine, "0002")
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO desk_users (username, display_name, role, password_hash, active, session_version, "
+                "created_at) VALUES ('wangfang', '王芳', 'operator', 'x', 1, 3, '2026-11-30 08:00:00')"
+            )
+        )
+    sqlite_db.migrate()
+    assert revision_of(sqlite_db) == migrations.head()
+    assert_schema_is_the_models(sqlite_db)
+    with sqlite_db.engine.begin() as conn:
+        row = conn.execute(text("SELECT id, must_change_password, totp_secret, session_version FROM desk_users")).one()
+        assert (row.must_change_password, row.totp_secret, row.session_version) == (0, None, 3)
+        conn.execute(
+            text(
+                "INSERT INTO desk_user_events (user_id, at, actor, action, detail) VALUES (:u, '2026-12-01', 'system', 'deactivated', '{}')"
+            ),
+            {"u": row.id},
+        )
+    with sqlite_db.engine.connect() as conn, pytest.raises(DatabaseError, match="desk_user_events is append-only"):
+        conn.execute(text("DELETE FROM desk_user_events"))
+    migrations.downgrade(sqlite_db.engine, "0002")
+    assert "desk_user_events" not in inspect(sqlite_db.engine).get_table_names()
+    with sqlite_db.engine.connect() as conn:
+        assert conn.execute(text("SELECT username, session_version FROM desk_users")).one() == ("wangfang", 3)
 
 
 # ---------------------------------------------------------------- several processes starting at once

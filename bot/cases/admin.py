@@ -2,11 +2,15 @@
 
     python -m bot.cases.admin create-user alice --role operator --name 张丽 [--password-stdin]
     python -m bot.cases.admin set-password alice [--password-stdin]
+    python -m bot.cases.admin deactivate alice        (her sessions end at once)
+    python -m bot.cases.admin reactivate alice
+    python -m bot.cases.admin reset-2fa alice         (turns her two-step login off: a lost phone)
     python -m bot.cases.admin list-users
     python -m bot.cases.admin escalate-overdue
     python -m bot.cases.admin check-calendar [--today YYYY-MM-DD] [--file sla.yml]
 
-Uses the service database (JZ_DATABASE_URL, else SQLite in JZ_DATA_DIR).
+Uses the service database (JZ_DATABASE_URL, else SQLite in JZ_DATA_DIR). Every change to an
+account is in its audit log (bot/cases/accounts.py) with the actor "system".
 Without --password-stdin the password is asked for twice on the terminal;
 the JZ_NEW_PASSWORD variable also works (for scripts such as `make run`).
 """
@@ -19,10 +23,11 @@ import os
 import sys
 from datetime import date
 
+from bot.cases import accounts
 from bot.cases.desk import SYSTEM, CaseDesk
 from bot.cases.model import CaseError, Role
 from bot.cases.sla import check_calendar
-from bot.cases.users import create_user, find_user, set_password
+from bot.cases.users import find_user
 from bot.config import settings
 from bot.db import Database
 
@@ -38,6 +43,13 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
+ACCOUNT_COMMANDS = {
+    "deactivate": (accounts.deactivate, "已停用账号"),
+    "reactivate": (accounts.reactivate, "已重新启用账号"),
+    "reset-2fa": (accounts.reset_two_factor, "已关闭两步验证，账号"),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cases.admin", description="热线工单管理")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -50,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("set-password", help="change a password (signs the user out everywhere)")
     p.add_argument("username")
     p.add_argument("--password-stdin", action="store_true")
+    for name, what in (
+        ("deactivate", "deactivate a desk user (ends their sessions at once)"),
+        ("reactivate", "reactivate a deactivated desk user"),
+        ("reset-2fa", "turn a user's two-step login (TOTP) off"),
+    ):
+        sub.add_parser(name, help=what).add_argument("username")
     sub.add_parser("list-users")
     sub.add_parser("escalate-overdue", help="raise the priority of overdue cases (for cron)")
     p = sub.add_parser("check-calendar", help="are the holidays of the years due times reach known? (exit 1 if not)")
@@ -67,14 +85,20 @@ def main(argv: list[str] | None = None) -> int:
                 if args.if_missing and find_user(s, args.username):
                     print(f"用户 {args.username} 已存在，跳过")
                     return 0
-                user = create_user(s, args.username, _password(args), args.role, args.name)
+                user, _ = accounts.create_account(s, SYSTEM, args.username, args.role, args.name, _password(args))
                 s.commit()
                 print(f"已创建用户 {user.username}（{user.role}）")
         elif args.cmd == "set-password":
             with db.session() as s:
-                set_password(s, args.username, _password(args))
+                accounts.set_password(s, SYSTEM, args.username, _password(args))
                 s.commit()
                 print(f"已修改 {args.username} 的密码")
+        elif args.cmd in ACCOUNT_COMMANDS:
+            change, message = ACCOUNT_COMMANDS[args.cmd]
+            with db.session() as s:
+                user = change(s, SYSTEM, args.username)
+                s.commit()
+                print(f"{message} {user.username}")
         elif args.cmd == "list-users":
             from sqlalchemy import select
 
@@ -82,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
 
             with db.session() as s:
                 for u in s.scalars(select(User).order_by(User.id)):
-                    print(f"{u.username}\t{u.role}\t{u.display_name}\t{'启用' if u.active else '停用'}")
+                    state = "启用" if u.active else "停用"
+                    print(
+                        f"{u.username}\t{u.role}\t{u.display_name}\t{state}" + ("\t两步验证" if u.totp_secret else "")
+                    )
         elif args.cmd == "escalate-overdue":
             done = CaseDesk(db).escalate_overdue(SYSTEM)
             print(f"已升级 {len(done)} 张超时工单" + (f"：{', '.join(done)}" if done else ""))

@@ -1,6 +1,6 @@
 """SQLAlchemy tables of the case desk: cases, their audit log, notes, the
-reply outbox and the desk's users. Declared on bot.orm.Base; bot/storage_models.py
-lists this module among the service database's tables.
+reply outbox, the desk's users and their accounts' audit log. Declared on bot.orm.Base;
+bot/storage_models.py lists this module among the service database's tables.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DDL, JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import DDL, JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, event, false
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.orm import Base
@@ -26,6 +26,13 @@ class User(Base):
     # Bumped when the password changes or sessions are revoked; sessions carry it.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set with a temporary password (bot/cases/accounts.py): the next login asks for a new one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Two-step login (bot/cases/totp.py): the TOTP secret sealed (Fernet) with a key derived from
+    # the service's secret key, never in the clear; the time step of the last code accepted.
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Case(Base):
@@ -99,6 +106,22 @@ class CaseEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class UserEvent(Base):
+    """Append-only audit log of accounts: who changed which account, when, what (old → new).
+
+    Never a password, a hash or a TOTP secret (bot/cases/accounts.py writes it).
+    """
+
+    __tablename__ = "desk_user_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("desk_users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class CaseNote(Base):
     """Internal notes: never shown to the resident."""
 
@@ -155,40 +178,45 @@ class DeadLetter(Base):
     resolution: Mapped[str] = mapped_column(Text, default="")
 
 
-# --- the audit log is append-only: refused by the ORM and by the database ---
-# (The database triggers are made by the migrations, bot/migrations/versions/0001_baseline.py;
-# the DDL events below make the same ones when a test builds tables with metadata.create_all.)
+# --- the audit logs are append-only: refused by the ORM and by the database ---
+# (The database triggers are made by the migrations, bot/migrations/versions/0001_baseline.py and
+# 0003_accounts.py; the DDL events below make the same ones when a test builds tables with
+# metadata.create_all.)
+
+APPEND_ONLY = (CaseEvent, UserEvent)
 
 
 @event.listens_for(Session, "before_flush")
 def _audit_is_append_only(session: Session, _ctx: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, CaseEvent):
-            raise PermissionError("case_events is append-only")
+        if isinstance(obj, APPEND_ONLY):
+            raise PermissionError(f"{obj.__tablename__} is append-only")
 
 
-for _op in ("UPDATE", "DELETE"):
-    event.listen(
-        CaseEvent.__table__,
-        "after_create",
+def append_only_ddl(table: str) -> list[DDL]:
+    """The triggers that refuse UPDATE and DELETE on `table`, for SQLite and PostgreSQL."""
+    ddl = [
         DDL(
-            f"CREATE TRIGGER case_events_no_{_op.lower()} BEFORE {_op} ON case_events "
-            "BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END"
-        ).execute_if(dialect="sqlite"),
+            f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        ).execute_if(dialect="sqlite")
+        for op in ("UPDATE", "DELETE")
+    ]
+    ddl.append(
+        DDL(
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
+            f"BEGIN RAISE EXCEPTION '{table} is append-only'; END; $$ LANGUAGE plpgsql"
+        ).execute_if(dialect="postgresql")
     )
-event.listen(
-    CaseEvent.__table__,
-    "after_create",
-    DDL(
-        "CREATE OR REPLACE FUNCTION case_events_append_only() RETURNS trigger AS $$ "
-        "BEGIN RAISE EXCEPTION 'case_events is append-only'; END; $$ LANGUAGE plpgsql"
-    ).execute_if(dialect="postgresql"),
-)
-event.listen(
-    CaseEvent.__table__,
-    "after_create",
-    DDL(
-        "CREATE TRIGGER case_events_append_only BEFORE UPDATE OR DELETE ON case_events "
-        "FOR EACH ROW EXECUTE FUNCTION case_events_append_only()"
-    ).execute_if(dialect="postgresql"),
-)
+    ddl.append(
+        DDL(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
+        ).execute_if(dialect="postgresql")
+    )
+    return ddl
+
+
+for _model in APPEND_ONLY:
+    for _ddl in append_only_ddl(_model.__tablename__):
+        event.listen(_model.__table__, "after_create", _ddl)

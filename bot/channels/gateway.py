@@ -18,10 +18,8 @@ The channel-specific part (how a message is sent, buttons, windows) stays in the
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import math
-import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from functools import partial
@@ -42,14 +40,6 @@ UNSENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 RASA_DOWN_REPLY = f"抱歉，助手暂时连不上，请稍后再试。{IF_URGENT}{IN_DANGER}"
 
 log = logging.getLogger(__name__)
-
-
-def _skip_missing_sniffio() -> None:
-    """httpcore looks for sniffio on every lock it makes (several per request); when it is not
-    installed each look is a failed import that searches sys.path again. A None entry makes
-    that import fail at once, with the same outcome (asyncio)."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 def poll_interval(quiet_seconds: float, fastest: float) -> float:
@@ -91,7 +81,6 @@ class StackLink:
         self._outbox_down = False  # warn once per outage, not once per chat and poll
         self._last_note: dict[str, asyncio.Task] = {}  # each sender's latest note: the next one waits for it
         self._notes: set[asyncio.Task] = set()  # notes on their way (drain waits for them)
-        _skip_missing_sniffio()
 
     async def ask_rasa(self, sender: str, message: str, note: bool = False) -> list[dict]:
         """Rasa's answers; with `note`, the message also joins the sender's open case (start_note)."""

@@ -33,7 +33,19 @@ from bot.service.errors import (
     document_validation_errors,
     unknown_place_response,
 )
-from bot.service.routers import case_workflow, cases, chat, console, console_login, conversations, health, kb, screen
+from bot.service.routers import (
+    case_workflow,
+    cases,
+    chat,
+    console,
+    console_accounts,
+    console_login,
+    console_two_factor,
+    conversations,
+    health,
+    kb,
+    screen,
+)
 
 
 @asynccontextmanager
@@ -128,6 +140,8 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     app.include_router(conversations.router)
     app.include_router(console_login.router)
     app.include_router(console.router)
+    app.include_router(console_accounts.router)  # /console/admin/users: admins only
+    app.include_router(console_two_factor.router)  # /console/account/2fa: supervisors and admins
     _document_errors(app)
     return app
 

@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.cases.desk import QUEUE_LABELS
 from bot.cases.model import ROLE_LABELS, Role
-from bot.service.auth import Principal, csrf_token, secret_key
+from bot.service.auth import SESSION_COOKIE, SESSION_MAX_AGE, Principal, csrf_token, issue_session, secret_key
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 CST = timezone(timedelta(hours=8))
@@ -80,3 +80,18 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/console") and not target.startswith("//"):
         return target
     return "/console"
+
+
+def sign_in(request: Request, user, target: str, message: str = "") -> RedirectResponse:
+    """A redirect carrying a new session cookie for `user` (login, a new password, two-step on)."""
+    resp = redirect(request, target, message)
+    resp.set_cookie(
+        SESSION_COOKIE,
+        issue_session(request.app, user),
+        max_age=getattr(request.app.state, "session_max_age", SESSION_MAX_AGE),
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=request.url.scheme == "https",
+    )
+    return resp

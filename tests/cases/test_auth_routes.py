@@ -10,7 +10,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from bot.cases.desk import BOT
-from bot.cases.store import CaseEvent
+from bot.cases.store import CaseEvent, UserEvent
 from bot.cases.users import get_user
 from bot.service.auth import issue_session, secret_key
 from tests.cases.conftest import BOT_TOKEN, new_case
@@ -63,6 +63,22 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/dead-letters/{dead_letter_id}/resolve"): {SUP, ADMIN},
     ("GET", "/console/report"): {VOL} | HANDLERS,
     ("POST", "/console/report"): {VOL} | HANDLERS,
+    # the new password after a temporary one: gated by its signed token, not a session
+    ("POST", "/console/login/password"): EVERYONE,
+    # account management: admins only
+    ("GET", "/console/admin/users"): {ADMIN},
+    ("POST", "/console/admin/users"): {ADMIN},
+    ("GET", "/console/admin/users/{user_id}"): {ADMIN},
+    ("POST", "/console/admin/users/{user_id}/deactivate"): {ADMIN},
+    ("POST", "/console/admin/users/{user_id}/reactivate"): {ADMIN},
+    ("POST", "/console/admin/users/{user_id}/password"): {ADMIN},
+    ("POST", "/console/admin/users/{user_id}/role"): {ADMIN},
+    ("POST", "/console/admin/users/{user_id}/name"): {ADMIN},
+    ("POST", "/console/admin/users/{user_id}/2fa/reset"): {ADMIN},
+    # one's own two-step login
+    ("GET", "/console/account/2fa"): {SUP, ADMIN},
+    ("POST", "/console/account/2fa"): {SUP, ADMIN},
+    ("POST", "/console/account/2fa/disable"): {SUP, ADMIN},
 }
 PROTECTED_PREFIXES = ("/v1/cases", "/v1/conversations", "/console")
 AUTH_REFUSALS = {"请先登录", "您的角色没有这个权限", "服务令牌不能调用这个接口", "服务令牌无效"}
@@ -127,6 +143,7 @@ def _refused(resp) -> bool:
 
 def _call(client, app, method: str, path: str, who: str, number: str):
     url = path.replace("{number}", number).replace("{sender_id}", "conv-1").replace("{dead_letter_id}", "1")
+    url = url.replace("{user_id}", "999999")  # no such account: a role that gets through changes nobody
     client.cookies.clear()
     return client.request(
         method,
@@ -148,6 +165,7 @@ def test_each_route_refuses_anonymous_and_wrong_roles(app, client):
     number = get_desk(req).create_case(new_case(), BOT)[0]["number"]
     with app.state.db.session() as s:
         events_before = s.scalar(select(func.count(CaseEvent.id)))
+        account_events_before = s.scalar(select(func.count(UserEvent.id)))
 
     failures = []
     for (method, path), allowed in sorted(RULES.items()):
@@ -158,6 +176,7 @@ def test_each_route_refuses_anonymous_and_wrong_roles(app, client):
     assert not failures, failures
     with app.state.db.session() as s:  # nothing refused changed anything
         assert s.scalar(select(func.count(CaseEvent.id))) == events_before
+        assert s.scalar(select(func.count(UserEvent.id))) == account_events_before
 
 
 def test_each_route_admits_its_roles(app, client):

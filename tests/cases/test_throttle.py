@@ -123,7 +123,7 @@ def test_unknown_usernames_are_throttled_and_never_hashed(app, argon2_calls):
     started = time.perf_counter()
     for i in range(10):
         r = attempt(app, "192.0.2.7", f"nobody{i}", "whatever-password")
-        assert r.status_code == 401 and "用户名或密码不正确" in r.text
+        assert r.status_code == 401 and "用户名、密码或验证码不正确" in r.text
     assert time.perf_counter() - started >= 10 * 0.01 * 0.85  # each answered after a "check"'s time
     r = attempt(app, "192.0.2.7", "nobody-else", "whatever-password")
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0

@@ -4,6 +4,12 @@ The one console route without a session: its form proves it came from the login 
 a pre-login token (a cookie and a hidden field) instead of the CSRF token, and the login
 throttle (bot/throttle/policy.py) answers before any password is checked. The pages behind
 the login are console.py.
+
+Two-step login (bot/cases/totp.py) is one form: the code field is filled by those who turned
+it on. A wrong password and a wrong code get the same answer (nothing tells which was
+wrong) and count alike in the throttle. After a temporary password (bot/cases/accounts.py)
+the user gets no session yet but a form for a new password, carrying a signed token
+(10 minutes, void once the password changes); the session comes with the new password.
 """
 
 from __future__ import annotations
@@ -16,8 +22,11 @@ import anyio
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from bot.cases.model import Role
+from bot.cases import accounts, totp
+from bot.cases.model import CaseError, Role
+from bot.cases.store import User
 from bot.cases.users import (
     complete_login,
     find_login_user,
@@ -32,16 +41,15 @@ from bot.service.auth import (
     ALL_ROLES,
     PRELOGIN_COOKIE,
     SESSION_COOKIE,
-    SESSION_MAX_AGE,
     Principal,
     client_address,
-    issue_session,
     login_throttle,
     password_check_limiter,
     prelogin_token,
     prelogin_valid,
+    secret_key,
 )
-from bot.service.console_pages import render, safe_next
+from bot.service.console_pages import redirect, render, safe_next, sign_in
 from bot.service.deps import get_db, require_page
 from bot.throttle import Refusal
 
@@ -49,6 +57,23 @@ router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
 # How long a refused login waits for its 429 (at most the Retry-After itself).
 REFUSAL_PAUSE_SECONDS = 1.0
+WRONG_LOGIN = "用户名、密码或验证码不正确"
+NEW_PASSWORD_SECONDS = 600  # how long the new-password form of a temporary password is valid
+
+
+def _landing(user: User, next: str) -> str:
+    return safe_next(next) if user.role != Role.volunteer else "/console/report"
+
+
+def _password_change_serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key(request.app), salt="password-change")
+
+
+def _new_password_page(request: Request, user_id: int, version: int, next: str, error: str | None, status: int):
+    token = _password_change_serializer(request).dumps({"uid": user_id, "v": version})
+    resp = render(request, "console/new_password.html", None, change_token=token, next=safe_next(next), error=error)
+    resp.status_code = status
+    return resp
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -64,6 +89,7 @@ async def login(
     request: Request,
     username: str = Form(..., max_length=64),
     password: str = Form(..., max_length=256),
+    code: str = Form("", max_length=32),
     login_token: str = Form(""),
     next: str = Form("/console"),
 ):
@@ -126,31 +152,62 @@ async def login(
         observe_verify_seconds(time.perf_counter() - started)
     if not ok:
         await run_in_threadpool(throttle.failed, attempt)
-        return fail("用户名或密码不正确", 401)
+        return fail(WRONG_LOGIN, 401)
+    key = secret_key(app)
 
     def finish():
-        throttle.succeeded(attempt)
         with app.state.db.session() as s:
             user = complete_login(s, found.id, password)
-            if user is not None:
+            code_ok = user is None or totp.check_login_code(s, user, code, key)
+            if user is not None and code_ok:
                 s.commit()
-            return user
+            else:
+                s.rollback()
+        # The throttle after the commit: on SQLite its counters wait for the same write lock.
+        if not code_ok:
+            throttle.failed(attempt)  # a wrong (or used) code counts like a wrong password
+            return None
+        throttle.succeeded(attempt)
+        return user
 
     user = await run_in_threadpool(finish)
     if user is None:
-        return fail("用户名或密码不正确", 401)
-    resp = RedirectResponse(safe_next(next) if user.role != Role.volunteer else "/console/report", status_code=303)
-    resp.set_cookie(
-        SESSION_COOKIE,
-        issue_session(app, user),
-        max_age=getattr(app.state, "session_max_age", SESSION_MAX_AGE),
-        httponly=True,
-        samesite="lax",
-        path="/",
-        secure=request.url.scheme == "https",
-    )
+        return fail(WRONG_LOGIN, 401)
+    if user.must_change_password:  # a temporary password: a new one first, then the session
+        resp = _new_password_page(request, user.id, user.session_version, next, None, 200)
+    else:
+        resp = sign_in(request, user, _landing(user, next))
     resp.delete_cookie(PRELOGIN_COOKIE, path="/console")
     return resp
+
+
+@router.post("/login/password", response_class=HTMLResponse)
+def new_password(
+    request: Request,
+    change_token: str = Form("", max_length=512),
+    password: str = Form(..., max_length=256),
+    password2: str = Form(..., max_length=256),
+    next: str = Form("/console"),
+):
+    """The new password after a temporary one (the token says whose, and which session_version)."""
+    try:
+        data = _password_change_serializer(request).loads(change_token, max_age=NEW_PASSWORD_SECONDS)
+        user_id, version = int(data["uid"]), int(data["v"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return redirect(request, "/console/login", "页面已过期，请用临时密码重新登录", error=True)
+    db: Database = request.app.state.db
+    with db.session() as s:
+        user = get_user(s, user_id)
+        if user is None or not user.active or user.session_version != version or not user.must_change_password:
+            return redirect(request, "/console/login", "页面已过期，请重新登录", error=True)
+        if password != password2:
+            return _new_password_page(request, user_id, version, next, "两次输入的新密码不一致", 400)
+        try:
+            user = accounts.change_own_password(s, user_id, password)
+        except CaseError as exc:
+            return _new_password_page(request, user_id, version, next, exc.message, 400)
+        s.commit()
+    return sign_in(request, user, _landing(user, next), "新密码已生效")
 
 
 @router.post("/logout")
