@@ -3,9 +3,8 @@
 A card is recognised by its question and variants (the ways residents ask it).
 Three signals, added up (weights measured in bench/bench_cards.py on our own
 labelled set):
-- a linear classifier (LinearSVC) over TF-IDF of character n-grams and jieba
-  words, trained on every card's texts and answer when the index is built (a second or two):
-  it learns what all of a card's phrasings share, where a nearest-variant match
+- a linear classifier (LinearSVC) over TF-IDF of character n-grams, jieba words and
+  pinyin syllables, trained on every card's texts and answer when the index is built: it learns what all of a card's phrasings share, where a nearest-variant match
   follows the one phrasing that happens to share the most words;
 - the best cosine similarity between the message and one of the card's texts
   (TF-IDF of words and character bigrams), which keeps the score honest for a
@@ -15,22 +14,25 @@ labelled set):
 optionally (JZ_SEMANTIC=1) a semantic similarity from multilingual-e5-small
 (bot.kb.semantic): it adds a few points on our set but costs 10–20 ms a message
 on this machine, above the answer's latency budget, so it is off by default.
+
+Building the index takes several seconds; `CardIndex.load` keeps it in the derived-data
+cache (bot/kb/derived.py) as plain arrays, so a start with unchanged cards reads it back
+without scikit-learn.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
-import re
 from collections import defaultdict
-from dataclasses import dataclass
-from itertools import pairwise
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
-from bot.kb.cards import Card
+from bot.kb import derived
+from bot.kb.card_classifier import VIEW_WEIGHTS, Classifier
+from bot.kb.cards import Card, CardAnswer, CardCitation, card_files, load_cards
+from bot.kb.derived import VOCABULARY_FILES
 from bot.understanding import normalize_text
 from bot.vocab import Vocabulary, char_ngrams, tokenize
 
@@ -39,9 +41,20 @@ LEXICAL_WEIGHT = 2.0  # weight of the best-variant cosine
 KIND_MATCH = 0.3  # the card answers the kind of question asked
 PROGRAM_MISMATCH = 1.0  # the message names a program the card is not about
 SEMANTIC_WEIGHT = 2.0  # weight of the rescaled e5 similarity, when on
-VIEW_WEIGHTS = (1.0, 1.0, 0.7)  # characters, words, pinyin syllables in the classifier
-CLASSIFIER_VERSION = 3  # part of the cache key: bump when _Classifier changes
-_CJK = re.compile(r"[^\u4e00-\u9fff]")
+# What the stored index is computed by, beside its input files (the derived-data cache's key):
+# this module, the cards' reader, normalisation (understanding, text, vocab), place names.
+INDEX_CODE = (
+    "bot.kb.card_index",
+    "bot.kb.card_classifier",
+    "bot.kb.cards",
+    "bot.kb.derived",
+    "bot.places",
+    "bot.text",
+    "bot.understanding",
+    "bot.vocab",
+)
+# Libraries whose output it holds: the cards' YAML, t2s, jieba's dictionary, pinyin, the fit.
+INDEX_PACKAGES = ("PyYAML", "opencc", "jieba", "pypinyin", "numpy", "scipy", "scikit-learn")
 
 
 @dataclass(frozen=True)
@@ -62,143 +75,35 @@ def _features(vocab: Vocabulary, normalized: str) -> dict[str, float]:
     return feats
 
 
-def pinyin_syllables(text: str) -> list[str]:
-    """Toneless pinyin syllables and their pairs: residents type with a pinyin keyboard, so a
-    wrong character is most often a homophone (住防救助 for 住房救助, 就叶 for 就业)."""
-    from pypinyin import lazy_pinyin
-
-    syl = [s for s in lazy_pinyin(_CJK.sub("", text)) if s]
-    return syl + [a + "_" + b for a, b in pairwise(syl)]
+def index_key(kb_dir: Path) -> str:
+    """The derived-data cache's key of the index of kb_dir's cards."""
+    files = [*card_files(kb_dir), *(kb_dir / name for name in VOCABULARY_FILES)]
+    return derived.inputs_key(kb_dir, files, INDEX_CODE, INDEX_PACKAGES)
 
 
-class _Words:
-    """jieba search tokens, as a picklable analyzer (the vocabulary is found again by its folder)."""
+def _card_from(record: dict) -> Card:
+    """A card as stored by CardIndex._entry (dataclasses.asdict) made again."""
 
-    def __init__(self, kb_dir: str):
-        self.kb_dir = kb_dir
+    def answer(a: dict) -> CardAnswer:
+        return CardAnswer(a["text"], tuple(CardCitation(**c) for c in a["citations"]))
 
-    def __call__(self, text: str) -> list[str]:
-        from bot.vocab import vocabulary
-
-        return tokenize(vocabulary(self.kb_dir), text, normalized=True)
-
-
-class _Classifier:
-    """LinearSVC over character 1–3-grams, jieba words and pinyin syllables; decision values per card.
-
-    Training takes several seconds on this machine, so a trained classifier is kept on
-    disk, keyed on everything it learns from (texts, labels, view weights, library versions)."""
-
-    def __init__(self, vocab: Vocabulary, texts: list[str], owners: list[int], n_cards: int):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.svm import LinearSVC
-
-        self.n_cards = n_cards
-        self.views = [
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2),
-            TfidfVectorizer(analyzer=_Words(str(vocab.kb_dir)), sublinear_tf=True, min_df=2),
-            TfidfVectorizer(analyzer=pinyin_syllables, sublinear_tf=True, min_df=2),
-        ]
-        x = self._stack([v.fit_transform(texts) * w for v, w in zip(self.views, VIEW_WEIGHTS, strict=True)])
-        self.model = LinearSVC(C=0.5, random_state=0).fit(x, owners)
-        # Feature-major float32 weights: a message's few features pick their rows (a dense
-        # product over every feature costs ~12 ms a message); half the disk and memory of float64.
-        self.weights = np.ascontiguousarray(self.model.coef_.T, dtype=np.float32)
-        self.intercept = self.model.intercept_.astype(np.float32)
-        self.classes = self.model.classes_
-        self.model = None
-        for v in self.views:
-            v.stop_words_ = None  # the features dropped by min_df: not needed to transform
-
-    @staticmethod
-    def _stack(parts):
-        from scipy.sparse import hstack
-
-        return hstack(parts).tocsr()
-
-    @classmethod
-    def cached(cls, vocab: Vocabulary, texts: list[str], owners: list[int], n_cards: int) -> _Classifier:
-        import pickle
-
-        import sklearn
-
-        from bot.kb.semantic import cache_dir
-
-        key = hashlib.sha256(
-            json.dumps(
-                [
-                    CLASSIFIER_VERSION,
-                    texts,
-                    owners,
-                    VIEW_WEIGHTS,
-                    sklearn.__version__,
-                    str(vocab.kb_dir),
-                    _vocab_stamp(vocab),
-                ],
-                ensure_ascii=False,
-            ).encode()
-        ).hexdigest()[:24]
-        path = cache_dir("cards") / f"classifier-{key}.pkl"
-        try:
-            with open(path, "rb") as fh:
-                return pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            pass
-        model = cls(vocab, texts, owners, n_cards)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(model, fh)
-        os.replace(tmp, path)
-        return model
-
-    def scores(self, normalized: str) -> np.ndarray:
-        """Decision values for one message; the same numbers as the fitted vectorizers'
-        transform (sublinear tf × idf, l2 per view), computed directly: sklearn's input
-        validation around transform costs more than the arithmetic for a single message."""
-        rows: list[int] = []
-        values: list[float] = []
-        offset = 0
-        for (analyze, vocabulary, idf), weight in zip(self._fast_views(), VIEW_WEIGHTS, strict=True):
-            counts: dict[int, int] = {}
-            for term in analyze(normalized):
-                col = vocabulary.get(term)
-                if col is not None:
-                    counts[col] = counts.get(col, 0) + 1
-            if counts:
-                cols = np.fromiter(counts, dtype=np.int64, count=len(counts))
-                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-                w = tf * idf[cols]
-                w *= weight / (np.sqrt(w @ w) or 1.0)
-                rows.extend((cols + offset).tolist())
-                values.extend(w.tolist())
-            offset += len(vocabulary)
-        out = np.full(self.n_cards, -2.0)
-        out[self.classes] = np.asarray(values, dtype=np.float32) @ self.weights[rows] + self.intercept
-        return out
-
-    def _fast_views(self):
-        # Computed on first use rather than pickled, so a classifier cached by an earlier
-        # version still loads.
-        views = getattr(self, "_fast", None)
-        if views is None:
-            views = self._fast = [(v.build_analyzer(), v.vocabulary_, v.idf_) for v in self.views]
-        return views
-
-
-def _vocab_stamp(vocab: Vocabulary) -> list[str]:
-    """The vocabulary files' contents hash: normalisation and tokens depend on them."""
-    digest = hashlib.sha256()
-    for path in sorted((vocab.kb_dir / "vocab").rglob("*")):
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return [digest.hexdigest()]
+    return Card(
+        **{
+            **record,
+            "variants": tuple(record["variants"]),
+            "answer": answer(record["answer"]),
+            "local": {place: answer(a) for place, a in record["local"].items()},
+        }
+    )
 
 
 class CardIndex:
     def __init__(self, cards: list[Card], vocab: Vocabulary, semantic=None):
+        """Builds the index: several seconds on this machine (features, pinyin, the classifier's
+        fit). `CardIndex.load` reads it from the derived-data cache when nothing it is built
+        from has changed."""
         self.cards = cards
         self.vocab = vocab
-        self.semantic = semantic
         self._owner: list[int] = []
         self._texts: list[str] = []
         for ci, card in enumerate(cards):
@@ -234,12 +139,97 @@ class CardIndex:
         # pages use the answer's terms (一证一书, 分散供养) more than residents' phrasings do.
         answers = [normalize_text(card.answer.text, vocab) for card in cards]
         self._classifier = (
-            _Classifier.cached(vocab, self._texts + answers, self._owner + list(range(len(cards))), len(cards))
+            Classifier.fit(vocab, self._texts + answers, self._owner + list(range(len(cards))), len(cards))
             if len(cards) > 1
             else None
         )
+        self._attach(semantic)
+
+    def _attach(self, semantic) -> None:
+        self.semantic = semantic
         if semantic is not None:
             semantic.index(self._texts)
+
+    # --- the derived-data cache (bot/kb/derived.py) -------------------------
+
+    @classmethod
+    def load(cls, kb_dir: Path, vocab: Vocabulary, semantic=None) -> CardIndex:
+        """The index of kb_dir's cards (policy_kb/cards/), from the derived-data cache when the
+        card files, the vocabulary, the code and the libraries it is built with are unchanged."""
+        kb_dir = Path(kb_dir)
+        index = derived.cached(
+            "cards",
+            lambda: index_key(kb_dir),
+            build=lambda: cls(load_cards(kb_dir)[0], vocab),
+            save=cls._entry,
+            restore=lambda entry: cls._restore(entry, vocab),
+        )
+        index._attach(semantic)
+        return index
+
+    def _entry(self) -> derived.Entry:
+        by_feature = self._by_feature
+        arrays = {
+            "owner": self._owner_array,
+            "idf": np.fromiter(self._idf.values(), dtype=np.float64, count=len(self._idf)),
+            "by_feature_data": by_feature.data,
+            "by_feature_indices": by_feature.indices,
+            "by_feature_indptr": by_feature.indptr,
+        }
+        meta = {
+            "cards": [asdict(card) for card in self.cards],
+            "texts": self._texts,
+            "features": list(self._idf),
+            "by_feature_shape": list(by_feature.shape),
+            "programs": [sorted(p) for p in self._program_words],
+            "classifier": None,
+        }
+        clf = self._classifier
+        if clf is not None:
+            meta["classifier"] = {"terms": clf.terms, "n_cards": clf.n_cards}
+            arrays |= {"clf_weights": clf.weights, "clf_intercept": clf.intercept, "clf_classes": clf.classes}
+            arrays |= {f"clf_idf{k}": idf for k, (_, _, idf) in enumerate(clf.views)}
+        return derived.Entry(arrays, meta)
+
+    @classmethod
+    def _restore(cls, entry: derived.Entry, vocab: Vocabulary) -> CardIndex:
+        from scipy.sparse import csr_matrix
+
+        arrays, meta = entry.arrays, entry.meta
+        self = cls.__new__(cls)
+        self.cards = [_card_from(record) for record in meta["cards"]]
+        self.vocab = vocab
+        self.semantic = None
+        self._texts = list(meta["texts"])
+        self._owner_array = arrays["owner"]
+        self._owner = self._owner_array.tolist()
+        self._idf = dict(zip(meta["features"], arrays["idf"].tolist(), strict=True))
+        self._feature_id = {f: k for k, f in enumerate(self._idf)}
+        self._by_feature = csr_matrix(
+            (arrays["by_feature_data"], arrays["by_feature_indices"], arrays["by_feature_indptr"]),
+            shape=tuple(meta["by_feature_shape"]),
+        )
+        self._kinds = np.array([c.kind for c in self.cards])
+        self._program_words = [set(p) for p in meta["programs"]]
+        clf = meta["classifier"]
+        self._classifier = (
+            None
+            if clf is None
+            else Classifier(
+                vocab,
+                clf["terms"],
+                [arrays[f"clf_idf{k}"] for k in range(len(VIEW_WEIGHTS))],
+                arrays["clf_weights"],
+                arrays["clf_intercept"],
+                arrays["clf_classes"],
+                clf["n_cards"],
+            )
+        )
+        if not (len(self._texts) == len(self._owner) == self._by_feature.shape[1]) or len(self._program_words) != len(
+            self.cards
+        ):
+            raise ValueError("inconsistent card index entry")
+        return self
 
     def _weigh(self, feats: dict[str, float]) -> dict[str, float]:
         vec = {f: (1.0 + math.log(tf) if tf >= 1 else tf) * self._idf.get(f, 0.0) for f, tf in feats.items()}

@@ -28,11 +28,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.kb import derived
+from bot.kb.derived import VOCABULARY_FILES
 from bot.kb.hit import Hit
 from bot.places import NATIONAL, find_place_in_text, jurisdiction_path, normalize_place
 from bot.vocab import Vocabulary, char_ngrams, load_vocabulary, tokenize
@@ -41,6 +44,11 @@ if TYPE_CHECKING:  # the card index (scikit-learn) is built on first use, not im
     from bot.kb.card_index import CardHit, CardIndex
 
 PROVISIONS_FILE = "provisions.jsonl"
+# What the provisions' analysis is computed by, beside provisions.jsonl and the vocabulary files
+# (the derived-data cache's key): this module (the indexed text, the defined terms), normalisation
+# and jieba's cut (bot.vocab, bot.text); jieba's own dictionary, and PyYAML reading the vocabulary.
+ANALYSIS_CODE = ("bot.kb.knowledge_base", "bot.kb.derived", "bot.text", "bot.vocab")
+ANALYSIS_PACKAGES = ("PyYAML", "jieba")
 
 # Weight of a provision by how far its place is from the asked place
 # (0 = the place itself, 1 = its parent, ...); national rules weigh 1.0.
@@ -82,26 +90,71 @@ def _term_scores(bm25, weights: dict[str, float], n_docs: int) -> np.ndarray:
     return out
 
 
+def analysis_key(kb_dir: Path) -> str:
+    """The derived-data cache's key of the analysis of kb_dir's provisions."""
+    files = [kb_dir / PROVISIONS_FILE, *(kb_dir / name for name in VOCABULARY_FILES)]
+    return derived.inputs_key(kb_dir, files, ANALYSIS_CODE, ANALYSIS_PACKAGES)
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """What the search keeps of every provision: its jieba tokens and character bigrams (the
+    two BM25 corpora) and the terms it defines. Cutting every provision takes about a second,
+    so it is kept in the derived-data cache (bot/kb/derived.py)."""
+
+    words: list[list[str]]
+    grams: list[list[str]]
+    defines: dict[str, list[int]]
+
+    @classmethod
+    def of(cls, provisions: list[dict], vocab: Vocabulary) -> _Analysis:
+        # Indexed text: title, section path, clause heading (twice) and text,
+        # normalised with the vocabulary. (Separate heading/body fields were
+        # measured and ranked worse: the title's words are the document's topic.)
+        bodies = [vocab.normalize(KnowledgeBase._body_text(p)) for p in provisions]
+        return cls(
+            words=[tokenize(vocab, t, normalized=True) for t in bodies],
+            # Character bigrams of the body: a second view that survives typos,
+            # dialect words and segmentation jieba gets wrong.
+            grams=[char_ngrams(vocab, t, normalized=True) for t in bodies],
+            defines=KnowledgeBase._defined_terms(provisions, vocab),
+        )
+
+    @classmethod
+    def load(cls, kb_dir: Path, provisions: list[dict], vocab: Vocabulary) -> _Analysis:
+        """From the cache when provisions.jsonl, the vocabulary, the code and jieba are unchanged."""
+
+        def restore(entry: derived.Entry) -> _Analysis:
+            words, grams, defines = entry.meta["words"], entry.meta["grams"], entry.meta["defines"]
+            if not len(words) == len(grams) == len(provisions):
+                raise ValueError(f"{len(words)} provisions analysed, {len(provisions)} read")
+            return cls(words, grams, defines)
+
+        return derived.cached(
+            "provisions",
+            lambda: analysis_key(kb_dir),
+            build=lambda: cls.of(provisions, vocab),
+            save=lambda a: derived.Entry(meta={"words": a.words, "grams": a.grams, "defines": a.defines}),
+            restore=restore,
+        )
+
+
 class KnowledgeBase:
     """Provisions + search + answers. Use `KnowledgeBase.load()` (cached per folder)."""
 
     _cache: dict[str, KnowledgeBase] = {}
     _lock = threading.Lock()
 
-    def __init__(self, kb_dir: Path, provisions: list[dict], vocab: Vocabulary):
+    def __init__(self, kb_dir: Path, provisions: list[dict], vocab: Vocabulary, analysis: _Analysis | None = None):
         self.kb_dir = Path(kb_dir)
         self.provisions = provisions
         self.by_id = {p["id"]: p for p in provisions}
         self.vocab = vocab
-        # Indexed text: title, section path, clause heading (twice) and text,
-        # normalised with the vocabulary. (Separate heading/body fields were
-        # measured and ranked worse: the title's words are the document's topic.)
-        bodies = [vocab.normalize(self._body_text(p)) for p in provisions]
-        self._index_tokens = [tokenize(vocab, t, normalized=True) for t in bodies]
-        self._bm25 = _bm25(self._index_tokens)
-        # Character bigrams of the body: a second view that survives typos,
-        # dialect words and segmentation jieba gets wrong.
-        self._bm25_char = _bm25([char_ngrams(vocab, t, normalized=True) for t in bodies])
+        if analysis is None:
+            analysis = _Analysis.of(provisions, vocab)
+        self._index_tokens = analysis.words
+        self._bm25 = _bm25(analysis.words)
+        self._bm25_char = _bm25(analysis.grams)
         self._places = np.array([p["jurisdiction"] for p in provisions])
         self._status_w = np.array(
             [
@@ -111,7 +164,7 @@ class KnowledgeBase:
                 for p in provisions
             ]
         )
-        self._defines = self._defined_terms(provisions, vocab)
+        self._defines = analysis.defines
         self._definitions = {pid for ids in vocab.topic_definitions.values() for pid in ids}
         self._card_index: CardIndex | None = None
 
@@ -135,7 +188,8 @@ class KnowledgeBase:
         if not path.is_file():
             raise FileNotFoundError(f"{path} missing: run `python -m bot.kb.build`")
         provisions = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        return cls(Path(kb_dir), provisions, load_vocabulary(Path(kb_dir)))
+        vocab = load_vocabulary(Path(kb_dir))
+        return cls(Path(kb_dir), provisions, vocab, _Analysis.load(Path(kb_dir), provisions, vocab))
 
     @staticmethod
     def _defined_terms(provisions: list[dict], vocab: Vocabulary) -> dict[str, list[int]]:
@@ -304,11 +358,9 @@ class KnowledgeBase:
             with self._lock:
                 if self._card_index is None:
                     from bot.kb.card_index import CardIndex
-                    from bot.kb.cards import load_cards
                     from bot.kb.semantic import semantic_scorer
 
-                    cards, _ = load_cards(self.kb_dir)
-                    self._card_index = CardIndex(cards, self.vocab, semantic_scorer())
+                    self._card_index = CardIndex.load(self.kb_dir, self.vocab, semantic_scorer())
         return self._card_index
 
     def rank_cards(self, query, limit: int = 3):

