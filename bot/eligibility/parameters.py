@@ -48,7 +48,7 @@ from typing import Any
 import yaml
 
 from bot.eligibility.units import format_value
-from bot.kb.documents import DOCUMENTS_FILE, cited_document, document_of, load_documents
+from bot.kb.documents import DOCUMENTS_FILE, Document, cited_document, document_of, load_documents
 from bot.places import jurisdiction_path, normalize_place
 
 ENGINE_VERSION = "1.0.0"
@@ -104,7 +104,7 @@ class Resolved:
     place: str | None  # place whose entry decided (None: no entry anywhere)
     effective: date | None
     origin: str  # "policy_kb" | "local_override" | "user" | "unset"
-    citation: dict | None
+    citation: dict[str, Any] | None  # a bot.kb.citation.Citation's fields
 
     @property
     def is_set(self) -> bool:
@@ -127,15 +127,15 @@ class ParameterSet:
         self.overrides_path = Path(overrides_path) if overrides_path else default_overrides_path()
         self.explanations_dir = Path(explanations_dir) if explanations_dir else self.params_dir.parent / "explanations"
         self.kb_dir = self.params_dir.parent  # holds documents.yml, the document registry
-        self.documents: dict[str, dict] = {}  # id -> registry entry (documents.yml)
-        self.clauses: dict[str, dict] = {}
+        self.documents: dict[str, Document] = {}  # id -> registry entry (documents.yml)
+        self.clauses: dict[str, dict[str, Any]] = {}  # id -> _clauses.yml entry
         self.rules: dict[str, dict[str, list[tuple[date, str]]]] = {}
         self.parameters: dict[str, Parameter] = {}
         self.parameter_files: dict[str, Path] = {}  # id -> its YAML file
-        self.override_records: list[dict] = []
-        self._cache: dict[tuple, Resolved] = {}
-        self._cite_cache: dict[str, dict] = {}
-        self._rule_cache: dict[tuple, dict | None] = {}
+        self.override_records: list[dict[str, Any]] = []  # the overrides file's records (JSON)
+        self._cache: dict[tuple[str, str, date], Resolved] = {}  # (name, place, as_of)
+        self._cite_cache: dict[str, dict[str, Any]] = {}
+        self._rule_cache: dict[tuple[str, str, date], dict[str, Any] | None] = {}  # (concept, place, as_of)
         self._load()
 
     # ---------------------------------------------------------------- loading
@@ -175,7 +175,7 @@ class ParameterSet:
         self.version = f"{ENGINE_VERSION}+{digest.hexdigest()[:12]}"
         self._check_refs()
 
-    def _load_parameter(self, path: Path, data: dict) -> None:
+    def _load_parameter(self, path: Path, data: dict[str, Any]) -> None:
         relative = path.relative_to(self.params_dir)
         where = relative.as_posix()
         if len(relative.parts) > 2:
@@ -220,7 +220,7 @@ class ParameterSet:
         self.parameter_files[name] = path
 
     def _apply_overrides(self) -> None:
-        active: dict[tuple, dict] = {}
+        active: dict[tuple[str, str, str], dict[str, Any]] = {}  # (name, place, effective)
         for rec in self.override_records:  # later records win
             active[(rec["name"], rec["jurisdiction"], rec["effective"])] = rec
         for (name, place, eff), rec in active.items():
@@ -240,7 +240,7 @@ class ParameterSet:
             kept = [e for e in param.entries.get(place, []) if e.effective != entry.effective]
             param.entries[place] = sorted(kept + [entry], key=lambda x: x.effective)
 
-    def clause_document(self, clause_id: str) -> dict:
+    def clause_document(self, clause_id: str) -> Document:
         """The registry entry of the document a clause quotes."""
         clause = self.clauses[clause_id]
         return self.documents[clause.get("document") or document_of(clause["provision"])]
@@ -261,13 +261,13 @@ class ParameterSet:
                     if e.origin == "policy_kb" and e.ref not in self.clauses:
                         raise ValueError(f"parameter {param.name}: unknown clause {e.ref}")
         for concept, by_place in self.rules.items():
-            for entries in by_place.values():
-                for _, ref in entries:
+            for dated_refs in by_place.values():
+                for _, ref in dated_refs:
                     if ref not in self.clauses:
                         raise ValueError(f"rule {concept}: unknown clause {ref}")
 
     # ---------------------------------------------------------------- citations
-    def citation(self, clause_id: str) -> dict:
+    def citation(self, clause_id: str) -> dict[str, Any]:
         """A clause's citation (``bot.kb.citation.Citation``): its document's fields from the
         registry, the clause label and the quoted span."""
         cached = self._cite_cache.get(clause_id)
@@ -287,7 +287,7 @@ class ParameterSet:
             self._cite_cache[clause_id] = cached
         return cached
 
-    def _entry_citation(self, param: Parameter, entry: Entry) -> dict:
+    def _entry_citation(self, param: Parameter, entry: Entry) -> dict[str, Any]:
         if entry.origin == "local_override":
             return {
                 "title": entry.source or "部署地民政部门录入的本地参数",
@@ -299,9 +299,10 @@ class ParameterSet:
                 "source": entry.source or "",
                 "text": f"{param.label}：{format_value(entry.value, param.unit)}，自 {entry.effective.isoformat()} 起执行",
             }
+        assert entry.ref is not None, "a policy_kb entry names its clause (_check_refs)"
         return self.citation(entry.ref)
 
-    def rule_citation(self, concept: str, place: str, as_of: date) -> dict | None:
+    def rule_citation(self, concept: str, place: str, as_of: date) -> dict[str, Any] | None:
         key = (concept, place, as_of)
         if key in self._rule_cache:
             return self._rule_cache[key]
@@ -351,10 +352,10 @@ class ParameterSet:
 
 # ------------------------------------------------------------------ shared instance
 _lock = threading.Lock()
-_shared: dict[tuple, tuple[tuple, ParameterSet]] = {}
+_shared: dict[tuple[str, str], tuple[tuple[int, int], ParameterSet]] = {}  # dirs -> (overrides' stamp, set)
 
 
-def _stamp(path: Path) -> tuple:
+def _stamp(path: Path) -> tuple[int, int]:
     try:
         st = os.stat(path)
         return (st.st_mtime_ns, st.st_size)

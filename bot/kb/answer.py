@@ -25,6 +25,7 @@ from bot.hotlines import ASK_LOCALLY, CALL_HOTLINES, HOTLINE_NAMES
 from bot.kb.card_index import CardHit
 from bot.kb.cards import card_status
 from bot.kb.hit import Hit
+from bot.kb.provision import Provision
 from bot.places import NATIONAL, normalize_place
 from bot.understanding import Query, understand
 from bot.vocab import Vocabulary, tokenize
@@ -39,7 +40,7 @@ class KnowledgeBase(Protocol):
     @property
     def vocab(self) -> Vocabulary: ...
     @property
-    def by_id(self) -> dict[str, dict[str, Any]]: ...
+    def by_id(self) -> dict[str, Provision]: ...
 
     def search(
         self, query: str, jurisdiction: str | None = None, limit: int = 5, *, topics: list[str] | None = None
@@ -82,7 +83,7 @@ def _sentences(text: str) -> list[str]:
 
 
 def _key_sentence(
-    kb: KnowledgeBase, provision: dict, question_tokens: set[str], definition: bool, amount: bool = False
+    kb: KnowledgeBase, provision: Provision, question_tokens: set[str], definition: bool, amount: bool = False
 ) -> str:
     sents = _sentences(provision["text"])
     if not sents:
@@ -111,7 +112,7 @@ def _key_sentence(
     return chosen
 
 
-def _place_phrase(p: dict, asker: str | None) -> str:
+def _place_phrase(p: Provision, asker: str | None) -> str:
     place = p["jurisdiction"]
     if p["status"] == "draft":
         return "四川省的征求意见稿提出"
@@ -122,7 +123,7 @@ def _place_phrase(p: dict, asker: str | None) -> str:
     return f"按照{place}的规定"
 
 
-def _date_label(p: dict) -> str:
+def _date_label(p: Provision) -> str:
     if p.get("date"):
         return str(p["date"])
     if p.get("effective_from"):
@@ -130,7 +131,7 @@ def _date_label(p: dict) -> str:
     return "日期不详"
 
 
-def citation(p: dict) -> dict:
+def citation(p: Provision) -> dict[str, Any]:
     return {
         "id": p["id"],
         "title": p["title"],
@@ -152,7 +153,7 @@ def citation(p: dict) -> dict:
     }
 
 
-def _effective_label(p: dict) -> str:
+def _effective_label(p: Provision) -> str:
     if p.get("effective_note"):
         return str(p["effective_note"])
     if p.get("effective_from"):
@@ -160,7 +161,7 @@ def _effective_label(p: dict) -> str:
     return ""
 
 
-def _quote(c: dict) -> str:
+def _quote(c: dict[str, Any]) -> str:
     text = c["text"].replace("\n", "")
     if len(text) > QUOTE_MAX:
         cut = text.rfind("。", 0, QUOTE_MAX)
@@ -174,7 +175,7 @@ def _quote(c: dict) -> str:
     return f"{status}《{c['title']}》{c['clause']}（{c['issuer']}，{number}{c['date']}）：“{text}”"
 
 
-def numbers_supported(text: str, citations: list[dict]) -> bool:
+def numbers_supported(text: str, citations: list[dict[str, Any]]) -> bool:
     """Every number in `text` appears in a cited provision (hotline numbers aside)."""
     pool = " ".join(c["text"] for c in citations)
     for n in _NUMBER.findall(text):
@@ -185,7 +186,7 @@ def numbers_supported(text: str, citations: list[dict]) -> bool:
     return True
 
 
-def compose_answer(kb: KnowledgeBase, question: str, jurisdiction: str | None) -> dict:
+def compose_answer(kb: KnowledgeBase, question: str, jurisdiction: str | None) -> dict[str, Any]:
     """The answer to a resident's question; `jurisdiction` is the asker's place (or None)."""
     query = understand(question, kb.kb_dir)
     asker = normalize_place(jurisdiction) if jurisdiction else None
@@ -206,7 +207,7 @@ def compose_answer(kb: KnowledgeBase, question: str, jurisdiction: str | None) -
     return answer_from_clauses(kb, query, place, confidence=hits[0].score if hits else 0.0)
 
 
-def basis_line(citations: list[dict]) -> str:
+def basis_line(citations: list[dict[str, Any]]) -> str:
     """The sources as one compact line: 依据：《社会救助法》第十八条；《…》第二十五条。"""
     parts: list[str] = []
     for c in citations:
@@ -216,11 +217,13 @@ def basis_line(citations: list[dict]) -> str:
     return "依据：" + "；".join(parts) + "。" if parts else ""
 
 
-def answer_from_cards(kb: KnowledgeBase, query: Query, hits: list, place: str | None, unsure: bool = False) -> dict:
+def answer_from_cards(
+    kb: KnowledgeBase, query: Query, hits: list[CardHit], place: str | None, unsure: bool = False
+) -> dict[str, Any]:
     """The answer of one card, one card for each question a message asks, or (`unsure`)
     the two cards the message is closest to."""
     texts: list[str] = ["您问的是不是下面这两个问题？"] if unsure else []
-    citations: list[dict] = []
+    citations: list[dict[str, Any]] = []
     answers = []
     for hit in hits:
         chosen, rule_place = hit.card.answer_for(place)
@@ -262,7 +265,7 @@ def answer_from_cards(kb: KnowledgeBase, query: Query, hits: list, place: str | 
     }
 
 
-def answer_from_clauses(kb: KnowledgeBase, query: Query, place: str | None, confidence: float = 0.0) -> dict:
+def answer_from_clauses(kb: KnowledgeBase, query: Query, place: str | None, confidence: float = 0.0) -> dict[str, Any]:
     """No card answers: the closest provisions, said to be what they are."""
     normalized = query.text
     q_topics = list(query.programs)
@@ -326,7 +329,7 @@ def answer_from_clauses(kb: KnowledgeBase, query: Query, place: str | None, conf
         notes.append(FIGURE_SENTENCE.format(what="能领多少"))
     else:
         expired = next((h.provision for h in chosen if _expired(h.provision)), None)
-        if expired:
+        if expired and expired["effective_note"]:  # (_expired: it has a note)
             notes.append(
                 f"{expired['jurisdiction']}这份文件的实施期是{expired['effective_note'].split('实施期为')[-1]}，"
                 "现在是否继续执行请向当地民政部门确认。"
@@ -356,8 +359,6 @@ def _question_tokens(kb: KnowledgeBase, normalized: str) -> list[str]:
     return [t for t in tokenize(kb.vocab, normalized, normalized=True) if len(t) >= 2]
 
 
-def _expired(p: dict) -> bool:
-    end = p.get("effective_to")
-    return bool(
-        end and p.get("effective_note") and "实施期为" in p["effective_note"] and str(end) < date.today().isoformat()
-    )
+def _expired(p: Provision) -> bool:
+    end, note = p.get("effective_to"), p.get("effective_note")
+    return bool(end and note and "实施期为" in note and str(end) < date.today().isoformat())

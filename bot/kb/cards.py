@@ -25,13 +25,17 @@ import json
 import re
 import sys
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 import yaml
 
 from bot.hotlines import SERVICE_NUMBERS
 from bot.kb.checks import span_in
+from bot.kb.figures import figures, span_figures
+from bot.kb.provision import Provision
 from bot.places import NATIONAL, UnknownPlace, applies_in, jurisdiction_path, normalize_place
 
 CARDS_DIR = "cards"
@@ -60,25 +64,6 @@ TOPIC_PROGRAMS: dict[str, str | None] = {
 }
 # What a question asks for; `kind` of a card.
 QUESTION_KINDS = ("定义", "条件", "材料", "流程", "时限", "金额", "发放", "计算", "退出", "投诉", "热线", "其他")
-# Numbers a card may say without a source: emergency and hotline numbers.
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十百千万]{2,}")
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-# Words made of numeral characters that are not figures.
-_CN_WORDS = ("一一", "一二", "万一", "十一五", "千万", "一千一万")
 
 
 @dataclass(frozen=True)
@@ -154,7 +139,7 @@ def near_copy(a: str, b: str) -> bool:
     return m.real_quick_ratio() >= NEAR_COPY and m.quick_ratio() >= NEAR_COPY and m.ratio() >= NEAR_COPY
 
 
-def _read_answer(raw: dict, where: str, problems: list[str]) -> CardAnswer:
+def _read_answer(raw: dict[str, Any], where: str, problems: list[str]) -> CardAnswer:
     text = str(raw.get("answer") or "").strip()
     if not text:
         problems.append(f"{where}: no answer")
@@ -218,43 +203,7 @@ def load_cards(kb_dir: Path, files: list[Path] | None = None) -> tuple[list[Card
     return cards, problems
 
 
-def cn_number(text: str) -> int | None:
-    """'三十' → 30, '一百五十' → 150, '二〇二六' → 2026; None for a non-figure."""
-    if text in _CN_WORDS:
-        return None
-    if all(ch in _CN_DIGITS for ch in text):  # digit by digit: 二〇二六
-        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
-    total, section, digit = 0, 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in "十百千":
-            section += (digit or 1) * {"十": 10, "百": 100, "千": 1000}[ch]
-            digit = 0
-        elif ch == "万":
-            total += (section + digit) * 10000
-            section, digit = 0, 0
-    return total + section + digit
-
-
-def figures(text: str) -> list[str]:
-    """Every number an answer states, as digits (Chinese numerals converted)."""
-    out = _NUMBER.findall(text)
-    for m in _CN_NUMBER.finditer(text):
-        n = cn_number(m.group(0))
-        if n is not None:
-            out.append(str(n))
-    return out
-
-
-def _span_figures(spans: list[str]) -> set[str]:
-    found: set[str] = set()
-    for s in spans:
-        found.update(figures(s))
-    return found
-
-
-def check_cards(cards: list[Card], provisions: list[dict], *, eval_questions: list[str] = ()) -> list[str]:
+def check_cards(cards: list[Card], provisions: list[Provision], *, eval_questions: Sequence[str] = ()) -> list[str]:
     problems: list[str] = []
     by_id = {p["id"]: p for p in provisions}
     seen_ids: set[str] = set()
@@ -286,7 +235,7 @@ def check_cards(cards: list[Card], provisions: list[dict], *, eval_questions: li
     return problems
 
 
-def _check_answer(where: str, ans: CardAnswer, place: str, by_id: dict[str, dict]) -> list[str]:
+def _check_answer(where: str, ans: CardAnswer, place: str, by_id: dict[str, Provision]) -> list[str]:
     problems = []
     drafts = False
     if len(ans.text) > ANSWER_MAX:
@@ -315,14 +264,20 @@ def _check_answer(where: str, ans: CardAnswer, place: str, by_id: dict[str, dict
         spans.append(c.span)
     if drafts:
         problems.append(f"{where}: cites the Sichuan draft but does not say 征求意见稿")
-    allowed = _span_figures(spans) | SERVICE_NUMBERS
+    # Numbers a card may say without a source: emergency and hotline numbers.
+    allowed = span_figures(spans) | SERVICE_NUMBERS
     for n in figures(ans.text):
         if n not in allowed:
             problems.append(f"{where}: number {n} in the answer is not in any cited span")
     return problems
 
 
-def card_status(card_answer: CardAnswer, by_id: dict[str, dict]) -> dict:
+class CardStatus(TypedDict):
+    status: str  # draft when it cites the draft, else in_force
+    effective_from: str | None  # the latest start of the provisions it cites
+
+
+def card_status(card_answer: CardAnswer, by_id: dict[str, Provision]) -> CardStatus:
     """Status and dates of an answer, derived from the provisions it cites."""
     cited = [by_id[c.provision_id] for c in card_answer.citations if c.provision_id in by_id]
     draft = any(p.get("status") == "draft" for p in cited)
@@ -347,7 +302,7 @@ def eval_questions(kb_dir: Path) -> list[str]:
     ]
 
 
-def _load_provisions(kb_dir: Path) -> list[dict]:
+def _load_provisions(kb_dir: Path) -> list[Provision]:
     with open(kb_dir / "provisions.jsonl", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 

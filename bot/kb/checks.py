@@ -16,12 +16,14 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from bot.kb.documents import CITATION_REQUIRED, DOCUMENTS_FILE, STATUSES, has_provisions
+from bot.kb.documents import CITATION_REQUIRED, DOCUMENTS_FILE, STATUSES, Document, has_provisions
+from bot.kb.provision import Provision
 from bot.places import known_places, normalize_place
-from bot.vocab import USERDICT_RELPATH, read_userdict_words
+from bot.vocab import USERDICT_RELPATH, Vocabulary, read_userdict_words
 
 CLAUSES_FILE = Path("parameters") / "_clauses.yml"
 _WS = re.compile(r"\s+")
@@ -37,7 +39,7 @@ def span_in(span: str, text: str) -> bool:
     return bool(needle) and needle in _WS.sub("", text or "")
 
 
-def check_documents(kb_dir: Path, docs: list[dict]) -> list[str]:
+def check_documents(kb_dir: Path, docs: list[Document]) -> list[str]:
     problems = []
     seen = set()
     required = ("id", "title", "issuer", "jurisdiction", "status", "source_file", "sha256")
@@ -65,7 +67,7 @@ def check_documents(kb_dir: Path, docs: list[dict]) -> list[str]:
     return problems
 
 
-def check_provisions(provisions: list[dict], docs: list[dict]) -> list[str]:
+def check_provisions(provisions: list[Provision], docs: list[Document]) -> list[str]:
     problems = []
     doc_ids = {d.get("id") for d in docs}
     seen: set[str] = set()
@@ -97,7 +99,7 @@ def check_provisions(provisions: list[dict], docs: list[dict]) -> list[str]:
     return problems
 
 
-def check_vocabulary(kb_dir: Path, vocab) -> list[str]:
+def check_vocabulary(kb_dir: Path, vocab: Vocabulary) -> list[str]:
     problems = []
     folder = kb_dir / USERDICT_RELPATH.parent
     files = [f.name for f in folder.iterdir()] if folder.is_dir() else []
@@ -113,13 +115,13 @@ def check_vocabulary(kb_dir: Path, vocab) -> list[str]:
     return problems
 
 
-def load_clauses(kb_dir: Path) -> dict | None:
+def load_clauses(kb_dir: Path) -> dict[str, Any] | None:
     """The eligibility clauses (id -> provision or document, clause, span); None without the file."""
     path = Path(kb_dir) / CLAUSES_FILE
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else None
 
 
-def check_clause_references(kb_dir: Path, provisions: list[dict], docs: list[dict]) -> list[str]:
+def check_clause_references(kb_dir: Path, provisions: list[Provision], docs: list[Document]) -> list[str]:
     """Every eligibility clause quotes its provision (or its figures table) verbatim."""
     clauses = load_clauses(kb_dir)
     if clauses is None:
@@ -130,7 +132,7 @@ def check_clause_references(kb_dir: Path, provisions: list[dict], docs: list[dic
     docs_by_id = {d.get("id"): d for d in docs}
     problems: list[str] = []
     source_texts: dict[str, str] = {}
-    quoted: set[str] = set()
+    quoted: set[str | None] = set()  # the ids of the documents quoted
     for cid, clause in clauses.items():
         where = f"{CLAUSES_FILE.as_posix()}: {cid}"
         if not isinstance(clause, dict):
@@ -152,7 +154,7 @@ def check_clause_references(kb_dir: Path, provisions: list[dict], docs: list[dic
             if not span_in(span, p["text"]):
                 problems.append(f"{where}: span not in provision {pid}: {span[:40]!r}")
             doc = docs_by_id.get(p["doc_id"])
-        else:
+        elif did:  # (the check above leaves exactly one of the two named)
             doc = docs_by_id.get(did)
             if doc is None:
                 problems.append(f"{where}: document {did} not found in {DOCUMENTS_FILE}")

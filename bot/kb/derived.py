@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class Entry:
     """What is stored: named numpy arrays and a JSON-serialisable document."""
 
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def inputs_key(kb_dir: Path, files: Iterable[Path], modules: Iterable[str], packages: Iterable[str]) -> str:

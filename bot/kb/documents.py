@@ -15,6 +15,7 @@ only where the screen's wording differs from the defaults derived from the recor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, TypedDict
 
 import yaml
 
@@ -22,14 +23,28 @@ DOCUMENTS_FILE = "documents.yml"
 STATUSES = ("in_force", "draft", "overridden")
 CITATION_REQUIRED = ("authority", "source")
 
+# A registry entry: documents.yml as read (its fields are described at the top of that file).
+Document = dict[str, Any]
 
-def load_documents(kb_dir: Path) -> list[dict]:
+
+class CitedDocument(TypedDict):
+    """The document-level fields of an eligibility citation (`cited_document`)."""
+
+    title: str
+    issuer: str
+    date: str
+    jurisdiction: str
+    status: str  # the authority the text carries, in Chinese
+    source: str
+
+
+def load_documents(kb_dir: Path) -> list[Document]:
     """The registry's entries, in file order."""
     data = yaml.safe_load((Path(kb_dir) / DOCUMENTS_FILE).read_text(encoding="utf-8")) or {}
     return list(data.get("documents") or [])
 
 
-def has_provisions(doc: dict) -> bool:
+def has_provisions(doc: Document) -> bool:
     """False for a document that is not split into provisions (a table of figures)."""
     return doc.get("provisions", True) is not False
 
@@ -39,7 +54,7 @@ def document_of(provision_id: str) -> str:
     return provision_id.split("-", 1)[0]
 
 
-def cited_document(doc: dict) -> dict:
+def cited_document(doc: Document) -> CitedDocument:
     """The document-level fields of an eligibility citation, all from the registry entry."""
     cite = doc.get("citation") or {}
     missing = [key for key in CITATION_REQUIRED if not cite.get(key)]

@@ -3,24 +3,28 @@ module of its own so that the answers (bot/kb/answer.py) read hits without impor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.kb.provision import Provision
 
 
 @dataclass
 class Hit:
     """One ranked provision; `superseded` lists the overridden rules it replaces."""
 
-    provision: dict[str, Any]
+    provision: Provision
     score: float
-    superseded: list[dict[str, Any]] = field(default_factory=list)
+    superseded: list[Provision] = field(default_factory=list)
 
     @property
     def id(self) -> str:
         return str(self.provision["id"])
 
     def __getitem__(self, key: str) -> Any:  # hit["title"] reads the provision
-        return self.provision[key]
+        fields: Mapping[str, Any] = self.provision
+        return fields[key]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -30,18 +30,22 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bot.kb import derived
 from bot.kb.derived import VOCABULARY_FILES
 from bot.kb.hit import Hit
+from bot.kb.provision import Provision
 from bot.places import NATIONAL, find_place_in_text, jurisdiction_path, normalize_place
 from bot.vocab import Vocabulary, char_ngrams, load_vocabulary, tokenize
 
 if TYPE_CHECKING:  # the card index (scikit-learn) is built on first use, not imported with the search
+    import bm25s
+
     from bot.kb.card_index import CardHit, CardIndex
+    from bot.understanding import Query
 
 PROVISIONS_FILE = "provisions.jsonl"
 # What the provisions' analysis is computed by, beside provisions.jsonl and the vocabulary files
@@ -69,7 +73,7 @@ _DEFINITION_Q = re.compile(r"(是什么|什么是|什么叫|指什么|是指|啥
 BM25_K1, BM25_B = 0.9, 0.9
 
 
-def _bm25(corpus: list[list[str]]):
+def _bm25(corpus: list[list[str]]) -> bm25s.BM25:
     import bm25s
 
     index = bm25s.BM25(k1=BM25_K1, b=BM25_B)
@@ -77,7 +81,7 @@ def _bm25(corpus: list[list[str]]):
     return index
 
 
-def _term_scores(bm25, weights: dict[str, float], n_docs: int) -> np.ndarray:
+def _term_scores(bm25: bm25s.BM25, weights: dict[str, float], n_docs: int) -> np.ndarray:
     """BM25 scores of all documents for weighted query terms (bm25s' term-major matrix)."""
     out = np.zeros(n_docs)
     data, indices, indptr = bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"]
@@ -107,7 +111,7 @@ class _Analysis:
     defines: dict[str, list[int]]
 
     @classmethod
-    def of(cls, provisions: list[dict], vocab: Vocabulary) -> _Analysis:
+    def of(cls, provisions: list[Provision], vocab: Vocabulary) -> _Analysis:
         # Indexed text: title, section path, clause heading (twice) and text,
         # normalised with the vocabulary. (Separate heading/body fields were
         # measured and ranked worse: the title's words are the document's topic.)
@@ -121,7 +125,7 @@ class _Analysis:
         )
 
     @classmethod
-    def load(cls, kb_dir: Path, provisions: list[dict], vocab: Vocabulary) -> _Analysis:
+    def load(cls, kb_dir: Path, provisions: list[Provision], vocab: Vocabulary) -> _Analysis:
         """From the cache when provisions.jsonl, the vocabulary, the code and jieba are unchanged."""
 
         def restore(entry: derived.Entry) -> _Analysis:
@@ -145,7 +149,7 @@ class KnowledgeBase:
     _cache: dict[str, KnowledgeBase] = {}
     _lock = threading.Lock()
 
-    def __init__(self, kb_dir: Path, provisions: list[dict], vocab: Vocabulary, analysis: _Analysis | None = None):
+    def __init__(self, kb_dir: Path, provisions: list[Provision], vocab: Vocabulary, analysis: _Analysis | None = None):
         self.kb_dir = Path(kb_dir)
         self.provisions = provisions
         self.by_id = {p["id"]: p for p in provisions}
@@ -192,7 +196,7 @@ class KnowledgeBase:
         return cls(Path(kb_dir), provisions, vocab, _Analysis.load(Path(kb_dir), provisions, vocab))
 
     @staticmethod
-    def _defined_terms(provisions: list[dict], vocab: Vocabulary) -> dict[str, list[int]]:
+    def _defined_terms(provisions: list[Provision], vocab: Vocabulary) -> dict[str, list[int]]:
         """Terms a provision defines ("…应当认定为本办法所称的无劳动能力", "家庭收入指…",
         "孤儿是指…"): a question asking what such a term means, or how it is
         determined, prefers the defining provision over its neighbours that
@@ -210,7 +214,7 @@ class KnowledgeBase:
     BODY_FIELDS = ("title", "section", "clause", "clause", "text")
 
     @classmethod
-    def _body_text(cls, p: dict) -> str:
+    def _body_text(cls, p: Provision) -> str:
         parts = {
             "title": p["title"],
             "section": " ".join(p.get("section_path") or []),
@@ -346,13 +350,13 @@ class KnowledgeBase:
             hits[p["id"]] = Hit(p, s, self._superseded_by(p))
         return sorted(hits.values(), key=lambda h: -h.score)[:limit]
 
-    def _superseded_by(self, p: dict) -> list[dict]:
+    def _superseded_by(self, p: Provision) -> list[Provision]:
         return [self.by_id[o] for o in p.get("overrides") or [] if o in self.by_id]
 
     # --- answers -----------------------------------------------------------
 
     @property
-    def card_index(self):
+    def card_index(self) -> CardIndex:
         """The knowledge cards' index, built on first use (cards are loaded from policy_kb/cards/)."""
         if self._card_index is None:
             with self._lock:
@@ -363,13 +367,13 @@ class KnowledgeBase:
                     self._card_index = CardIndex.load(self.kb_dir, self.vocab, semantic_scorer())
         return self._card_index
 
-    def rank_cards(self, query, limit: int = 3):
+    def rank_cards(self, query: Query, limit: int = 3) -> list[CardHit]:
         """Cards ranked for an understood message (bot.understanding.Query): the whole
         message and each of its question sentences are matched, each card keeping its
         best score (in a long story the question is one sentence of many)."""
         return self.rank_cards_by_question(query, limit)[0]
 
-    def rank_cards_by_question(self, query, limit: int = 3):
+    def rank_cards_by_question(self, query: Query, limit: int = 3) -> tuple[list[CardHit], list[CardHit]]:
         """(cards ranked for the whole message, [best card of each question sentence])."""
         from bot.understanding import question_kind
 
@@ -386,7 +390,7 @@ class KnowledgeBase:
                 best[h.card.id] = h
         return sorted(best.values(), key=lambda h: -h.score)[:limit], per_question
 
-    def answer(self, question: str, jurisdiction: str | None = None) -> dict:
+    def answer(self, question: str, jurisdiction: str | None = None) -> dict[str, Any]:
         """{"answer", "short_answer", "citations", "topics"} for a resident's question."""
         # Imported here so the search alone (bot.eligibility reading documents, the card
         # benchmarks) does not load the answers; answer.py does not import this module.

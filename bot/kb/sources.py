@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.kb.documents import Document
+from bot.kb.provision import RawProvision
+
 CN_NUM = "零一二三四五六七八九十百"
 _CJK = "\u3400-\u9fff\u3000-\u303f\uff00-\uffef“”‘’—…·"
 
@@ -71,7 +74,11 @@ class Para:
     heading: bool = False  # a markdown heading line
 
 
-def _marker(text: str, articles: bool):
+# (kind, number, rest): a paragraph's structural marker (第三条, 二、, （一）, 1., 一是 …).
+Marker = tuple[str, int, str]
+
+
+def _marker(text: str, articles: bool) -> Marker | None:
     """(kind, number, rest) for a paragraph starting with a structural marker, else None."""
     for kind, rx in (("chapter", RE_CHAPTER), ("section", RE_SECTION), ("article", RE_ARTICLE)):
         m = rx.match(text)
@@ -93,7 +100,7 @@ def _heading_like(text: str) -> bool:
     return len(body) <= 32 and not re.search(r"[。，,；;：:]", body)
 
 
-def read_source(kb_dir: Path, doc: dict) -> tuple[list[str], str]:
+def read_source(kb_dir: Path, doc: Document) -> tuple[list[str], str]:
     path = kb_dir / "sources" / doc["source_file"]
     raw = path.read_text(encoding="utf-8")
     lines = raw.splitlines()
@@ -107,9 +114,9 @@ def read_source(kb_dir: Path, doc: dict) -> tuple[list[str], str]:
     return lines, source_line
 
 
-def clean_paragraphs(lines: list[str], doc: dict) -> tuple[list[Para], list[Para]]:
+def clean_paragraphs(lines: list[str], doc: Document) -> tuple[list[Para], list[Para]]:
     """Body paragraphs and appendix paragraphs (each with its source line number)."""
-    start = doc.get("body_start")
+    start: str | None = doc.get("body_start")
     end = doc.get("body_end")
     drop = set(doc.get("drop_lines") or [])
     join = bool(doc.get("join_lines"))
@@ -123,7 +130,7 @@ def clean_paragraphs(lines: list[str], doc: dict) -> tuple[list[Para], list[Para
     for i, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not started:
-            if start in line:
+            if start is not None and start in line:  # (`started` is False only with a start)
                 started = True
             else:
                 continue
@@ -200,16 +207,27 @@ def _short_title(text: str) -> str:
     return first if 0 < len(first) <= 32 and not re.search(r"[，,：:]", first) else ""
 
 
-def split_document(doc: dict, body: list[Para], appendix: list[Para]) -> list[dict]:
-    articles_doc = any(_marker(p.text, True) and _marker(p.text, True)[0] == "article" for p in body)
-    units: list[dict] = []  # {path:[(kind,n,title)], own:(kind,n)|None, text, line}
-    path: list[tuple[str, int, str]] = []  # outline path or chapter/section path
-    current: dict | None = None
+@dataclass
+class _Unit:
+    """A provision being collected: the headings above it, its own marker, its text."""
 
-    def open_unit(own, text, line):
-        nonlocal current
-        current = {"path": list(path), "full": list(path), "own": own, "text": text, "line": line}
-        units.append(current)
+    path: list[tuple[str, int, str]]  # (kind, n, title) of the headings above it
+    full: list[tuple[str, int, str]]  # the path with its own marker (what a continuation must share)
+    own: tuple[str, int] | None  # (kind, n) of its own marker
+    text: str
+    line: int
+
+
+def split_document(doc: Document, body: list[Para], appendix: list[Para]) -> list[RawProvision]:
+    articles_doc = any((mk := _marker(p.text, True)) is not None and mk[0] == "article" for p in body)
+    units: list[_Unit] = []
+    path: list[tuple[str, int, str]] = []  # outline path or chapter/section path
+    current: _Unit | None = None
+
+    def open_unit(own: tuple[str, int] | None, text: str, line: int) -> _Unit:
+        unit = _Unit(list(path), list(path), own, text, line)
+        units.append(unit)
+        return unit
 
     paras = list(body)
     for idx, p in enumerate(paras):
@@ -221,17 +239,17 @@ def split_document(doc: dict, body: list[Para], appendix: list[Para]) -> list[di
                 path.append((mk[0], mk[1], squeeze_spaces(mk[2])))
                 current = None
             elif mk and mk[0] == "article":
-                open_unit(("article", mk[1]), mk[2].strip(), p.line)
+                current = open_unit(("article", mk[1]), mk[2].strip(), p.line)
             elif current is not None:
-                current["text"] += "\n" + p.text
+                current.text += "\n" + p.text
             else:
-                open_unit(None, p.text, p.line)
+                current = open_unit(None, p.text, p.line)
             continue
         if mk is None:
-            if current is not None and current["full"] == path:
-                current["text"] += "\n" + p.text
+            if current is not None and current.full == path:
+                current.text += "\n" + p.text
             else:
-                open_unit(None, p.text, p.line)
+                current = open_unit(None, p.text, p.line)
             continue
         kind, n, rest = mk
         level = LEVEL[kind]
@@ -248,29 +266,29 @@ def split_document(doc: dict, body: list[Para], appendix: list[Para]) -> list[di
             for num, item_text in zip(
                 items[0::2], items[1::2], strict=False
             ):  # a trailing number without text is dropped
-                open_unit(("item", int(num)), item_text.strip(), p.line)
+                current = open_unit(("item", int(num)), item_text.strip(), p.line)
             current = None
             path.pop()
             continue
-        open_unit((kind, n), rest.strip(), p.line)
+        current = open_unit((kind, n), rest.strip(), p.line)
         path.append((kind, n, _short_title(rest)))
-        current["full"] = list(path)
+        current.full = list(path)
 
-    provisions = []
+    provisions: list[RawProvision] = []
     for u in units:
-        chain = [x for x in u["path"]]
+        chain = list(u.path)
         if articles_doc:
             section_path = [_label(k, n) + (f" {t}" if t else "") for k, n, t in chain]
-            if u["own"]:
-                clause = _label(*u["own"])
-                pid = f"{doc['id']}-a{u['own'][1]}"
+            if u.own:
+                clause = _label(*u.own)
+                pid = f"{doc['id']}-a{u.own[1]}"
             else:
                 clause = "序言"
-                pid = f"{doc['id']}-p{u['line']}"
+                pid = f"{doc['id']}-p{u.line}"
             title = ""
         else:
             section_path = [_label(k, n) + t for k, n, t in chain]
-            own = [u["own"]] if u["own"] else []
+            own = [u.own] if u.own else []
             markers = [(k, n) for k, n, _ in chain] + own
             if markers:
                 clause = "".join(_label(k, n) for k, n in markers)
@@ -278,15 +296,15 @@ def split_document(doc: dict, body: list[Para], appendix: list[Para]) -> list[di
             else:
                 clause = "前言"
                 pid = f"{doc['id']}-p"
-            title = _short_title(u["text"]) if u["own"] else ""
+            title = _short_title(u.text) if u.own else ""
         provisions.append(
             {
                 "id": pid,
                 "clause": clause,
                 "clause_title": title,
                 "section_path": section_path,
-                "text": u["text"].strip(),
-                "line": u["line"],
+                "text": u.text.strip(),
+                "line": u.line,
             }
         )
     for row in appendix:

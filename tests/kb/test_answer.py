@@ -6,7 +6,7 @@ import pytest
 
 from bot.hotlines import SERVICE_NUMBERS
 from bot.kb.answer import UNSURE_SENTENCE
-from bot.kb.cards import figures
+from bot.kb.figures import figures
 
 NUM = re.compile(r"\d+(?:\.\d+)?")
 

@@ -6,17 +6,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import settings
-from bot.kb.cards import (
-    MIN_VARIANTS,
-    TOPIC_PROGRAMS,
-    CardAnswer,
-    CardCitation,
-    check_cards,
-    cn_number,
-    figures,
-    load_cards,
-    validate,
-)
+from bot.kb.cards import MIN_VARIANTS, TOPIC_PROGRAMS, CardAnswer, CardCitation, check_cards, load_cards, validate
+from bot.kb.figures import cn_number, figures
 
 KB_DIR = Path(settings().policy_kb_dir)
 
