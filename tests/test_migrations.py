@@ -123,7 +123,18 @@ def test_the_revisions_render_as_sql_for_postgres(capsys):
 
 
 # Columns later revisions added to the baseline's tables: create_all never made them.
-LATER_COLUMNS = {"desk_users": ("must_change_password", "totp_secret", "totp_enabled_at", "totp_last_step")}  # 0003
+LATER_COLUMNS = {
+    "desk_users": ("must_change_password", "totp_secret", "totp_enabled_at", "totp_last_step"),  # 0003
+    "cases": ("contact_phone_last4",),  # 0004
+}
+# Indexes later revisions added to the baseline's tables (SQLite drops no indexed column).
+LATER_INDEXES = (
+    "ix_cases_contact_phone_last4",  # 0004
+    "ix_cases_created_at",  # 0005
+    "ix_cases_resolved_at",
+    "ix_cases_followup_at",
+    "ix_case_events_action_at",
+)
 
 
 def _old_database(url: str, drop: tuple[str, ...] = ()) -> None:
@@ -134,11 +145,13 @@ def _old_database(url: str, drop: tuple[str, ...] = ()) -> None:
     old = Database(url)
     try:
         Base.metadata.create_all(old.engine, tables=[Base.metadata.tables[t] for t in migrations.BASELINE_TABLES])
+        CaseDesk(old).create_case(new_case(), BOT, idempotency_key="kept")  # (the ORM writes today's columns)
         with old.engine.begin() as conn:
+            for index in LATER_INDEXES:
+                conn.execute(text(f"DROP INDEX {index}"))
             for table, columns in LATER_COLUMNS.items():
                 for column in columns:
                     conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
-        CaseDesk(old).create_case(new_case(), BOT, idempotency_key="kept")
         with old.engine.begin() as conn:
             for table in drop:  # made by an older version still, before the table existed
                 conn.execute(text(f"DROP TABLE {table}"))
@@ -250,6 +263,38 @@ def test_existing_users_are_kept_and_asked_nothing_new_by_the_accounts_revision(
     assert "desk_user_events" not in inspect(sqlite_db.engine).get_table_names()
     with sqlite_db.engine.connect() as conn:
         assert conn.execute(text("SELECT username, session_version FROM desk_users")).one() == ("wangfang", 3)
+
+
+# ---------------------------------------------------------------- 0004: the phone search's last 4 digits
+
+
+def test_the_phone_revision_fills_the_last_4_digits_of_existing_cases_and_goes_down(sqlite_db):
+    migrations.upgrade(sqlite_db.engine, "0003")
+    with sqlite_db.engine.begin() as conn:
+        for i, contact in enumerate(
+            ['{"name": "张三", "phone": "+86 138-1234-5678"}', '{"name": "李四"}', '{"phone": "110"}', "{}"]
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO cases (number, check_code, type, channel, jurisdiction, hotline, priority, "
+                    "priority_rank, status, title, summary, transcript, questions, programs, contact, created_by, "
+                    "escalated, created_at, updated_at, due_at, resolution, followup_note, version) VALUES "
+                    "(:n, 'AB3D5F7G', 'consultation', 'web', '渠县', '12345', 'normal', 2, 'new', '', '', '[]', "
+                    "'[]', '[]', :c, 'bot', 0, '2026-12-01', '2026-12-01', '2026-12-04', '', '', 1)"
+                ),
+                {"n": f"GD20261201{i:06d}", "c": contact},
+            )
+    sqlite_db.migrate()
+    assert_schema_is_the_models(sqlite_db)
+    with sqlite_db.engine.connect() as conn:
+        got = conn.execute(text("SELECT number, contact_phone_last4 FROM cases ORDER BY number")).all()
+    assert [g[1] for g in got] == ["5678", None, None, None]
+    from bot.cases.search import parse_search
+
+    page = CaseDesk(sqlite_db).page_queue("all", BOT, search=parse_search("13812345678"))
+    assert [c["number"] for c in page.cases] == ["GD20261201000000"]
+    migrations.downgrade(sqlite_db.engine, "0003")
+    assert "contact_phone_last4" not in {c["name"] for c in inspect(sqlite_db.engine).get_columns("cases")}
 
 
 # ---------------------------------------------------------------- several processes starting at once

@@ -10,6 +10,7 @@ sharing a DeskContext (bot/cases/context.py: database, SLA rules, clock):
 - intake.py    creating a case (who may say what, its number, report time, idempotency)
 - workflow.py  every change to a case: claim, assign, transfer, status, notes, replies…
 - queries.py   reading: one case, queues and counts, the audit log, the resident's lookup
+- listing.py   a page of a queue: filters, search (search.py reads what was typed), order, count
 - outbox.py    operator replies waiting for a conversation, and their delivery
 - views.py     how a case is shown, and who sees its personal data
 """
@@ -32,8 +33,10 @@ from bot.cases.intake import (
     NewCase,
     report_time,
 )
+from bot.cases.listing import PAGE_SIZE, CasePage
 from bot.cases.outbox import ReplyOutbox
 from bot.cases.queries import QUEUE_LABELS, QUEUES, CaseQueries
+from bot.cases.search import CaseFilters, SearchTerm
 from bot.cases.sla import SlaRules, load_rules, utcnow
 from bot.cases.store import Case
 from bot.cases.views import acknowledgement, sees_contact
@@ -99,6 +102,17 @@ class CaseDesk:
 
     def list_queue(self, queue: str, viewer: Actor, limit: int = 100) -> list[dict[str, Any]]:
         return self.queries.list_queue(queue, viewer, limit)
+
+    def page_queue(
+        self,
+        queue: str,
+        viewer: Actor,
+        filters: CaseFilters | None = None,
+        search: SearchTerm | None = None,
+        limit: int = PAGE_SIZE,
+        offset: int = 0,
+    ) -> CasePage:
+        return self.queries.page_queue(queue, viewer, filters, search, limit, offset)
 
     def list_reported(self, reporter: Actor, limit: int = 50) -> list[dict[str, Any]]:
         return self.queries.list_reported(reporter, limit)

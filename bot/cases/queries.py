@@ -12,7 +12,9 @@ from sqlalchemy import ColumnElement, and_, func, select
 from bot.case_codes import normalize_case_number, normalize_check_code
 from bot.cases.actors import BOT, Actor
 from bot.cases.context import DeskContext, get_case
+from bot.cases.listing import LIMIT_MAX, OFFSET_MAX, PAGE_SIZE, CasePage, filter_clauses, page_query, search_clause
 from bot.cases.model import ACTIVE_STATUSES, OPEN_STATUSES, QUEUE_STATUSES, CaseError, NotFound, Priority, Status
+from bot.cases.search import CaseFilters, SearchTerm
 from bot.cases.store import Case, CaseEvent
 from bot.cases.views import conversation_case_view, event_view, resident_view
 
@@ -57,14 +59,28 @@ class CaseQueries:
             return get_case(s, number)
 
     def list_queue(self, queue: str, viewer: Actor, limit: int = 100) -> list[dict[str, Any]]:
+        return self.page_queue(queue, viewer, limit=limit).cases
+
+    def page_queue(
+        self,
+        queue: str,
+        viewer: Actor,
+        filters: CaseFilters | None = None,
+        search: SearchTerm | None = None,
+        limit: int = PAGE_SIZE,
+        offset: int = 0,
+    ) -> CasePage:
+        """One page of a queue (bot/cases/listing.py), filtered and searched, as `viewer` sees it."""
+        filters = filters or CaseFilters()
+        limit, offset = max(1, min(limit, LIMIT_MAX)), max(0, min(offset, OFFSET_MAX))
         now = self.ctx.clock()
         with self.ctx.read() as s:
-            q = select(Case).where(queue_filter(queue, viewer, now))
-            if queue == "all":
-                q = q.order_by(Case.created_at.desc())
-            else:
-                q = q.order_by(Case.priority_rank, Case.created_at, Case.id)
-            return [self.ctx.view(s, c, viewer) for c in s.scalars(q.limit(limit))]
+            where = [queue_filter(queue, viewer, now), *filter_clauses(filters, now)]
+            if search is not None:
+                where.append(search_clause(s, search))
+            rows, total = page_query(s, where, queue, limit, offset)
+            views = [self.ctx.view(s, c, viewer) for c in rows]
+        return CasePage(views, total, limit, offset, search, filters)
 
     def list_reported(self, reporter: Actor, limit: int = 50) -> list[dict[str, Any]]:
         """Cases the actor reported (a volunteer's own reports), newest first."""

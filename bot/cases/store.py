@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import DDL, JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, event, false
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.cases.search import phone_last4
 from bot.orm import Base
 
 
@@ -62,6 +63,9 @@ class Case(Base):
     programs: Mapped[list[Any]] = mapped_column(JSON, default=list)
     eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The last 4 digits of contact["phone"] (bot/cases/search.py), kept in step by the ORM below:
+    # what the console's phone search looks up; no more of the number than the masked view shows.
+    contact_phone_last4: Mapped[str | None] = mapped_column(String(4), nullable=True, index=True)
 
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("desk_users.id"), nullable=True)
     created_by: Mapped[str] = mapped_column(String(80), default="")
@@ -90,6 +94,10 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_queue", "status", "assignee_id", "priority_rank", "created_at"),
         Index("ix_cases_due", "status", "due_at"),
+        # The supervisor's figures (bot/cases/stats.py) range over these moments.
+        Index("ix_cases_created_at", "created_at"),
+        Index("ix_cases_resolved_at", "resolved_at"),
+        Index("ix_cases_followup_at", "followup_at"),
     )
 
 
@@ -104,6 +112,8 @@ class CaseEvent(Base):
     actor: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_case_events_action_at", "action", "at"),)  # transfers per period (stats.py)
 
 
 class UserEvent(Base):
@@ -176,6 +186,12 @@ class DeadLetter(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True, index=True)
     resolved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     resolution: Mapped[str] = mapped_column(Text, default="")
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _derive_phone_last4(_mapper: Any, _conn: Any, case: Case) -> None:
+    case.contact_phone_last4 = phone_last4((case.contact or {}).get("phone"))
 
 
 # --- the audit logs are append-only: refused by the ORM and by the database ---

@@ -185,3 +185,13 @@ def find_user(s: Session, username: str) -> User | None:
     if user is None:
         user = s.scalar(select(User).where(func.lower(User.username) == name).order_by(User.id).limit(1))
     return user
+
+
+ASSIGNABLE_ROLES = (Role.operator, Role.supervisor)
+
+
+def assignable_users(s: Session) -> list[User]:
+    """Who a case may be assigned to: the active operators and supervisors ("on shift" means an
+    active account until the desk keeps shifts), supervisors last, then by name."""
+    users = s.scalars(select(User).where(User.active.is_(True), User.role.in_([r.value for r in ASSIGNABLE_ROLES])))
+    return sorted(users, key=lambda u: (u.role == Role.supervisor, u.display_name or u.username, u.id))

@@ -33,7 +33,7 @@ from bot.cases.model import (
 from bot.cases.sla import SlaRules, is_overdue
 from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, User
 from bot.hotlines import IN_DANGER, hotline_name
-from bot.privacy import mask_contact, mask_personal_text
+from bot.privacy import mask_contact, mask_personal_text, mask_phone
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -72,6 +72,7 @@ def case_view(
     # Not the handler: numbers, names and addresses masked (bot/privacy.py), the case's own name too.
     masked = functools.partial(mask_personal_text, names=[(case.contact or {}).get("name") or ""])
     assignee = s.get(User, case.assignee_id) if case.assignee_id else None
+    phone = str((case.contact or {}).get("phone") or "")
     view: dict[str, Any] = {
         "number": case.number,
         "type": case.type,
@@ -97,6 +98,8 @@ def case_view(
         "escalated": case.escalated,
         "transferred_to": case.transferred_to,
         "contact_masked": not sees,
+        # The contact's phone in the queue row: whole only for who may see the contact.
+        "phone": (phone if sees else mask_phone(phone)) or None,
         "version": case.version,
     }
     if with_check_code:

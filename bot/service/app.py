@@ -40,6 +40,8 @@ from bot.service.routers import (
     console,
     console_accounts,
     console_login,
+    console_queues,
+    console_reports,
     console_two_factor,
     conversations,
     health,
@@ -139,9 +141,11 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     app.include_router(case_workflow.router)  # after cases: /v1/cases/counts is not a case {number}
     app.include_router(conversations.router)
     app.include_router(console_login.router)
+    app.include_router(console_queues.router)  # /console: the queue page (paging, filters, search)
     app.include_router(console.router)
     app.include_router(console_accounts.router)  # /console/admin/users: admins only
     app.include_router(console_two_factor.router)  # /console/account/2fa: supervisors and admins
+    app.include_router(console_reports.router)  # /console/reports: supervisors and admins
     _document_errors(app)
     return app
 

@@ -324,6 +324,9 @@ class Suggestions(BaseModel):
 class QueueOut(BaseModel):
     queue: str
     cases: list[CaseSummary]
+    total: int = Field(description="Cases in the queue with these filters, on every page")
+    limit: int
+    offset: int
 
 
 class QueueCounts(BaseModel):

@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.cases.desk import QUEUE_LABELS
 from bot.cases.model import ROLE_LABELS, Role
+from bot.cases.search import normalize_phone
 from bot.service.auth import SESSION_COOKIE, SESSION_MAX_AGE, Principal, csrf_token, issue_session, secret_key
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
@@ -31,7 +32,13 @@ def _pretty(value) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
+def _tel(value: str | None) -> str:
+    """A phone number as a tel: link's target: its digits, without the country code."""
+    return normalize_phone(value)
+
+
 templates.env.filters["local"] = _local
+templates.env.filters["tel"] = _tel
 templates.env.filters["pretty"] = _pretty
 
 

@@ -59,6 +59,8 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/cases/{number}/assign"): {SUP, ADMIN},
     ("POST", "/console/cases/{number}/transfer"): HANDLERS,
     ("POST", "/console/cases/{number}/followup"): HANDLERS,
+    ("GET", "/console/reports"): {SUP, ADMIN},
+    ("GET", "/console/reports.csv"): {SUP, ADMIN},
     ("GET", "/console/dead-letters"): DESK,
     ("POST", "/console/dead-letters/{dead_letter_id}/resolve"): {SUP, ADMIN},
     ("GET", "/console/report"): {VOL} | HANDLERS,

@@ -26,12 +26,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 
 from bot.case_limits import ID_MAX, ROW_ID_MAX
 from bot.cases import dead_letters
 from bot.cases.desk import CaseDesk, NewCase
-from bot.cases.model import Channel, NotFound, Role
+from bot.cases.listing import LIMIT_MAX, OFFSET_MAX
+from bot.cases.model import CaseError, CaseType, Channel, Hotline, NotFound, Priority, Role, Status
+from bot.cases.search import parse_filters, parse_search
 from bot.service.auth import (
     DESK_ROLES,
     HANDLER_ROLES,
@@ -137,11 +139,32 @@ def create_case(
 )
 def list_cases(
     queue: Literal["unassigned", "mine", "urgent", "overdue", "followup", "all"] = "unassigned",
-    limit: int = Query(100, ge=1, le=500),
+    limit: int = Query(100, ge=1, le=LIMIT_MAX, description=f"Cases per page, at most {LIMIT_MAX}"),
+    offset: int = Query(
+        0, ge=0, le=OFFSET_MAX, description="Cases to skip: offset paging in the queue's order, then the case id"
+    ),
+    type: CaseType | None = None,
+    place: str | None = Query(None, max_length=32, description="A served place (达州 takes the places under it too)"),
+    hotline: Hotline | None = None,
+    priority: Priority | None = None,
+    status: Status | None = None,
+    overdue: bool = Query(False, description="Only cases past their time limit"),
+    q: str | None = Query(
+        None,
+        max_length=50,
+        description="A case number (with or without GD), a phone (whole or its last 4 digits) or part of a name",
+    ),
     principal: Principal = Depends(require(*DESK_ROLES)),
     desk: CaseDesk = Depends(get_desk),
 ) -> dict:
-    return {"queue": queue, "cases": desk.list_queue(queue, principal.actor, limit)}
+    raw = {"type": type, "place": place, "hotline": hotline, "priority": priority, "status": status}
+    try:
+        filters = parse_filters({**{k: v or "" for k, v in raw.items()}, "overdue": "1" if overdue else ""})
+        term = parse_search(q)
+    except CaseError as exc:
+        raise HTTPException(422, exc.message) from None
+    page = desk.page_queue(queue, principal.actor, filters, term, limit, offset)
+    return {"queue": queue, "cases": page.cases, "total": page.total, "limit": page.limit, "offset": page.offset}
 
 
 @router.get(

@@ -12,16 +12,27 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from bot.case_limits import ROW_ID_MAX
 from bot.cases import dead_letters
 from bot.cases.desk import CaseDesk, NewCase
-from bot.cases.model import SATISFACTION_LABELS, STATUS_LABELS, TRANSITIONS, CaseError, CaseType, Channel, Role, Status
+from bot.cases.model import (
+    ROLE_LABELS,
+    SATISFACTION_LABELS,
+    STATUS_LABELS,
+    TRANSITIONS,
+    CaseError,
+    CaseType,
+    Channel,
+    Role,
+    Status,
+)
 from bot.cases.suggest import suggested_answers
+from bot.cases.users import assignable_users
 from bot.places import UnknownPlace, known_places
-from bot.service.auth import ALL_ROLES, DESK_ROLES, HANDLER_ROLES, Principal
-from bot.service.console_pages import CONSOLE_QUEUES, redirect, render
+from bot.service.auth import DESK_ROLES, HANDLER_ROLES, Principal
+from bot.service.console_pages import redirect, render
 from bot.service.deps import get_desk, require_page
 
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
@@ -37,33 +48,7 @@ STATUS_ACTIONS = {
 }
 
 
-# ------------------------------------------------------------------ queues
-
-
-@router.get("", response_class=HTMLResponse)
-def queues(
-    request: Request,
-    queue: str = "",
-    principal: Principal = Depends(require_page(*ALL_ROLES)),
-    desk: CaseDesk = Depends(get_desk),
-):
-    if principal.role == Role.volunteer:
-        return RedirectResponse("/console/report", status_code=303)
-    counts = desk.counts(principal.actor)
-    if queue not in CONSOLE_QUEUES:
-        queue = "mine" if counts.get("mine") else "unassigned"
-    cases = desk.list_queue(queue, principal.actor)
-    return render(
-        request,
-        "console/queues.html",
-        principal,
-        queue=queue,
-        counts=counts,
-        cases=cases,
-        can_claim=principal.role in HANDLER_ROLES,
-        can_escalate=principal.role in (Role.supervisor, Role.admin),
-        dead_letter_count=dead_letters.unresolved_count(desk),
-    )
+# ------------------------------------------------------------------ queues (the page itself: console_queues.py)
 
 
 @router.post("/claim-next")
@@ -146,6 +131,7 @@ def case_page(
     if is_handler:
         suggestions = suggested_answers(case, kb=getattr(request.app.state, "kb", None))
     allowed = TRANSITIONS[Status(case["status"])]
+    can_assign = principal.role in (Role.supervisor, Role.admin)
     actions = [(s.value, label) for s, label in STATUS_ACTIONS.items() if s in allowed]
     return render(
         request,
@@ -156,9 +142,23 @@ def case_page(
         is_handler=is_handler,
         actions=actions,
         satisfaction_labels=SATISFACTION_LABELS,
-        can_assign=principal.role in (Role.supervisor, Role.admin),
+        can_assign=can_assign,
+        assignees=_assignees(desk) if can_assign else [],
         status_labels=STATUS_LABELS,
     )
+
+
+def _assignees(desk: CaseDesk) -> list[dict]:
+    """The <select> of the assign form: active operators and supervisors (on shift = active, for now)."""
+    with desk.db.session() as s:
+        return [
+            {
+                "id": u.id,
+                "label": f"{u.display_name or u.username}（{ROLE_LABELS[Role(u.role)]}）",
+                "username": u.username,
+            }
+            for u in assignable_users(s)
+        ]
 
 
 def _case_action(request: Request, number: str, fn, ok: str):
@@ -216,13 +216,17 @@ def case_reply(
 def case_assign(
     number: str,
     request: Request,
-    username: str = Form(..., max_length=64),
+    user_id: int = Form(..., ge=1, le=ROW_ID_MAX),
     principal: Principal = Depends(require_page(Role.supervisor, Role.admin)),
     desk: CaseDesk = Depends(get_desk),
 ):
-    return _case_action(
-        request, number, lambda: desk.assign(number, username.strip(), principal.actor), f"已分派给 {username}"
-    )
+    # The id chosen in the list is checked again here: an active operator or supervisor.
+    with desk.db.session() as s:
+        chosen = next((u for u in assignable_users(s) if u.id == user_id), None)
+        username, name = (chosen.username, chosen.display_name or chosen.username) if chosen else ("", "")
+    if chosen is None:
+        return redirect(request, f"/console/cases/{quote(number)}", "不能分派：没有这个在岗的话务员", error=True)
+    return _case_action(request, number, lambda: desk.assign(number, username, principal.actor), f"已分派给 {name}")
 
 
 @router.post("/cases/{number}/transfer")
