@@ -120,6 +120,12 @@ class CaseDesk:
     def counts(self, viewer: Actor) -> dict[str, int]:
         return self.queries.counts(viewer)
 
+    def change_marker(self) -> tuple[int, str, int]:
+        return self.queries.change_marker()
+
+    def cases_since(self, after_id: int, viewer: Actor, limit: int = 20) -> list[tuple[int, dict[str, Any]]]:
+        return self.queries.cases_since(after_id, viewer, limit)
+
     def audit_log(self, number: str) -> list[dict[str, Any]]:
         return self.queries.audit_log(number)
 

@@ -98,6 +98,22 @@ class CaseQueries:
                 out[queue] = s.scalar(select(func.count(Case.id)).where(queue_filter(queue, viewer, now))) or 0
         return out
 
+    def change_marker(self) -> tuple[int, str, int]:
+        """What moves when a case is made, changed or removed: the newest case id, the latest
+        change time and how many cases there are. One cheap query for a live page to poll."""
+        with self.ctx.read() as s:
+            newest, changed, total = s.execute(
+                select(func.max(Case.id), func.max(Case.updated_at), func.count(Case.id))
+            ).one()
+            return int(newest or 0), changed.isoformat() if changed else "", int(total or 0)
+
+    def cases_since(self, after_id: int, viewer: Actor, limit: int = 20) -> list[tuple[int, dict[str, Any]]]:
+        """Cases made after the case with id `after_id`, oldest first, each with its id and its
+        queue row as `viewer` sees it (a title masked for who does not handle the case)."""
+        with self.ctx.read() as s:
+            q = select(Case).where(Case.id > after_id).order_by(Case.id).limit(max(1, min(limit, 100)))
+            return [(c.id, self.ctx.view(s, c, viewer)) for c in s.scalars(q)]
+
     def audit_log(self, number: str) -> list[dict[str, Any]]:
         with self.ctx.read() as s:
             case = get_case(s, number)

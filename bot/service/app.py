@@ -39,6 +39,7 @@ from bot.service.routers import (
     chat,
     console,
     console_accounts,
+    console_events,
     console_login,
     console_queues,
     console_reports,
@@ -142,6 +143,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     app.include_router(conversations.router)
     app.include_router(console_login.router)
     app.include_router(console_queues.router)  # /console: the queue page (paging, filters, search)
+    app.include_router(console_events.router)  # /console/events: the queue page's live updates
     app.include_router(console.router)
     app.include_router(console_accounts.router)  # /console/admin/users: admins only
     app.include_router(console_two_factor.router)  # /console/account/2fa: supervisors and admins

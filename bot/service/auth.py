@@ -109,6 +109,12 @@ def _session_principal(request: Request) -> Principal | None:
         return Principal(Actor.user(user), "user", str(data.get("sid", "")))
 
 
+def session_principal(request: Request) -> Principal | None:
+    """The session cookie's user as of now, never the request's cached answer: a long stream
+    asks again and gets None once the user is deactivated, logged out or has a new role."""
+    return _session_principal(request)
+
+
 def _bot_principal(request: Request) -> Principal | None:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):

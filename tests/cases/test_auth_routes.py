@@ -52,6 +52,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/console"): USERS,
     ("POST", "/console/claim-next"): HANDLERS,
     ("POST", "/console/escalate-overdue"): {SUP, ADMIN},
+    ("GET", "/console/events"): DESK,  # the queue page's live stream (SSE): 401/403, never a redirect
     ("GET", "/console/cases/{number}"): DESK,
     ("POST", "/console/cases/{number}/status"): HANDLERS,
     ("POST", "/console/cases/{number}/note"): HANDLERS,
@@ -84,6 +85,11 @@ RULES: dict[tuple[str, str], set[str]] = {
 }
 PROTECTED_PREFIXES = ("/v1/cases", "/v1/conversations", "/console")
 AUTH_REFUSALS = {"请先登录", "您的角色没有这个权限", "服务令牌不能调用这个接口", "服务令牌无效"}
+
+
+@pytest.fixture(autouse=True)
+def _streams_end_at_once(app):
+    app.state.console_events_max_seconds = 0  # /console/events sends its first counts and ends
 
 
 def _walk(routes, prefix: str = ""):
