@@ -25,26 +25,33 @@ help:
 
 setup: $(VENV)/.installed $(RASA_VENV)/.installed
 
-# The locks pin the sha256 of every file of each release and pip installs them with --require-hashes,
-# so a file that is not the one locked fails the install. pip checks no hash of the build tools it
-# fetches itself to build an sdist (jieba; in rasa.lock also docopt, mattermostwrapper, randomname),
-# so the setuptools (and wheel) that a lock pins go in first, on their own, and the sdists and this
-# project (-e .) are built with them (--no-build-isolation).
-build_tools = <(awk '/^[A-Za-z0-9._-]+==/ { keep = ($$1 ~ /^(setuptools|wheel)==/) } keep' $(1))
+# The locks pin the sha256 of every file of each release and the installs require them
+# (--require-hashes), so a file that is not the one locked fails the install. uv installs them
+# (pinned in dev.lock and itself installed from it by pip, hash-checked); no hash is checked of
+# build tools fetched to build an sdist (jieba; in rasa.lock also docopt, mattermostwrapper,
+# randomname), so the setuptools (and wheel) a lock pins go in first, on their own, and the
+# sdists and this project (-e .) are built with them (--no-build-isolation).
+pinned = <(awk '/^[A-Za-z0-9._-]+==/ { keep = ($$1 ~ /^($(2))==/) } keep' $(1))
+UV := $(VENV)/bin/uv
+UV_INSTALL = $(UV) pip install --quiet --require-hashes --compile-bytecode
+
+$(UV): requirements/dev.lock
+	@[ -x $(PY) ] || $$(scripts/find-python.sh 3.11) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) --require-hashes --no-deps -r $(call pinned,requirements/dev.lock,uv)
+	@touch $@
 
 # App environment, Python 3.11: service, actions (app.lock), tests and linters (dev.lock).
-$(VENV)/.installed: requirements/app.lock requirements/dev.lock requirements/app.in pyproject.toml
-	@[ -x $(PY) ] || $$(scripts/find-python.sh 3.11) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) --require-hashes --no-deps -r $(call build_tools,requirements/app.lock)
-	$(VENV)/bin/pip install $(PIP_FLAGS) --require-hashes --no-build-isolation -r requirements/app.lock -r requirements/dev.lock
-	$(VENV)/bin/pip install $(PIP_FLAGS) --no-build-isolation --no-deps -e .
+$(VENV)/.installed: requirements/app.lock requirements/dev.lock requirements/app.in pyproject.toml $(UV)
+	$(UV_INSTALL) --python $(PY) --no-deps -r $(call pinned,requirements/app.lock,setuptools|wheel)
+	$(UV_INSTALL) --python $(PY) --no-build-isolation -r requirements/app.lock -r requirements/dev.lock
+	$(UV) pip install --quiet --python $(PY) --no-build-isolation --no-deps -e .
 	@touch $@
 
 # Rasa environment, Python 3.10: Rasa Open Source 3.6 does not run on 3.11.
-$(RASA_VENV)/.installed: requirements/rasa.lock
+$(RASA_VENV)/.installed: requirements/rasa.lock $(UV)
 	@[ -x $(RASA_VENV)/bin/python ] || $$(scripts/find-python.sh 3.10) -m venv $(RASA_VENV)
-	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) --require-hashes --no-deps -r $(call build_tools,requirements/rasa.lock)
-	$(RASA_VENV)/bin/pip install $(PIP_FLAGS) --require-hashes --no-build-isolation -r requirements/rasa.lock
+	$(UV_INSTALL) --python $(RASA_VENV)/bin/python --no-deps -r $(call pinned,requirements/rasa.lock,setuptools|wheel)
+	$(UV_INSTALL) --python $(RASA_VENV)/bin/python --no-build-isolation -r requirements/rasa.lock
 	@touch $@
 
 # Servers the tests start themselves (PostgreSQL, Redis, Chromium): installed if missing.
