@@ -15,8 +15,7 @@ What a resident types is normalised before it is compared: full-width characters
 (ＧＤ２０２６…) become ASCII, case is ignored, spaces and hyphens are dropped.
 
 Outside bot/cases/ because the action server reads case numbers and codes in residents'
-messages too, and actions never import the case desk's own code (lint-imports);
-bot/cases/codes.py re-exports it.
+messages too, and actions never import the case desk's own code (lint-imports).
 """
 
 from __future__ import annotations

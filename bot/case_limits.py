@@ -7,7 +7,7 @@ submitting it, so the two can never disagree: an urgent report is never refused 
 its size. tests/actions/test_limits.py checks that a fitted case passes the schema.
 
 Outside bot/cases/ because the action server uses it too, and actions call the service,
-never the case desk's own code (lint-imports); bot/cases/limits.py re-exports it.
+never the case desk's own code (lint-imports).
 """
 
 from __future__ import annotations
