@@ -37,3 +37,12 @@ def test_the_notes_are_in_chinese_and_name_the_limits():
 
     assert str(MAX_MESSAGE_CHARS) in too_long_note() and "分成几条" in too_long_note()
     assert str(MAX_RAW_MESSAGE_CHARS) in too_long_refusal()
+
+
+def test_asking_which_day_or_how_many_times_is_a_question_and_a_count_of_days_past_is_not():
+    from bot.text import looks_like_question
+
+    for asked in ("低保每个月几号发钱", "低保金哪天到账", "特困人员几岁可以申请", "一年能报销几次"):
+        assert looks_like_question(asked), asked
+    for told in ("好几次都没人管", "我家五口人", "他好几天没出门了"):
+        assert not looks_like_question(told), told
