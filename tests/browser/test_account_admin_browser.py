@@ -10,16 +10,14 @@ these pages need no knowledge base); the rules themselves are in tests/cases/tes
 from __future__ import annotations
 
 import re
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from bot.cases.users import create_user
 from bot.config import Settings
-from bot.stack import free_port
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
+from tests.support.console_server import require_chromium, serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "accounts"
 PASSWORD = "account-pass-01"
@@ -29,30 +27,16 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    import uvicorn
-
     from bot.service.app import create_app
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `make system-deps` (scripts/system-deps.sh)")
+    require_chromium()
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("account-admin")))
     with app.state.db.session() as s:
         create_user(s, "wangfang", PASSWORD, "operator", "王芳")
         create_user(s, "liguan", PASSWORD, "admin", "李管理")
         s.commit()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the service did not start"
-        time.sleep(0.05)
-    app.state.url = f"http://127.0.0.1:{port}"
-    yield app
-    server.should_exit = True
-    thread.join(10)
-    app.state.db.engine.dispose()
+    with serving(app):
+        yield app
 
 
 def log_in(page, url: str, username: str) -> None:

@@ -11,7 +11,6 @@ are in tests/cases/test_console_events.py.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -20,8 +19,8 @@ import pytest
 from bot.cases.desk import BOT, CaseDesk, NewCase
 from bot.cases.users import create_user
 from bot.config import Settings
-from bot.stack import free_port
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
+from tests.support.console_server import require_chromium, serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console-live"
 PASSWORD = "live-pass-0001"
@@ -43,12 +42,9 @@ def _case(kind: str, n: int) -> NewCase:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    import uvicorn
-
     from bot.service.app import create_app
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `make system-deps` (scripts/system-deps.sh)")
+    require_chromium()
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("console-live")))
     app.state.console_events_interval = 0.2  # the stream looks at the database often
     with app.state.db.session() as s:
@@ -56,19 +52,8 @@ def service(tmp_path_factory):
         s.commit()
     app.state.desk = CaseDesk(app.state.db)
     app.state.desk.create_case(_case("consultation", 1), BOT)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the service did not start"
-        time.sleep(0.05)
-    app.state.url = f"http://127.0.0.1:{port}"
-    yield app
-    server.should_exit = True
-    thread.join(10)
-    app.state.db.engine.dispose()
+    with serving(app):
+        yield app
 
 
 def test_a_new_urgent_case_shows_up_without_a_reload(service):

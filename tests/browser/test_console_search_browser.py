@@ -9,8 +9,6 @@ tests/cases/test_queue_listing.py and test_queue_routes.py.
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +16,8 @@ import pytest
 from bot.cases.desk import BOT, CaseDesk, NewCase
 from bot.cases.users import create_user
 from bot.config import Settings
-from bot.stack import free_port
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
+from tests.support.console_server import require_chromium, serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console-search"
 PASSWORD = "search-pass-001"
@@ -31,12 +29,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    import uvicorn
-
     from bot.service.app import create_app
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `make system-deps` (scripts/system-deps.sh)")
+    require_chromium()
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("console-search")))
     with app.state.db.session() as s:
         create_user(s, "wangfang", PASSWORD, "operator", "王芳")
@@ -54,20 +49,9 @@ def service(tmp_path_factory):
             contact={"name": f"居民{i}", "phone": phone},
         )
         numbers.append(desk.create_case(data, BOT)[0]["number"])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the service did not start"
-        time.sleep(0.05)
-    app.state.url = f"http://127.0.0.1:{port}"
     app.state.numbers = numbers
-    yield app
-    server.should_exit = True
-    thread.join(10)
-    app.state.db.engine.dispose()
+    with serving(app):
+        yield app
 
 
 def test_an_operator_pages_filters_and_finds_a_case_by_its_phone(service):

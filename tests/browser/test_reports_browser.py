@@ -9,8 +9,6 @@ desk's clock is set, so "this month" is May 2025 whenever the test runs.
 from __future__ import annotations
 
 import csv
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,10 +16,10 @@ from sqlalchemy import text
 
 from bot.cases.desk import CaseDesk
 from bot.config import Settings
-from bot.stack import free_port
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
 from tests.cases.conftest import PASSWORD, Clock, make_users
 from tests.cases.test_stats import at, build_history
+from tests.support.console_server import require_chromium, serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
 MAY = (at("2025-05-01 00:00"), at("2025-06-01 00:00"))
@@ -31,31 +29,17 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    import uvicorn
-
     from bot.service.app import create_app
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `make system-deps` (scripts/system-deps.sh)")
+    require_chromium()
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("reports")))
     clock = Clock()
     desk = CaseDesk(app.state.db, clock=clock)
     build_history(desk, clock, make_users(app.state.db))
     clock.now = at("2025-05-31 23:45")  # "now" is the last evening of May
     app.state.case_desk = desk
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the service did not start"
-        time.sleep(0.05)
-    app.state.url = f"http://127.0.0.1:{port}"
-    yield app
-    server.should_exit = True
-    thread.join(10)
-    app.state.db.engine.dispose()
+    with serving(app):
+        yield app
 
 
 def counted_in_database(app) -> dict[str, dict[str, int]]:
