@@ -10,9 +10,7 @@ whole stack is tests/browser/test_webchat_phone.py.
 
 from __future__ import annotations
 
-import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -20,6 +18,7 @@ from bot.cases.desk import BOT, Actor, CaseDesk
 from bot.config import Settings
 from bot.stack import free_port
 from tests.cases.conftest import new_case
+from tests.support.console_server import require_chromium, serving
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -38,29 +37,15 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    import uvicorn
-
     from bot.service.app import create_app
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run `make system-deps` (scripts/system-deps.sh)")
+    require_chromium()
     app = create_app(
         Settings(data_dir=tmp_path_factory.mktemp("chat-page"), rasa_url=f"http://127.0.0.1:{free_port()}")
     )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the service did not start"
-        time.sleep(0.05)
-    app.state.url = f"http://127.0.0.1:{port}"
     app.state.chat_events_interval = 0.2  # the events stream looks at the outbox often
-    yield app
-    server.should_exit = True
-    thread.join(10)
-    app.state.db.engine.dispose()
+    with serving(app):
+        yield app
 
 
 def wait_until(condition, timeout: float = 10) -> None:

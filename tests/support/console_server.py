@@ -1,4 +1,4 @@
-"""The service's app served in-process for the console's browser tests: no Rasa, no warm-up
+"""The service's app served in-process for the browser tests of the console and the web chat page: no Rasa, no warm-up
 (lifespan off), on a free loopback port. Chromium's presence is checked first, so a machine
 without it fails with what to do instead of a launch error."""
 
