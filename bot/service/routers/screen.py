@@ -27,7 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from bot.eligibility import InputError
 from bot.eligibility import screen as run_screen
-from bot.eligibility.entities import MAX_AGE, MAX_MONEY, STANDARD_KEYS
+from bot.eligibility.entities import MAX_AGE, MAX_MONEY, RECEIVABLE_PROGRAMS, STANDARD_KEYS
 from bot.eligibility.parameters import OVERRIDES_FILENAME, get_parameters
 from bot.kb.citation import Citation
 from bot.places import UnknownPlace, normalize_place
@@ -65,20 +65,7 @@ Age = Annotated[int | None, AfterValidator(_age)]
 Grade = Annotated[int | None, AfterValidator(_grade)]
 Relation = Literal["self", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "other"]
 DisabilityType = Literal["none", "limb", "visual", "hearing", "speech", "intellectual", "mental", "multiple"]
-ProgramId = Literal[
-    "dibao",
-    "dibao_single",
-    "dibao_edge",
-    "rigid_expense",
-    "tekun",
-    "temporary_assistance",
-    "medical_assistance",
-    "education_assistance",
-    "housing_assistance",
-    "employment_assistance",
-    "disability_subsidies",
-    "children",
-]
+ProgramId = Literal[RECEIVABLE_PROGRAMS]  # the engine's list (bot/eligibility/entities.py), spelled once
 
 
 class _In(BaseModel):
