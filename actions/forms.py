@@ -46,8 +46,6 @@ class FormValidation(FormValidationAction):
     interruptions: frozenset[str] = frozenset()
     # Misses of one question in a row before the form stops asking it the same way.
     max_misses: int = 2
-    # What a miss below max_misses says before the question is asked again.
-    not_heard_response: str = "utter_not_heard"
 
     @abstractmethod
     def name(self) -> str:
@@ -81,7 +79,7 @@ class FormValidation(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
     ) -> list[EventType]:
         """A miss below `max_misses`: say so and ask the same question again."""
-        dispatcher.utter_message(response=self.not_heard_response)
+        dispatcher.utter_message(response="utter_not_heard")
         return [SlotSet(REQUESTED_SLOT, slot)]
 
     async def gave_up(

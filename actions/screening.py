@@ -112,7 +112,6 @@ class ValidateScreenForm(FormValidation):
     Two misses of a question in a row: the result from what is known (which offers a person)."""
 
     interruptions = INTERRUPTIONS
-    not_heard_response = "utter_screen_not_understood"
 
     def name(self) -> str:
         return "validate_screen_form"
@@ -136,6 +135,12 @@ class ValidateScreenForm(FormValidation):
         slot = next_question(facts, screen, program, asked)
         facts["_asked"] = asked + (1 if slot else 0)
         return [SlotSet("screen_facts", facts), *_slot_events(tracker, facts), SlotSet(REQUESTED_SLOT, slot)]
+
+    async def missed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_screen_not_understood")
+        return [SlotSet(REQUESTED_SLOT, slot)]
 
     async def gave_up(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
