@@ -125,7 +125,7 @@ def test_the_revisions_render_as_sql_for_postgres(capsys):
 # Columns later revisions added to the baseline's tables: create_all never made them.
 LATER_COLUMNS = {
     "desk_users": ("must_change_password", "totp_secret", "totp_enabled_at", "totp_last_step"),  # 0003
-    "cases": ("contact_phone_last4",),  # 0004
+    "cases": ("contact_phone_last4", "contact_name_key", "visit"),  # 0004, 0006
 }
 # Indexes later revisions added to the baseline's tables (SQLite drops no indexed column).
 LATER_INDEXES = (
@@ -134,6 +134,7 @@ LATER_INDEXES = (
     "ix_cases_resolved_at",
     "ix_cases_followup_at",
     "ix_case_events_action_at",
+    "ix_cases_jurisdiction_name_key",  # 0006
 )
 
 
@@ -295,6 +296,32 @@ def test_the_phone_revision_fills_the_last_4_digits_of_existing_cases_and_goes_d
     assert [c["number"] for c in page.cases] == ["GD20261201000000"]
     migrations.downgrade(sqlite_db.engine, "0003")
     assert "contact_phone_last4" not in {c["name"] for c in inspect(sqlite_db.engine).get_columns("cases")}
+
+
+def test_the_visits_revision_fills_the_name_keys_of_existing_cases_and_goes_down(sqlite_db):
+    migrations.upgrade(sqlite_db.engine, "0005_case_stats")
+    with sqlite_db.engine.begin() as conn:
+        for i, contact in enumerate(['{"name": "王晓明", "phone": "13812345678"}', '{"phone": "110"}', "{}"]):
+            conn.execute(
+                text(
+                    "INSERT INTO cases (number, check_code, type, channel, jurisdiction, hotline, priority, "
+                    "priority_rank, status, title, summary, transcript, questions, programs, contact, created_by, "
+                    "escalated, created_at, updated_at, due_at, resolution, followup_note, version) VALUES "
+                    "(:n, 'AB3D5F7G', 'discovery', 'console', '渠县', '12345', 'high', 1, 'new', '', '', '[]', "
+                    "'[]', '[]', :c, 'v1', 0, '2026-12-01', '2026-12-01', '2026-12-04', '', '', 1)"
+                ),
+                {"n": f"GD20261201{i:06d}", "c": contact},
+            )
+    sqlite_db.migrate()
+    assert_schema_is_the_models(sqlite_db)
+    with sqlite_db.engine.connect() as conn:
+        got = conn.execute(text("SELECT contact_name_key FROM cases ORDER BY number")).scalars().all()
+    from bot.cases.household_match import name_key
+
+    assert got == ["wangxiaoming", None, None] == [name_key("王小明"), None, None]
+    migrations.downgrade(sqlite_db.engine, "0005_case_stats")
+    columns = {c["name"] for c in inspect(sqlite_db.engine).get_columns("cases")}
+    assert "contact_name_key" not in columns and "visit" not in columns
 
 
 # ---------------------------------------------------------------- several processes starting at once

@@ -63,6 +63,8 @@ class NewCase:
     # When the resident reported it (ISO 8601 string or datetime), e.g. a report the action
     # server spooled during an outage; see report_time().
     reported_at: str | datetime | None = None
+    # A volunteer's home visit, structured (bot/cases/visits.py).
+    visit: dict[str, Any] | None = None
 
 
 def report_time(reported_at: str | datetime | None, now: datetime) -> datetime | None:
@@ -145,6 +147,7 @@ class CaseIntake:
                     questions=[trimmed(q, 500) for q in data.questions if q and q.strip()][:20],
                     programs=list(data.programs)[:20],
                     eligibility=data.eligibility,
+                    visit=data.visit,
                     contact=_clean_contact(data.contact),
                     created_by=actor.name,
                     escalated=False,
@@ -186,6 +189,10 @@ class CaseIntake:
                 raise
             return existing, False
         return view, True
+
+    def existing(self, key: str, actor: Actor) -> dict[str, Any] | None:
+        """The case this actor's idempotency key already made (Conflict if someone else's), or None."""
+        return self._by_key(key, actor)
 
     def _by_key(self, key: str, actor: Actor) -> dict[str, Any] | None:
         with self.ctx.read() as s:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import DDL, JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, event, false
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.cases.household_match import name_key
 from bot.cases.search import phone_last4
 from bot.orm import Base
 
@@ -66,6 +67,12 @@ class Case(Base):
     # The last 4 digits of contact["phone"] (bot/cases/search.py), kept in step by the ORM below:
     # what the console's phone search looks up; no more of the number than the masked view shows.
     contact_phone_last4: Mapped[str | None] = mapped_column(String(4), nullable=True, index=True)
+    # The toneless pinyin of contact["name"] (bot/cases/household_match.py), kept in step like the
+    # phone digits: what a volunteer's duplicate warning compares (王小明 = 王晓明 = wangxiaoming).
+    contact_name_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A volunteer's home visit (bot/cases/visits.py): place down to 村/组, consent, the checklist's
+    # groups and what was seen, the facts for the rough screen, the risk level and its reasons.
+    visit: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("desk_users.id"), nullable=True)
     created_by: Mapped[str] = mapped_column(String(80), default="")
@@ -98,6 +105,8 @@ class Case(Base):
         Index("ix_cases_created_at", "created_at"),
         Index("ix_cases_resolved_at", "resolved_at"),
         Index("ix_cases_followup_at", "followup_at"),
+        # A volunteer's duplicate warning looks up the reports of one place.
+        Index("ix_cases_jurisdiction_name_key", "jurisdiction", "contact_name_key"),
     )
 
 
@@ -190,8 +199,10 @@ class DeadLetter(Base):
 
 @event.listens_for(Case, "before_insert")
 @event.listens_for(Case, "before_update")
-def _derive_phone_last4(_mapper: Any, _conn: Any, case: Case) -> None:
-    case.contact_phone_last4 = phone_last4((case.contact or {}).get("phone"))
+def _derive_contact_keys(_mapper: Any, _conn: Any, case: Case) -> None:
+    contact = case.contact or {}
+    case.contact_phone_last4 = phone_last4(contact.get("phone"))
+    case.contact_name_key = name_key(contact.get("name"))
 
 
 # --- the audit logs are append-only: refused by the ORM and by the database ---

@@ -33,7 +33,7 @@ from bot.cases.model import (
 from bot.cases.sla import SlaRules, is_overdue
 from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, User
 from bot.hotlines import IN_DANGER, hotline_name
-from bot.privacy import mask_contact, mask_personal_text, mask_phone
+from bot.privacy import mask_address, mask_contact, mask_personal_text, mask_phone
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -115,6 +115,7 @@ def case_view(
                 "questions": [text(q) for q in case.questions or []],
                 "programs": case.programs or [],
                 "eligibility": case.eligibility,
+                "visit": _visit_view(case.visit, sees),
                 "contact": case.contact if sees else mask_contact(case.contact),
                 "resolution": case.resolution,
                 "assigned_at": iso(case.assigned_at),
@@ -216,3 +217,11 @@ def conversation_case_view(c: Case) -> dict[str, Any]:
         "created_at": iso(c.created_at),
         "updated_at": iso(c.updated_at),
     }
+
+
+def _visit_view(visit: dict[str, Any] | None, sees: bool) -> dict[str, Any] | None:
+    """A volunteer's visit on the case page: the house address and notes masked like the contact."""
+    if not visit or sees:
+        return visit
+    place = dict(visit.get("place") or {}, address=mask_address((visit.get("place") or {}).get("address")))
+    return dict(visit, place=place, seen=mask_personal_text(visit.get("seen", "")))

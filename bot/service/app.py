@@ -48,6 +48,7 @@ from bot.service.routers import (
     health,
     kb,
     screen,
+    visits,
 )
 
 
@@ -148,6 +149,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     app.include_router(console_accounts.router)  # /console/admin/users: admins only
     app.include_router(console_two_factor.router)  # /console/account/2fa: supervisors and admins
     app.include_router(console_reports.router)  # /console/reports: supervisors and admins
+    app.include_router(visits.router)  # /console/visit and /v1/visits: volunteers' home visits
     _document_errors(app)
     return app
 

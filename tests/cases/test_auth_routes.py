@@ -66,6 +66,11 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/dead-letters/{dead_letter_id}/resolve"): {SUP, ADMIN},
     ("GET", "/console/report"): {VOL} | HANDLERS,
     ("POST", "/console/report"): {VOL} | HANDLERS,
+    # volunteers' home visits (bot/service/routers/visits.py)
+    ("GET", "/console/visit"): {VOL} | HANDLERS,
+    ("POST", "/v1/visits"): {VOL} | HANDLERS,
+    ("POST", "/v1/visits/check"): {VOL} | HANDLERS,
+    ("GET", "/v1/visits/mine"): {VOL} | HANDLERS,
     # the new password after a temporary one: gated by its signed token, not a session
     ("POST", "/console/login/password"): EVERYONE,
     # account management: admins only
@@ -83,7 +88,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/account/2fa"): {SUP, ADMIN},
     ("POST", "/console/account/2fa/disable"): {SUP, ADMIN},
 }
-PROTECTED_PREFIXES = ("/v1/cases", "/v1/conversations", "/console")
+PROTECTED_PREFIXES = ("/v1/cases", "/v1/conversations", "/v1/visits", "/console")
 AUTH_REFUSALS = {"请先登录", "您的角色没有这个权限", "服务令牌不能调用这个接口", "服务令牌无效"}
 
 

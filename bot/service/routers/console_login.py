@@ -62,7 +62,7 @@ NEW_PASSWORD_SECONDS = 600  # how long the new-password form of a temporary pass
 
 
 def _landing(user: User, next: str) -> str:
-    return safe_next(next) if user.role != Role.volunteer else "/console/report"
+    return safe_next(next) if user.role != Role.volunteer else "/console/visit"
 
 
 def _password_change_serializer(request: Request) -> URLSafeTimedSerializer:

@@ -28,7 +28,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from bot.eligibility import InputError
 from bot.eligibility import screen as run_screen
 from bot.eligibility.entities import MAX_AGE, MAX_MONEY, RECEIVABLE_PROGRAMS, STANDARD_KEYS
-from bot.eligibility.parameters import OVERRIDES_FILENAME, get_parameters
+from bot.eligibility.parameters import OVERRIDES_FILENAME, ParameterSet, get_parameters
 from bot.kb.citation import Citation
 from bot.places import UnknownPlace, normalize_place
 from bot.service.errors import refusals
@@ -237,6 +237,12 @@ class ScreenResponse(BaseModel):
     disclaimer: str
 
 
+def screen_parameters(app) -> ParameterSet:
+    """The parameters of this app's settings; reloaded when an office changes a local value."""
+    cfg = app.state.settings
+    return get_parameters(Path(cfg.policy_kb_dir) / "parameters", Path(cfg.data_dir) / OVERRIDES_FILENAME)
+
+
 @router.post(
     "/screen",
     response_model=ScreenResponse,
@@ -244,12 +250,9 @@ class ScreenResponse(BaseModel):
     responses=refusals(422, _422="输入有误：中文说明哪个字段、为什么"),
 )
 async def screen(body: ScreenRequest, request: Request) -> Response:
-    cfg = request.app.state.settings
-    # Parameters from this app's settings; reloaded when an office changes a local value.
-    pset = get_parameters(Path(cfg.policy_kb_dir) / "parameters", Path(cfg.data_dir) / OVERRIDES_FILENAME)
     data = body.model_dump(exclude_none=False)
     try:
-        answer = run_screen(data, pset=pset)
+        answer = run_screen(data, pset=screen_parameters(request.app))
     except InputError as exc:
         raise RequestValidationError(
             [
