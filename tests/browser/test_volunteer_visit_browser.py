@@ -1,5 +1,6 @@
 """A volunteer on a phone, in headless Chromium: files a home visit with no network (the draft
-stays on the phone, nothing reaches the service), the network comes back and the draft is sent
+stays on the phone, nothing reaches the service; the page reopens offline from its service
+worker with the draft still there), the network comes back and the draft is sent
 by itself; a second report of the same household (a name that sounds the same, the group
 written in words) gets the duplicate warning and is dropped; an operator takes the first case
 and the volunteer's list shows its new status. Screenshots go to test-artifacts/visit/.
@@ -79,6 +80,8 @@ def test_a_volunteer_files_offline_then_online_is_warned_of_a_duplicate_and_sees
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
             expect(page).to_have_url(f"{url}/console/visit")
+            # The page's service worker keeps a copy of it (loopback counts as a secure origin).
+            page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
             # No network in the doorway: the report is kept on the phone.
             phone.set_offline(True)
@@ -90,6 +93,11 @@ def test_a_volunteer_files_offline_then_online_is_warned_of_a_duplicate_and_sees
             expect(page.locator("#result")).to_contain_text("已保存在手机上")
             expect(page.locator("#drafts .draft")).to_have_count(1)
             expect(page.locator("#drafts")).to_contain_text("等待联网发送")
+            assert cases(service) == []
+            # The phone reopens the page with no network: the form and the draft are still there.
+            page.reload()
+            expect(page.locator("#visit-form")).to_be_visible()
+            expect(page.locator("#drafts .draft")).to_have_count(1)
             assert cases(service) == []
             page.screenshot(path=ARTIFACTS / "02-offline-saved.png", full_page=True)
 

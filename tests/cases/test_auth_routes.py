@@ -68,6 +68,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/report"): {VOL} | HANDLERS,
     # volunteers' home visits (bot/service/routers/visits.py)
     ("GET", "/console/visit"): {VOL} | HANDLERS,
+    ("GET", "/console/visit-sw.js"): EVERYONE,  # the page's service worker: no personal data
     ("POST", "/v1/visits"): {VOL} | HANDLERS,
     ("POST", "/v1/visits/check"): {VOL} | HANDLERS,
     ("GET", "/v1/visits/mine"): {VOL} | HANDLERS,

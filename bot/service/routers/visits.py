@@ -206,6 +206,44 @@ def visit_page(
     )
 
 
+# The page's service worker: it keeps the last copy of /console/visit, so a volunteer who opens
+# the page with no network still gets the form and the drafts kept on the phone. Browsers run
+# service workers only on HTTPS or localhost; on an intranet's plain HTTP the page works as
+# before (drafts kept while the page is open). No personal data in it: served to anyone.
+SERVICE_WORKER = """
+const CACHE = "jz-visit-v1", PAGE = "/console/visit";
+async function keep(resp) {
+  const cache = await caches.open(CACHE);
+  if (resp.ok && !resp.redirected) await cache.put(PAGE, resp.clone());
+  else if (resp.redirected) await cache.delete(PAGE);  // logged out: forget the page
+  return resp;
+}
+self.addEventListener("install", ev => {
+  self.skipWaiting();
+  ev.waitUntil(fetch(PAGE, {credentials: "same-origin"}).then(keep).catch(() => null));
+});
+self.addEventListener("activate", ev => ev.waitUntil(self.clients.claim()));
+self.addEventListener("fetch", ev => {
+  const url = new URL(ev.request.url);
+  if (ev.request.method !== "GET" || url.origin !== self.location.origin || url.pathname !== PAGE) return;
+  ev.respondWith(fetch(ev.request).then(keep).catch(async () => {
+    const cached = await (await caches.open(CACHE)).match(PAGE);
+    return cached || new Response("<meta charset=utf-8><p>现在没有网络，请联网后再打开这个页面。</p>",
+                                  {headers: {"Content-Type": "text/html; charset=utf-8"}});
+  }));
+});
+"""
+
+
+@router.get("/console/visit-sw.js", include_in_schema=False)
+def visit_service_worker() -> Response:
+    return Response(
+        SERVICE_WORKER,
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/console/"},
+    )
+
+
 @router.post(
     "/v1/visits/check",
     response_model=CheckOut,
