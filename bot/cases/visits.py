@@ -17,7 +17,7 @@ becomes. Pure Python over the case desk's session.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +108,22 @@ def check_visit(visit: Visit, table: VisitTable) -> Visit:
         if not low <= number <= high:
             raise CaseError(f"“{fact}”应在 {low} 到 {high} 之间")
         visit.facts[fact] = int(number) if fact == "household_size" else number
+    visit.drafted_at = _drafted_at(visit.drafted_at)
     if visit.facts.get("hukou") not in (None, "", *HUKOU):
         raise CaseError("户籍只能是城镇或农村")
     return visit
+
+
+def _drafted_at(value: str | None) -> str | None:
+    """The phone's time of writing as UTC ISO 8601, or None for what is not a time (it is only a
+    claim: intake.report_time decides whether the case believes it)."""
+    try:
+        when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+    if when is None:
+        return None
+    return (when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
 
 
 def screen_request(visit: Visit) -> dict[str, Any] | None:

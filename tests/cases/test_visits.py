@@ -207,6 +207,18 @@ def test_a_draft_written_offline_keeps_the_time_it_was_written(app, volunteer):
     assert cases(app)[0].created_at == written.replace(tzinfo=None)
 
 
+def test_a_drafted_time_that_is_not_a_time_is_dropped_and_the_case_page_still_shows_the_visit(app, volunteer):
+    client, csrf = volunteer
+    number = post(client, csrf, visit(drafted_at="yesterday-ish")).json()["number"]
+    [case] = cases(app)
+    assert case.visit["drafted_at"] is None
+    op = client.__class__(app)
+    login(op, "sup")
+    page = op.get(f"/console/cases/{number}")
+    assert page.status_code == 200
+    assert "走访情况" in page.text and "长期生病、缺药" in page.text and "当面口头同意" in page.text
+
+
 def test_the_volunteer_sees_the_status_of_their_own_reports_only(app, client):
     csrf = login(client, "vol")
     number = post(client, csrf, visit()).json()["number"]

@@ -30,6 +30,7 @@ from bot.cases.model import (
 )
 from bot.cases.suggest import suggested_answers
 from bot.cases.users import assignable_users
+from bot.cases.visit_rules import load_table
 from bot.places import UnknownPlace, known_places
 from bot.service.auth import DESK_ROLES, HANDLER_ROLES, Principal
 from bot.service.console_pages import redirect, render
@@ -140,6 +141,7 @@ def case_page(
         case=case,
         suggestions=suggestions,
         is_handler=is_handler,
+        visit_labels=visit_labels(request.app.state.settings.policy_kb_dir) if case.get("visit") else None,
         actions=actions,
         satisfaction_labels=SATISFACTION_LABELS,
         can_assign=can_assign,
@@ -305,3 +307,9 @@ def report(
     except (CaseError, UnknownPlace, ValueError) as exc:
         return redirect(request, "/console/report", getattr(exc, "message", None) or str(exc), error=True)
     return redirect(request, "/console/report", f"已上报，工单号 {view['number']}")
+
+
+def visit_labels(kb_dir) -> dict[str, dict[str, str]]:
+    """The checklist's Chinese labels, for a volunteer's visit on the case page."""
+    table = load_table(kb_dir)
+    return {kind: table.labels(kind) for kind in ("groups", "signs", "consent")}
