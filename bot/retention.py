@@ -16,6 +16,8 @@ What goes, once older than that:
   only: a report still waiting for delivery is never removed).
 - Web chat history (bot/channels/history.py): every message older than the cut-off is
   deleted, whatever the conversation (what a reload of the page shows again).
+- Knowledge gaps (bot/kb/gap_log.py): every recorded low-confidence answer older than the
+  cut-off is deleted (the questions are masked, but they are still residents' words).
 SQLite files are written with secure_delete, so removed text does not linger in free pages.
 
 The service runs `run` every JZ_RETENTION_CHECK_HOURS (bot/service/app.py); by hand:
@@ -53,6 +55,7 @@ class Report:
     tracker_events: int = 0
     spool_dead_letters: int = 0
     chat_messages: int = 0
+    knowledge_gaps: int = 0
 
 
 def _utcnow() -> datetime:
@@ -146,6 +149,16 @@ def purge_chat_history(db: Database, cutoff: datetime, dry_run: bool = False) ->
     return n
 
 
+def purge_knowledge_gaps(db: Database, cutoff: datetime, dry_run: bool = False) -> int:
+    """Deletes the knowledge gaps recorded before the cut-off; the number of rows."""
+    from bot.kb import gap_log
+
+    n = gap_log.purge(db, cutoff, dry_run)
+    if n and not dry_run and db.is_sqlite:
+        _checkpoint(db)
+    return n
+
+
 def _checkpoint(db: Database) -> None:
     """Copies the WAL into the database and empties it, so old page images go too."""
     try:
@@ -231,6 +244,7 @@ def run(
         report.tracker_events = purge_tracker(cfg.resolved_tracker_store_url(), cutoff, dry_run)
         report.spool_dead_letters = purge_spool(cfg, cutoff, dry_run)
         report.chat_messages = purge_chat_history(db, cutoff, dry_run)
+        report.knowledge_gaps = purge_knowledge_gaps(db, cutoff, dry_run)
     finally:
         if own:
             db.engine.dispose()
@@ -240,6 +254,7 @@ def run(
         or report.tracker_events
         or report.spool_dead_letters
         or report.chat_messages
+        or report.knowledge_gaps
     ):
         log.info("retention (%s): %s", "dry run" if dry_run else "done", asdict(report))
     return report
@@ -261,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"kept from {report.cutoff} (UTC); {what}: {report.cases} closed cases, "
         f"{report.dead_letters} resolved dead letters, {report.tracker_events} Rasa events, "
-        f"{report.spool_dead_letters} spooled dead letters, {report.chat_messages} web chat messages"
+        f"{report.spool_dead_letters} spooled dead letters, {report.chat_messages} web chat messages, "
+        f"{report.knowledge_gaps} knowledge gaps"
     )
     return 0
 

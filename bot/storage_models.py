@@ -9,4 +9,5 @@ A new table module is added here (tests/test_migrations.py then asks for its rev
 
 import bot.cases.store  # noqa: F401  (case desk: cases, audit log, notes, outbox, users)
 import bot.channels.history  # noqa: F401  (web chat history: what the page showed, per conversation)
+import bot.kb.gap_log  # noqa: F401  (knowledge gaps: the answers the knowledge base was not sure of)
 import bot.throttle.sql_storage  # noqa: F401  (login and lookup throttle counters)

@@ -40,6 +40,7 @@ from bot.service.routers import (
     console,
     console_accounts,
     console_events,
+    console_knowledge_gaps,
     console_login,
     console_queues,
     console_reports,
@@ -149,6 +150,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     app.include_router(console_accounts.router)  # /console/admin/users: admins only
     app.include_router(console_two_factor.router)  # /console/account/2fa: supervisors and admins
     app.include_router(console_reports.router)  # /console/reports: supervisors and admins
+    app.include_router(console_knowledge_gaps.router)  # /console/knowledge-gaps: supervisors and admins
     app.include_router(visits.router)  # /console/visit and /v1/visits: volunteers' home visits
     _document_errors(app)
     return app

@@ -62,6 +62,9 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/cases/{number}/followup"): HANDLERS,
     ("GET", "/console/reports"): {SUP, ADMIN},
     ("GET", "/console/reports.csv"): {SUP, ADMIN},
+    # the knowledge gaps, for the editors of the knowledge cards
+    ("GET", "/console/knowledge-gaps"): {SUP, ADMIN},
+    ("GET", "/console/knowledge-gaps/draft"): {SUP, ADMIN},
     ("GET", "/console/dead-letters"): DESK,
     ("POST", "/console/dead-letters/{dead_letter_id}/resolve"): {SUP, ADMIN},
     ("GET", "/console/report"): {VOL} | HANDLERS,

@@ -1,23 +1,28 @@
 """Knowledge-base endpoints: GET /v1/kb/search and POST /v1/kb/answer.
 
 Thin: validate input, call bot.kb.KnowledgeBase (loaded once per app and kept
-on app.state), shape the response.
+on app.state), shape the response. An answer the knowledge base was not sure of is
+recorded for the console's knowledge gaps (bot/kb/gap_log.py) after the response has
+been sent, best effort: a failure to record is logged, never the answer's.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import logging
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
-from bot.kb import KnowledgeBase
+from bot.db import Database
+from bot.kb import KnowledgeBase, gap_log
 from bot.kb.citation import Citation
 from bot.places import UnknownPlace, known_places, normalize_place
 from bot.service.deps import get_kb
 from bot.text import MAX_MESSAGE_CHARS, clean_message, require_text
 
 router = APIRouter(prefix="/v1/kb", tags=["knowledge base"])
+log = logging.getLogger(__name__)
 
 _PLACES_HINT = "、".join(known_places())
 
@@ -144,6 +149,17 @@ def search(
 
 
 @router.post("/answer", response_model=AnswerResponse, summary="回答政策问题 (short answer with quoted provisions)")
-def answer(request: Request, body: AnswerRequest) -> AnswerResponse:
+def answer(request: Request, body: AnswerRequest, background: BackgroundTasks) -> AnswerResponse:
     result = get_kb(request).answer(body.question, jurisdiction=body.jurisdiction)
+    db = getattr(request.app.state, "db", None)
+    if db is not None and gap_log.is_gap(result):
+        background.add_task(_record_gap, db, body.question, body.jurisdiction, result)
     return AnswerResponse(**result)
+
+
+def _record_gap(db: Database, question: str, jurisdiction: str | None, result: dict[str, Any]) -> None:
+    """Runs after the response is sent (a worker thread): a failure is logged and dropped."""
+    try:
+        gap_log.record(db, question, jurisdiction, result)
+    except Exception as exc:  # noqa: BLE001  (best effort: the resident has the answer already)
+        log.warning("knowledge gap not recorded: %s", type(exc).__name__)
