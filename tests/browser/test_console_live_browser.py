@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cases.actors import Actor
 from bot.cases.desk import BOT, CaseDesk, NewCase
 from bot.cases.users import create_user
 from bot.config import Settings
@@ -48,7 +49,8 @@ def service(tmp_path_factory):
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("console-live")))
     app.state.console_events_interval = 0.2  # the stream looks at the database often
     with app.state.db.session() as s:
-        create_user(s, "wangfang", PASSWORD, "operator", "王芳")
+        app.state.operator = Actor.user(create_user(s, "wangfang", PASSWORD, "operator", "王芳"))
+        app.state.supervisor = Actor.user(create_user(s, "zhaobz", PASSWORD, "supervisor", "赵班长"))
         s.commit()
     app.state.desk = CaseDesk(app.state.db)
     app.state.desk.create_case(_case("consultation", 1), BOT)
@@ -106,3 +108,39 @@ def test_a_new_urgent_case_shows_up_without_a_reload(service):
             browser.close()
     assert (ARTIFACTS / "02-new-urgent-case.png").stat().st_size > 5_000
     assert time.monotonic() - started < 20, "the live page took too long"
+
+
+def test_an_open_case_page_shows_the_residents_new_message_and_a_colleagues_change(service):
+    """While the operator writes a reply: the resident writes again, a supervisor adds a note and
+    changes the status; all appear in place, and what she typed is still there."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, desk = service.state.url, service.state.desk
+    number = desk.create_case(_case("consultation", 3), BOT)[0]["number"]
+    desk.assign(number, "wangfang", service.state.supervisor)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            page.goto(f"{url}/console/cases/{number}")
+            page.fill("input[name=username]", "wangfang")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            expect(page.locator("#case-status")).to_have_text("已分派")
+            page.fill("#reply-text", "您好，低保申请需要")
+            page.wait_for_timeout(500)  # the stream is open before anything changes
+
+            assert desk.add_resident_message("live-3", "我还想问一下临时救助") == number
+            expect(page.locator("#transcript .new-turn")).to_contain_text("我还想问一下临时救助")
+            expect(page).to_have_title(re.compile("^【群众新消息】"))
+            expect(page.locator("#case-changed")).to_be_hidden()  # a message changes no button
+
+            desk.add_note(number, "请核实户籍", service.state.supervisor)
+            desk.change_status(number, "in_progress", service.state.supervisor)
+            expect(page.locator("#notes")).to_contain_text("请核实户籍")
+            expect(page.locator("#case-status")).to_have_text("处理中")
+            expect(page.locator("#case-changed")).to_be_visible()
+            expect(page.locator("#reply-text")).to_have_value("您好，低保申请需要")  # nothing lost
+            page.screenshot(path=ARTIFACTS / "04-case-page-live.png", full_page=True)
+        finally:
+            browser.close()

@@ -54,6 +54,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/console/escalate-overdue"): {SUP, ADMIN},
     ("GET", "/console/events"): DESK,  # the queue page's live stream (SSE): 401/403, never a redirect
     ("GET", "/console/cases/{number}"): DESK,
+    ("GET", "/console/cases/{number}/events"): DESK,  # the case page's live stream (SSE)
     ("POST", "/console/cases/{number}/status"): HANDLERS,
     ("POST", "/console/cases/{number}/note"): HANDLERS,
     ("POST", "/console/cases/{number}/reply"): HANDLERS,

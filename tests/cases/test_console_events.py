@@ -92,3 +92,34 @@ def test_the_stream_ends_when_the_user_is_deactivated(app, client):
     kinds = [kind for kind, _, _ in events(r)]
     assert kinds[0] == "counts" and kinds[-1] == "signed_out"
     assert client.get("/console/events").status_code == 401
+
+
+# ---------------------------------------------------------------- a case page's stream
+
+
+def test_a_case_stream_sends_new_turns_and_changes_masked_for_who_does_not_handle_it(app, client):
+    desk, people = CaseDesk(app.state.db), app.state.people
+    number = desk.create_case(new_case(sender_id="conv-live"), BOT)[0]["number"]
+    assert client.get(f"/console/cases/{number}/events").status_code == 401
+    login(client, "op2")  # not the handler: sees it masked
+    assert client.get("/console/cases/GD20990101ZZZZZZ/events").status_code == 404
+    timer = later(0.3, lambda: desk.add_resident_message("conv-live", "我的电话是13912345678，请回电"))
+    r = client.get(f"/console/cases/{number}/events?turns=1&notes=0")
+    timer.join()
+    [(kind, _, data)] = [e for e in events(r) if e[0] == "case"]
+    assert kind == "case" and data["number"] == number and data["status"] == "new"
+    assert [t["text"] for t in data["turns"]] == ["我的电话是139****5678，请回电"]
+    assert "13912345678" not in r.text
+    # The handler, from the start of the transcript, sees it whole.
+    desk.claim_next(people.op1)
+    handler = client.__class__(app)
+    login(handler, "op1")
+    r = handler.get(f"/console/cases/{number}/events?turns=0")
+    [(_, _, data)] = [e for e in events(r) if e[0] == "case"]
+    assert len(data["turns"]) == 2 and "13912345678" in data["turns"][1]["text"] and data["assignee"] == "op1"
+
+
+def test_a_case_stream_is_not_for_volunteers(client, app):
+    number = CaseDesk(app.state.db).create_case(new_case(), BOT)[0]["number"]
+    login(client, "vol")
+    assert client.get(f"/console/cases/{number}/events").status_code == 403

@@ -11,6 +11,12 @@ each stream polls a cheap change marker (newest case id, latest change, how many
 overdue). Each poll also checks the session again: a deactivated or logged-out user, or a new
 role, gets a `signed_out` event and the stream ends. Streams end by themselves after 10
 minutes; EventSource reconnects and picks up from its last event id.
+
+A case page has its own stream (GET /console/cases/{number}/events?turns=N&notes=M, N and M
+what the page shows): `case` whenever the case's version or last change moves — its status,
+handler and time limit, and the transcript turns and notes added since, as the viewer may see
+them — so an operator writing a reply sees the resident's new message and a colleague's change
+without a reload that would lose what she typed.
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ import json
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sse_starlette import EventSourceResponse
 
 from bot.cases.desk import CaseDesk
+from bot.cases.model import CaseError
 from bot.service.auth import DESK_ROLES, Principal, session_principal
 from bot.service.deps import get_desk, require
 
@@ -91,3 +98,48 @@ async def console_events(
 
 def _new_case_data(row: dict[str, Any]) -> str:
     return json.dumps({k: row.get(k) for k in NEW_CASE_FIELDS}, ensure_ascii=False)
+
+
+CASE_FIELDS = ("number", "version", "status", "status_label", "assignee", "assignee_name", "due_at", "overdue")
+
+
+@router.get("/cases/{number}/events")
+async def case_events(
+    number: str,
+    request: Request,
+    turns: int = Query(0, ge=0, le=10_000),
+    notes: int = Query(0, ge=0, le=10_000),
+    principal: Principal = Depends(require(*DESK_ROLES)),
+    desk: CaseDesk = Depends(get_desk),
+):
+    state = request.app.state
+    interval = getattr(state, "console_events_interval", EVENTS_INTERVAL)
+    until = time.monotonic() + getattr(state, "console_events_max_seconds", EVENTS_MAX_SECONDS)
+    viewer = principal.actor
+    await asyncio.to_thread(desk.get, number, viewer)  # 404 (CaseError) before the stream starts
+    shown = {"turns": turns, "notes": notes}
+
+    async def events():
+        seen: tuple[int, str, int, int] | None = None
+        while True:
+            if not await asyncio.to_thread(_still_signed_in, request, principal):
+                yield {"event": "signed_out", "data": "{}"}
+                return
+            try:
+                view = await asyncio.to_thread(desk.get, number, viewer)
+            except CaseError:
+                yield {"event": "gone", "data": "{}"}
+                return
+            marker = (view["version"], view["updated_at"] or "", len(view["transcript"]), len(view["notes"]))
+            if marker != seen:
+                new_turns, new_notes = view["transcript"][shown["turns"] :], view["notes"][shown["notes"] :]
+                if seen is not None or new_turns or new_notes:
+                    shown["turns"], shown["notes"] = len(view["transcript"]), len(view["notes"])
+                    data = {k: view.get(k) for k in CASE_FIELDS} | {"turns": new_turns, "notes": new_notes}
+                    yield {"event": "case", "data": json.dumps(data, ensure_ascii=False, default=str)}
+                seen = marker
+            if time.monotonic() >= until:
+                return
+            await asyncio.sleep(interval)
+
+    return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
