@@ -1,7 +1,7 @@
 """The supervisor's figures (工单统计) in the console: a day, week or month grouped by hotline,
 place, case type or handler, and the same table as a CSV file for Excel.
 
-Supervisors and admins only (an operator gets the 403). Thin over bot/cases/stats.py, which
+Supervisors and admins only (an operator gets the 403). Thin over bot/cases/stats.py (queries in stats_queries.py), which
 defines and counts every figure; the page and the CSV show the same cells (stats.table).
 There is no .xlsx export: no xlsx writer is installed, and CSV with a BOM opens in Excel.
 """
