@@ -74,6 +74,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/yamllint --strict policy_kb domain data
+	$(PY) scripts/check-file-sizes.py
 
 # The inner loop: the tests that need no Rasa model, real processes, PostgreSQL, Redis or a browser.
 test-fast: setup
