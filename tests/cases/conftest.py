@@ -3,14 +3,17 @@ desk users, a controllable clock and an app client with sessions."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from fastapi.testclient import TestClient
 
+from bot.cases import users
 from bot.cases.desk import Actor, CaseDesk, NewCase
 from bot.cases.users import create_user
 from bot.config import Settings
@@ -43,9 +46,15 @@ class People:
     admin: Actor
 
 
+@functools.cache
+def _password_hash() -> str:
+    """PASSWORD hashed once per test process: five argon2 hashes per test were half of its setup."""
+    return users.hash_password(PASSWORD)
+
+
 def make_users(db: Database) -> People:
-    out = {}
-    with db.session() as s:
+    out, digest = {}, _password_hash()
+    with db.session() as s, mock.patch.object(users, "hash_password", lambda _password: digest):
         for username, role, name in [
             ("op1", "operator", "王芳"),
             ("op2", "operator", "李强"),
