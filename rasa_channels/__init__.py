@@ -10,7 +10,13 @@ Rasa's own hot spots are fixed (speedups.py).
 """
 
 from bot.log_masking import install_process_masking
-from rasa_channels.speedups import validate_action_results_with_one_validator
+from rasa_channels.speedups import (
+    match_rules_on_recent_states,
+    resolve_event_types_once,
+    validate_action_results_with_one_validator,
+)
 
 install_process_masking()
 validate_action_results_with_one_validator()
+resolve_event_types_once()
+match_rules_on_recent_states()

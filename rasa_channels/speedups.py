@@ -4,11 +4,30 @@ Rasa validates every custom action's answer with `jsonschema.validate`, which fi
 the (constant) schema itself against the JSON Schema metaschema: profiling our bot, that
 check was about 40% of the Rasa process's time on a policy answer. Here the answer is
 validated by one validator built once from the same schema, with the same error message.
+
+Rasa rebuilds a conversation's tracker from its stored events on every turn, and finds each
+event's class with `Event.resolve_by_type`, which walks every Event subclass (recursively,
+asking `inspect.isabstract` of each) for every single event: at turn 50 (about 300 events)
+that walk was about 60% of reading the conversation back, the stage that grew most with the
+conversation. Here a name, once resolved, is looked up in a dict; the dict is emptied
+whenever a new Event subclass is defined, so the answer stays the one Rasa's walk gives.
+
+RulePolicy turns the whole conversation into states (one per action, each over every slot)
+twice per prediction, though a rule only ever looks at as many of the latest states as it is
+long: `_is_rule_applicable` accepts any state further back than the rule's length. So the
+rules are matched against the latest N states only, N the longest learned rule (happy and
+unhappy-path lookups); the states are computed by the same replay as Rasa's
+(`generate_all_prior_trackers`, `get_active_state`, `_clean_state`). When no rule applies
+RulePolicy names the prediction by a key made of ALL states: for the lookup by intent (the
+key decides `hide_rule_turn`) that case is computed again Rasa's way; for the lookup by text
+the key is thrown away by RulePolicy._predict when no rule applied, so it is made of the
+latest states. Every prediction (action, confidences, events, flags) is the one Rasa gives.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+import threading
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 
 def validate_action_results_with_one_validator() -> None:
@@ -32,3 +51,121 @@ def validate_action_results_with_one_validator() -> None:
             raise e
 
     RemoteAction._validate_action_result = _validate_action_result
+
+
+def resolve_event_types_once() -> None:
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    resolved: Dict[Text, Type[Event]] = {}
+
+    def resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+        cls = resolved.get(type_name)
+        if cls is None:
+            cls = original(type_name, default)
+            # Only a class found by the walk is kept: `default`, None (old "topic" events) and
+            # unknown names (ValueError) go through Rasa's own code every time.
+            if cls is not None and cls is not default and cls.type_name == type_name:
+                resolved[type_name] = cls
+        return cls
+
+    previous_hook = Event.__dict__.get("__init_subclass__")
+
+    def __init_subclass__(cls: Type[Event], **kwargs: Any) -> None:
+        resolved.clear()  # a new event class: resolve names by Rasa's walk again
+        if previous_hook is not None:
+            previous_hook.__func__(cls, **kwargs)
+        else:
+            super(Event, cls).__init_subclass__(**kwargs)
+
+    Event.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+
+
+class _WholeHistoryNeeded(Exception):
+    """No rule applied: RulePolicy's feature key needs every state."""
+
+
+def match_rules_on_recent_states() -> None:
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+    from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
+    from rasa.shared.core.domain import Domain, State
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    find_action_from_rules = RulePolicy._find_action_from_rules
+    prediction_states = RulePolicy._prediction_states
+    create_feature_key = RulePolicy._create_feature_key
+    recent = threading.local()  # .keep: how many latest states the current rule lookup needs
+
+    def longest_rule(policy: RulePolicy) -> int:
+        lookups = [policy.lookup.get(RULES) or {}, policy.lookup.get(RULES_FOR_LOOP_UNHAPPY_PATH) or {}]
+        key = tuple((id(lookup), len(lookup)) for lookup in lookups)
+        cached: Optional[Tuple[Any, int]] = policy.__dict__.get("_jz_longest_rule")
+        if cached is None or cached[0] != key:
+            longest = max((len(policy._rule_key_to_state(k)) for lookup in lookups for k in lookup), default=0)
+            cached = (key, longest)
+            policy.__dict__["_jz_longest_rule"] = cached
+        return cached[1]
+
+    def latest_states(tracker: DialogueStateTracker, domain: Domain, keep: int) -> List[State]:
+        """tracker.past_states(domain)[-keep:], computing only those states."""
+        applied = tracker.applied_events()
+        skip = sum(1 for e in applied if isinstance(e, ActionExecuted)) + 1 - keep
+        if skip <= 0:
+            return tracker.past_states(domain)
+        prior = tracker.init_copy()  # as generate_all_prior_trackers
+        states: List[State] = []
+        seen = 0
+        for event in applied:
+            if isinstance(event, ActionExecuted):
+                if seen >= skip:
+                    states.append(domain._clean_state(domain.get_active_state(prior)))
+                seen += 1
+            prior.update(event)
+        states.append(domain._clean_state(domain.get_active_state(prior)))
+        return states
+
+    def _prediction_states(
+        self: RulePolicy,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        use_text_for_last_user_input: bool = False,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+    ) -> List[State]:
+        keep = getattr(recent, "keep", None)
+        featurizer = self.featurizer
+        if keep is None or type(featurizer) is not MaxHistoryTrackerFeaturizer:
+            return prediction_states(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
+        # MaxHistoryTrackerFeaturizer.prediction_states for rule data (no rule-only turns to
+        # ignore, no action_unlikely_intent to drop), on the latest states.
+        states = featurizer.slice_state_history(latest_states(tracker, domain, keep), featurizer.max_history)
+        featurizer._choose_last_user_input([states], use_text_for_last_user_input)
+        return states
+
+    def _find_action_from_rules(
+        self: RulePolicy, tracker: DialogueStateTracker, domain: Domain, use_text_for_last_user_input: bool
+    ) -> Tuple[Optional[Text], Optional[Text], bool]:
+        keep = longest_rule(self)
+        if keep > 0:
+            recent.keep, recent.by_text = keep, use_text_for_last_user_input
+            try:
+                return find_action_from_rules(self, tracker, domain, use_text_for_last_user_input)
+            except _WholeHistoryNeeded:
+                pass
+            finally:
+                recent.keep = recent.by_text = None
+        return find_action_from_rules(self, tracker, domain, use_text_for_last_user_input)
+
+    def _create_feature_key(self: RulePolicy, states: List[State]) -> Optional[Text]:
+        if getattr(recent, "keep", None) is not None:
+            if recent.by_text:
+                # The lookup by the message's text found no rule, so it predicts no action,
+                # and RulePolicy._predict then drops its source: any key does.
+                return create_feature_key(self, states)
+            raise _WholeHistoryNeeded
+        return create_feature_key(self, states)
+
+    RulePolicy._prediction_states = _prediction_states  # type: ignore[method-assign]
+    RulePolicy._find_action_from_rules = _find_action_from_rules  # type: ignore[method-assign]
+    RulePolicy._create_feature_key = _create_feature_key  # type: ignore[method-assign]

@@ -138,10 +138,14 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
-            rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [reveal_event(json.loads(row.data), self.sealer) for row in rows]
+            # Only the `data` column, in Rasa's order: the whole row as an ORM object costs
+            # more than the JSON it holds, for every event of the conversation on every turn.
+            rows = (
+                self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+                .with_entities(self.SQLEvent.data)
+                .all()
+            )
+            events = [reveal_event(json.loads(data), self.sealer) for (data,) in rows]
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None

@@ -38,6 +38,20 @@ async def main():
     tracker.update(BotUttered(f"收到，电话 {phone}"))
     await store.save(tracker)
     back = await store.retrieve("conv-1")
+    # A later turn: only its own events are protected and added; the stored rows stay as they were.
+    import sqlite3
+    rows_before = sqlite3.connect(db).execute("select id, data from events order by id").fetchall()
+    later = await store.retrieve("conv-1")
+    later.update(UserUttered(f"再打{phone}", parse_data={"text": f"再打{phone}", "intent": {"name": "inform"}}))
+    await store.save(later)
+    rows_after = sqlite3.connect(db).execute("select id, data from events order by id").fetchall()
+    assert rows_after[: len(rows_before)] == rows_before and len(rows_after) == len(rows_before) + 1
+    assert phone not in rows_after[-1][1]
+    # Event types are resolved as Rasa's own walk over the Event classes does (rasa_channels.speedups).
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+    for cls in all_subclasses(Event):
+        assert Event.resolve_by_type(cls.type_name) is next(c for c in all_subclasses(Event) if c.type_name == cls.type_name)
     logging.getLogger("rasa.core.processor").error("message failed: %s", said)  # masked on stderr
     with open(out, "w") as fh:
         json.dump({"contact": back.get_slot("urgent_contact"), "what": back.get_slot("urgent_what"),
