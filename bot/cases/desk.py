@@ -171,6 +171,9 @@ class CaseDesk:
     def pending_replies(self, sender_id: str, channel: str | None = None) -> list[dict[str, Any]]:
         return self.outbox.pending_replies(sender_id, channel)
 
+    def waiting_senders(self, channel: str, limit: int = 1000) -> list[str]:
+        return self.outbox.waiting_senders(channel, limit)
+
     def mark_delivered(self, reply_ids: list[int], sender_id: str | None = None) -> list[int]:
         return self.outbox.mark_delivered(reply_ids, sender_id)
 

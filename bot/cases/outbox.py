@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from bot.case_limits import trimmed
 from bot.cases.context import DeskContext
@@ -31,6 +31,19 @@ class ReplyOutbox:
             if channel:
                 q = q.where(CaseReply.channel == channel)
             return [reply_view(r, number) for r, number in s.execute(q.order_by(CaseReply.id))]
+
+    def waiting_senders(self, channel: str, limit: int = 1000) -> list[str]:
+        """The conversations of a channel with replies not yet delivered, longest waiting first:
+        what a relay asks each round instead of asking every conversation's outbox."""
+        with self.ctx.read() as s:
+            q = (
+                select(CaseReply.sender_id)
+                .where(CaseReply.channel == channel, CaseReply.delivered_at.is_(None), CaseReply.sender_id.is_not(None))
+                .group_by(CaseReply.sender_id)
+                .order_by(func.min(CaseReply.id))
+                .limit(max(1, min(limit, 5000)))
+            )
+            return [sender for sender in s.scalars(q) if sender]
 
     def mark_delivered(self, reply_ids: list[int], sender_id: str | None = None) -> list[int]:
         """Marks replies delivered; returns the ids this call marked (each id only once, ever)."""

@@ -176,6 +176,22 @@ class StackLink:
     def _replies_url(self, sender: str) -> str:
         return f"{self.service_url}/v1/conversations/{sender}/replies"
 
+    async def waiting_senders(self) -> set[str]:
+        """The channel's conversations with operator replies waiting (empty while the service
+        cannot be reached): a round asks only their outboxes."""
+        url = f"{self.service_url}/v1/conversations/waiting-replies"
+        try:
+            r = await self.http.get(
+                url, params={"channel": self.channel}, headers=self.headers, timeout=SERVICE_TIMEOUT
+            )
+            r.raise_for_status()
+            return set(r.json()["sender_ids"])
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            if not self._outbox_down:
+                log.warning("case desk outbox unreachable (%s): %s", url, exc.__class__.__name__)
+            self._outbox_down = True
+            return set()
+
     async def pending_replies(self, sender: str) -> list[dict]:
         """Operator replies not yet delivered ([] while the service cannot be reached)."""
         url = self._replies_url(sender)

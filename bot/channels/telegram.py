@@ -229,9 +229,12 @@ class TelegramGateway:
             await asyncio.sleep(REPLY_POLL_SECONDS)
             now = time.monotonic()
             self.polls.keep(self.chats)
+            waiting = await self.link.waiting_senders() if self.chats else set()
             for chat_id, chat in list(self.chats.items()):
                 if chat.last_seen < now - ACTIVE_CHAT_SECONDS:
                     self.chats.pop(chat_id, None)
+                elif sender_id(chat_id) not in waiting:
+                    continue  # nothing waiting for this chat: no request
                 elif not chat.lock.locked() and self.polls.due(chat_id, now - chat.last_seen, time.monotonic()):
                     # (a chat mid-turn gets its replies at the end of the turn; a quiet one is asked less often)
                     async with chat.lock:

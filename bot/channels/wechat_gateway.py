@@ -320,7 +320,10 @@ class WeChatGateway:
             await asyncio.sleep(REPLY_POLL_SECONDS)
             now, recent = time.time(), self.residents_db.recent(time.time() - POLL_USERS_SECONDS)
             self.polls.keep(openid for openid, _ in recent)
+            waiting = await self.link.waiting_senders() if recent else set()
             for openid, last_message_at in recent:
+                if sender_id(openid) not in waiting:
+                    continue  # nothing for this resident: no request
                 resident = self.residents.get(openid)
                 if resident is not None and resident.lock.locked():
                     continue  # mid-turn: its replies follow the turn

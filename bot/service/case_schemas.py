@@ -378,6 +378,11 @@ class ConversationReplies(BaseModel):
     replies: list[ReplyOut]
 
 
+class WaitingConversations(BaseModel):
+    channel: str
+    sender_ids: list[str] = Field(description="conversations with replies not yet delivered, longest waiting first")
+
+
 class ResidentMessageOut(BaseModel):
     case: str | None = Field(description="The open case the message joined; None if the conversation has none")
 

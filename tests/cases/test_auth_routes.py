@@ -42,6 +42,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/cases/dead-letters"): DESK,
     ("POST", "/v1/cases/dead-letters/{dead_letter_id}/resolve"): {SUP, ADMIN},
     ("GET", "/v1/conversations/{sender_id}/replies"): {BOT_},
+    ("GET", "/v1/conversations/waiting-replies"): {BOT_},
     ("POST", "/v1/conversations/{sender_id}/replies/delivered"): {BOT_},
     ("POST", "/v1/conversations/{sender_id}/replies/undeliverable"): {BOT_},
     ("POST", "/v1/conversations/{sender_id}/messages"): {BOT_},

@@ -207,3 +207,17 @@ def test_openapi_documents_the_case_refusals(client):
     assert {"200", "201", "403", "409"} <= set(create)
     assert create["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorOut")
     assert "403" in paths["/v1/cases/{number}/notes"]["post"]["responses"]
+
+
+def test_a_relay_learns_in_one_call_which_conversations_have_replies_waiting(desk, people):
+    numbers = [
+        desk.create_case(new_case(sender_id=f"wechat-{i}", channel="wechat"), BOT)[0]["number"] for i in range(3)
+    ]
+    web = desk.create_case(new_case(sender_id="web-other", channel="web"), BOT)[0]["number"]
+    for number in (numbers[2], numbers[0], web):
+        desk.assign(number, "op1", people.sup)
+        desk.reply(number, "收到。", people.op1)
+    assert desk.waiting_senders("wechat") == ["wechat-2", "wechat-0"]  # longest waiting first, one channel
+    [reply] = desk.pending_replies("wechat-2", "wechat")
+    desk.mark_delivered([reply["id"]], "wechat-2")
+    assert desk.waiting_senders("wechat") == ["wechat-0"] and desk.waiting_senders("web") == ["web-other"]

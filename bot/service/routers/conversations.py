@@ -18,6 +18,7 @@ from bot.service.case_schemas import (
     ResidentMessageIn,
     ResidentMessageOut,
     UndeliverableIn,
+    WaitingConversations,
 )
 from bot.service.deps import get_desk, require
 from bot.service.errors import DeskRoute, refusals
@@ -25,6 +26,18 @@ from bot.service.errors import DeskRoute, refusals
 router = APIRouter(prefix="/v1/conversations", tags=["cases", "web chat"], route_class=DeskRoute)
 
 RELAY = refusals(401, 403, 409, 422)
+
+
+@router.get(
+    "/waiting-replies",
+    response_model=WaitingConversations,
+    summary="Which conversations of a channel have operator replies waiting (bot token): one request a round",
+    responses=RELAY,
+)
+def waiting_replies(
+    channel: Channel, principal: Principal = Depends(require(bot=True)), desk: CaseDesk = Depends(get_desk)
+) -> dict:
+    return {"channel": channel, "sender_ids": desk.waiting_senders(channel)}
 
 
 @router.get(
