@@ -7,6 +7,8 @@ TRANSITIONS and writes its audit event in the same transaction as the change its
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -33,6 +35,10 @@ from bot.cases.model import (
 )
 from bot.cases.store import Case, CaseEvent, CaseNote, CaseReply, User
 from bot.cases.views import iso, note_view, queued_reply_view
+
+# A claim retries while other claimers hold every candidate row (SKIP LOCKED finds none), each
+# time after a short, growing, random pause; twenty operators pressing 领取 at once all get one.
+CLAIM_ATTEMPTS = 10
 
 
 class CaseWorkflow:
@@ -83,7 +89,9 @@ class CaseWorkflow:
         """
         if actor.role not in (Role.operator, Role.supervisor):
             raise NotAllowed("只有话务员和班长可以领取工单")
-        for _attempt in range(5):
+        for attempt in range(CLAIM_ATTEMPTS):
+            if attempt:  # every candidate was locked by other claimers: let them commit first
+                time.sleep(random.uniform(0.005, 0.03) * attempt)
             now = self.ctx.clock()
             with self.ctx.write() as s:
                 pick = (
