@@ -50,24 +50,6 @@ from bot.cases.stats_periods import (
 from bot.cases.stats_queries import Received, count_outcomes, count_received, count_transfers, group_column
 from bot.cases.store import User
 
-__all__ = [
-    "FIGURES",
-    "GROUPING_LABELS",
-    "PERIOD_LABELS",
-    "TOTAL_LABEL",
-    "UNASSIGNED_LABEL",
-    "Figure",
-    "Figures",
-    "Grouping",
-    "Period",
-    "PeriodKind",
-    "Report",
-    "cell",
-    "dashboard",
-    "period_of",
-    "table",
-]
-
 
 @dataclass
 class Figures:
