@@ -17,7 +17,7 @@ import pytest
 from bot.cases.users import create_user
 from bot.config import Settings
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
-from tests.support.console_server import require_chromium, serving
+from tests.support.console_server import require_chromium, serving, submit_login
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "accounts"
 PASSWORD = "account-pass-01"
@@ -41,9 +41,7 @@ def service(tmp_path_factory):
 
 def log_in(page, url: str, username: str) -> None:
     page.goto(f"{url}/console")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    submit_login(page, username, PASSWORD)
 
 
 def test_a_deactivated_operator_is_signed_out_at_her_next_click(service):
@@ -79,9 +77,7 @@ def test_a_deactivated_operator_is_signed_out_at_her_next_click(service):
             expect(operator).to_have_url(re.compile(re.escape(f"{url}/console/login?next=")))
             expect(operator.locator("input[name=password]")).to_be_visible()
             operator.screenshot(path=ARTIFACTS / "04-operator-signed-out.png", full_page=True)
-            operator.fill("input[name=username]", "wangfang")
-            operator.fill("input[name=password]", PASSWORD)
-            operator.click("button[type=submit]")
+            submit_login(operator, "wangfang", PASSWORD)
             expect(operator.locator(".flash.error")).to_contain_text("用户名、密码或验证码不正确")
 
             # The change is in the account's log, with who made it.

@@ -21,7 +21,7 @@ from bot.cases.desk import BOT, CaseDesk, NewCase
 from bot.cases.users import create_user
 from bot.config import Settings
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
-from tests.support.console_server import require_chromium, serving
+from tests.support.console_server import require_chromium, serving, submit_login
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console-live"
 PASSWORD = "live-pass-0001"
@@ -69,9 +69,7 @@ def test_a_new_urgent_case_shows_up_without_a_reload(service):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             page.goto(f"{url}/console")
-            page.fill("input[name=username]", "wangfang")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            submit_login(page, "wangfang", PASSWORD)
             expect(page.locator("tr[data-case]")).to_have_count(1)
             expect(page.locator("header [data-count=urgent]")).to_have_text("0")
             title = page.title()
@@ -123,9 +121,7 @@ def test_an_open_case_page_shows_the_residents_new_message_and_a_colleagues_chan
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             page.goto(f"{url}/console/cases/{number}")
-            page.fill("input[name=username]", "wangfang")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            submit_login(page, "wangfang", PASSWORD)
             expect(page.locator("#case-status")).to_have_text("已分派")
             page.fill("#reply-text", "您好，低保申请需要")
             page.wait_for_timeout(500)  # the stream is open before anything changes

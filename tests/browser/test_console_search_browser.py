@@ -17,7 +17,7 @@ from bot.cases.desk import BOT, CaseDesk, NewCase
 from bot.cases.users import create_user
 from bot.config import Settings
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
-from tests.support.console_server import require_chromium, serving
+from tests.support.console_server import require_chromium, serving, submit_login
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console-search"
 PASSWORD = "search-pass-001"
@@ -64,9 +64,7 @@ def test_an_operator_pages_filters_and_finds_a_case_by_its_phone(service):
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             page.goto(f"{url}/console")
-            page.fill("input[name=username]", "wangfang")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            submit_login(page, "wangfang", PASSWORD)
             expect(page.locator("#page-info")).to_have_text("第 1 页，共 3 页（120 张）")
             expect(page.locator("tr[data-case]")).to_have_count(50)
             expect(page.locator("#page-previous")).to_have_count(0)

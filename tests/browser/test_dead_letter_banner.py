@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.stack import free_port
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
 from tests.conftest import BOT_TOKEN, ServiceThread
+from tests.support.console_server import submit_login
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dead-letters"
 PASSWORD = "supervisor-pass-1"
@@ -75,9 +76,7 @@ def test_the_banner_appears_on_the_open_queue_page_and_leaves_when_dealt_with(de
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         try:
             page.goto(f"{desk.url}/console")
-            page.fill("input[name=username]", "zhaoban")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            submit_login(page, "zhaoban", PASSWORD)
             banner = page.locator("#dead-letter-alert")
             expect(page).to_have_url(f"{desk.url}/console")
             expect(banner).to_be_hidden()

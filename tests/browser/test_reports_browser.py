@@ -19,7 +19,7 @@ from bot.config import Settings
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
 from tests.cases.conftest import PASSWORD, Clock, make_users
 from tests.cases.test_stats import at, build_history
-from tests.support.console_server import require_chromium, serving
+from tests.support.console_server import require_chromium, serving, submit_login
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
 MAY = (at("2025-05-01 00:00"), at("2025-06-01 00:00"))
@@ -75,9 +75,7 @@ def test_supervisor_exports_the_month(service):
                 viewport={"width": 1400, "height": 900}, locale="zh-CN", accept_downloads=True
             ).new_page()
             page.goto(f"{url}/console")
-            page.fill("input[name=username]", "sup")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            submit_login(page, "sup", PASSWORD)
             page.click("#nav-reports")
             expect(page).to_have_url(f"{url}/console/reports")
             page.select_option("select[name=kind]", "month")

@@ -22,7 +22,7 @@ from bot.cases.store import Case
 from bot.cases.users import create_user
 from bot.config import Settings
 from tests.browser.test_console_browser import CHROMIUM, LAUNCH_ARGS
-from tests.support.console_server import require_chromium, serving
+from tests.support.console_server import require_chromium, serving, submit_login
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "visit"
 PASSWORD = "visit-pass-0001"
@@ -76,9 +76,7 @@ def test_a_volunteer_files_offline_then_online_is_warned_of_a_duplicate_and_sees
             )
             page = phone.new_page()
             page.goto(f"{url}/console/login")
-            page.fill("input[name=username]", "xiaoliu")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            submit_login(page, "xiaoliu", PASSWORD)
             expect(page).to_have_url(f"{url}/console/visit")
             # The page's service worker keeps a copy of it (loopback counts as a secure origin).
             page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")

@@ -41,3 +41,10 @@ def serving(app: FastAPI) -> Iterator[FastAPI]:
         server.should_exit = True
         thread.join(10)
         app.state.db.engine.dispose()
+
+
+def submit_login(page, username: str, password: str) -> None:
+    """Fills the console's login form the page shows and sends it."""
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
