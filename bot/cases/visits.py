@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import load_only
 
 from bot.case_limits import trimmed
 from bot.cases.actors import Actor
@@ -228,6 +229,18 @@ class VisitIntake:
             .where(or_(Case.idempotency_key.is_(None), Case.idempotency_key != KEY_PREFIX + visit.draft_key))
             .order_by(Case.created_at.desc())
             .limit(DUPLICATE_SCAN_MAX)
+            # Only what the comparison and the warning read: not a county's transcripts.
+            .options(
+                load_only(
+                    Case.number,
+                    Case.status,
+                    Case.created_at,
+                    Case.created_by,
+                    Case.contact,
+                    Case.visit,
+                    Case.jurisdiction,
+                )
+            )
         )
         with self.ctx.read() as s:
             cases = {c.number or "": c for c in s.scalars(q)}
