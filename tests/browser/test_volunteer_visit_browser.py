@@ -11,6 +11,7 @@ tests/cases/test_visits.py.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -137,5 +138,11 @@ def test_a_volunteer_files_offline_then_online_is_warned_of_a_duplicate_and_sees
             expect(page.locator("#result")).to_contain_text("急难")
             assert cases(service)[-1].type == "urgent" and cases(service)[-1].priority == "urgent"
             page.screenshot(path=ARTIFACTS / "05-status-and-urgent.png", full_page=True)
+
+            # Logging out forgets the page the service worker kept.
+            assert page.evaluate("caches.has('jz-visit-v1')")
+            page.click("#logout-form button")
+            expect(page).to_have_url(re.compile(r"/console/login"))
+            assert not page.evaluate("caches.has('jz-visit-v1')")
         finally:
             browser.close()
