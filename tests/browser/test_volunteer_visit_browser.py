@@ -146,3 +146,43 @@ def test_a_volunteer_files_offline_then_online_is_warned_of_a_duplicate_and_sees
             assert not page.evaluate("caches.has('jz-visit-v1')")
         finally:
             browser.close()
+
+
+def test_a_phone_that_stores_nothing_and_a_send_nobody_answers_still_file_the_report_once(service):
+    """Storage full (every write refused) and the first send never answered: the volunteer is told
+    the report lives only in the open page, the unanswered send is given up after its timeout and
+    sent again, and one case is made."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url = service.state.url
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
+            phone.add_init_script(
+                "window.JZ_SEND_TIMEOUT_MS = 1500; window.JZ_RETRY_MS = 300;"
+                "Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };"
+            )
+            page = phone.new_page()
+            page.goto(f"{url}/console/login")
+            submit_login(page, "xiaoliu", PASSWORD)
+            expect(page).to_have_url(f"{url}/console/visit")
+            unanswered = []
+
+            def first_send_unanswered(route):
+                if not unanswered:
+                    unanswered.append(route)  # silence: never answered
+                else:
+                    route.continue_()
+
+            page.route("**/v1/visits", first_send_unanswered)
+            before = len(cases(service))
+            fill_visit(page, "李秀兰", "7组", ["no_income"])
+            page.click("#submit")
+            expect(page.locator("#form-error")).to_contain_text("存储空间不足")
+            expect(page.locator("#result")).to_contain_text("已上报，工单号 GD", timeout=10_000)
+            assert len(unanswered) == 1
+            made = cases(service)[before:]
+            assert [c.contact["name"] for c in made] == ["李秀兰"]
+        finally:
+            browser.close()
