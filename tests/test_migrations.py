@@ -124,7 +124,13 @@ def test_the_revisions_render_as_sql_for_postgres(capsys):
 
 # Columns later revisions added to the baseline's tables: create_all never made them.
 LATER_COLUMNS = {
-    "desk_users": ("must_change_password", "totp_secret", "totp_enabled_at", "totp_last_step"),  # 0003
+    "desk_users": (
+        "must_change_password",
+        "totp_secret",
+        "totp_enabled_at",
+        "totp_last_step",
+        "last_seen_at",
+    ),  # 0003, 0008
     "cases": ("contact_phone_last4", "contact_name_key", "visit"),  # 0004, 0006
 }
 # Indexes later revisions added to the baseline's tables (SQLite drops no indexed column).

@@ -35,6 +35,9 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # When the user last had the console open (bot/cases/users.py mark_seen, at most once a
+    # minute): who is on shift for the assign list.
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Case(Base):

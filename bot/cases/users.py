@@ -16,10 +16,12 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.cases.model import CaseError, Role
@@ -29,6 +31,8 @@ from bot.cases.store import User
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 10
+ON_SHIFT = timedelta(minutes=15)
+SEEN_EVERY = timedelta(minutes=1)
 USERNAME_MAX = 64
 
 
@@ -190,8 +194,26 @@ def find_user(s: Session, username: str) -> User | None:
 ASSIGNABLE_ROLES = (Role.operator, Role.supervisor)
 
 
-def assignable_users(s: Session) -> list[User]:
-    """Who a case may be assigned to: the active operators and supervisors ("on shift" means an
-    active account until the desk keeps shifts), supervisors last, then by name."""
+def on_shift(user: User, now: datetime) -> bool:
+    """Had the console open within ON_SHIFT (the desk keeps no rota: being at the console is the shift)."""
+    return user.last_seen_at is not None and now - user.last_seen_at <= ON_SHIFT
+
+
+def mark_seen(s: Session, user_id: int, now: datetime) -> bool:
+    """Records that the user has the console open, at most once per SEEN_EVERY; True if it wrote."""
+    done = s.execute(
+        update(User)
+        .where(User.id == user_id, or_(User.last_seen_at.is_(None), User.last_seen_at < now - SEEN_EVERY))
+        .values(last_seen_at=now)
+    )
+    return bool(cast(CursorResult[Any], done).rowcount)
+
+
+def assignable_users(s: Session, now: datetime | None = None) -> list[User]:
+    """Who a case may be assigned to: the active operators and supervisors, those on shift first
+    (see on_shift), supervisors after operators, then by name."""
+    now = now or utcnow()
     users = s.scalars(select(User).where(User.active.is_(True), User.role.in_([r.value for r in ASSIGNABLE_ROLES])))
-    return sorted(users, key=lambda u: (u.role == Role.supervisor, u.display_name or u.username, u.id))
+    return sorted(
+        users, key=lambda u: (not on_shift(u, now), u.role == Role.supervisor, u.display_name or u.username, u.id)
+    )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import os
 import secrets
 import threading
@@ -33,11 +34,13 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bot.cases.actors import BOT, Actor
 from bot.cases.model import Role
-from bot.cases.users import get_user
+from bot.cases.sla import utcnow
+from bot.cases.users import SEEN_EVERY, get_user, mark_seen
 from bot.secret_files import data_dir_secret
 from bot.throttle import LoginThrottle, LookupThrottle, Refusal, build_storage, client_key
 
 _throttle_lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "jz_session"
 PRELOGIN_COOKIE = "jz_prelogin"
@@ -106,7 +109,24 @@ def _session_principal(request: Request) -> Principal | None:
         user = get_user(s, int(data.get("uid", 0)))
         if user is None or not user.active or user.session_version != data.get("v"):
             return None
-        return Principal(Actor.user(user), "user", str(data.get("sid", "")))
+        principal = Principal(Actor.user(user), "user", str(data.get("sid", "")))
+        seen = user.last_seen_at
+    now = utcnow()
+    if seen is None or now - seen >= SEEN_EVERY:  # who is on shift (the assign list): once a minute
+        _mark_seen(app, principal.actor.user_id, now)
+    return principal
+
+
+def _mark_seen(app, user_id: int | None, now) -> None:
+    """Best effort: a busy database must not refuse a login's request."""
+    if user_id is None:
+        return
+    try:
+        with app.state.db.session() as s:
+            mark_seen(s, user_id, now)
+            s.commit()
+    except Exception as exc:  # noqa: BLE001
+        log.debug("last seen not recorded: %s", type(exc).__name__)
 
 
 def session_principal(request: Request) -> Principal | None:

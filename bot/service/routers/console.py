@@ -29,7 +29,7 @@ from bot.cases.model import (
     Status,
 )
 from bot.cases.suggest import suggested_answers
-from bot.cases.users import assignable_users
+from bot.cases.users import assignable_users, on_shift
 from bot.cases.visit_rules import load_table
 from bot.places import UnknownPlace, known_places
 from bot.service.auth import DESK_ROLES, HANDLER_ROLES, Principal
@@ -151,15 +151,17 @@ def case_page(
 
 
 def _assignees(desk: CaseDesk) -> list[dict]:
-    """The <select> of the assign form: active operators and supervisors (on shift = active, for now)."""
+    """The <select> of the assign form: active operators and supervisors, those on shift (the
+    console open within the last 15 minutes) first and marked 在岗."""
+    now = desk.clock()
     with desk.db.session() as s:
         return [
             {
                 "id": u.id,
-                "label": f"{u.display_name or u.username}（{ROLE_LABELS[Role(u.role)]}）",
+                "label": f"{u.display_name or u.username}（{ROLE_LABELS[Role(u.role)]}{'，在岗' if on_shift(u, now) else ''}）",
                 "username": u.username,
             }
-            for u in assignable_users(s)
+            for u in assignable_users(s, now)
         ]
 
 
