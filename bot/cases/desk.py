@@ -123,6 +123,9 @@ class CaseDesk:
     def change_marker(self) -> tuple[int, str, int]:
         return self.queries.change_marker()
 
+    def case_marker(self, number: str) -> tuple[int, str] | None:
+        return self.queries.case_marker(number)
+
     def cases_since(self, after_id: int, viewer: Actor, limit: int = 20) -> list[tuple[int, dict[str, Any]]]:
         return self.queries.cases_since(after_id, viewer, limit)
 

@@ -107,6 +107,13 @@ class CaseQueries:
             ).one()
             return int(newest or 0), changed.isoformat() if changed else "", int(total or 0)
 
+    def case_marker(self, number: str) -> tuple[int, str] | None:
+        """What moves when one case changes (its version and last change: a new message, a
+        note, a status); None when there is no such case. What a live case page polls."""
+        with self.ctx.read() as s:
+            row = s.execute(select(Case.version, Case.updated_at).where(Case.number == number)).first()
+            return (int(row[0]), row[1].isoformat() if row[1] else "") if row else None
+
     def cases_since(self, after_id: int, viewer: Actor, limit: int = 20) -> list[tuple[int, dict[str, Any]]]:
         """Cases made after the case with id `after_id`, oldest first, each with its id and its
         queue row as `viewer` sees it (a title masked for who does not handle the case)."""

@@ -13,7 +13,7 @@ role, gets a `signed_out` event and the stream ends. Streams end by themselves a
 minutes; EventSource reconnects and picks up from its last event id.
 
 A case page has its own stream (GET /console/cases/{number}/events?turns=N&notes=M, N and M
-what the page shows): `case` whenever the case's version or last change moves — its status,
+what the page shows): `case` whenever the case's version or last change moves (a cheap query each poll, the whole view only then) — its status,
 handler and time limit, and the transcript turns and notes added since, as the viewer may see
 them — so an operator writing a reply sees the resident's new message and a colleague's change
 without a reload that would lose what she typed.
@@ -120,18 +120,23 @@ async def case_events(
     shown = {"turns": turns, "notes": notes}
 
     async def events():
-        seen: tuple[int, str, int, int] | None = None
+        seen: tuple[int, str] | None = None
         while True:
             if not await asyncio.to_thread(_still_signed_in, request, principal):
                 yield {"event": "signed_out", "data": "{}"}
                 return
-            try:
-                view = await asyncio.to_thread(desk.get, number, viewer)
-            except CaseError:
+            # A cheap look first; the case page's whole view only once something moved (every
+            # change to a case, its messages and notes too, bumps its version and updated_at).
+            marker = await asyncio.to_thread(desk.case_marker, number)
+            if marker is None:
                 yield {"event": "gone", "data": "{}"}
                 return
-            marker = (view["version"], view["updated_at"] or "", len(view["transcript"]), len(view["notes"]))
             if marker != seen:
+                try:
+                    view = await asyncio.to_thread(desk.get, number, viewer)
+                except CaseError:
+                    yield {"event": "gone", "data": "{}"}
+                    return
                 new_turns, new_notes = view["transcript"][shown["turns"] :], view["notes"][shown["notes"] :]
                 if seen is not None or new_turns or new_notes:
                     shown["turns"], shown["notes"] = len(view["transcript"]), len(view["notes"])
