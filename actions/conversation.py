@@ -16,7 +16,11 @@ def transcript(tracker: Tracker, limit: int = 60) -> list[dict[str, Any]]:
     turns = []
     for event in tracker.events:
         if event.get("event") == "user" and event.get("text") and not event["text"].startswith("/"):
-            turns.append({"role": "resident", "text": event["text"], "at": _iso(event.get("timestamp"))})
+            turn = {"role": "resident", "text": event["text"], "at": _iso(event.get("timestamp"))}
+            message_id = (event.get("metadata") or {}).get("message_id")
+            if isinstance(message_id, str) and message_id:
+                turn["message_id"] = message_id  # the gateway's note of it is then not added twice
+            turns.append(turn)
         elif event.get("event") == "bot" and event.get("text"):
             turns.append({"role": "bot", "text": event["text"], "at": _iso(event.get("timestamp"))})
     return turns[-limit:]

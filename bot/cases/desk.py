@@ -161,8 +161,10 @@ class CaseDesk:
     def reply(self, number: str, text: str, actor: Actor) -> dict[str, Any]:
         return self.workflow.reply(number, text, actor)
 
-    def add_resident_message(self, sender_id: str, text: str, channel: str | None = None) -> str | None:
-        return self.workflow.add_resident_message(sender_id, text, channel)
+    def add_resident_message(
+        self, sender_id: str, text: str, channel: str | None = None, message_id: str | None = None
+    ) -> str | None:
+        return self.workflow.add_resident_message(sender_id, text, channel, message_id)
 
     def record_followup(self, number: str, satisfaction: str, note: str, actor: Actor) -> dict[str, Any]:
         return self.workflow.record_followup(number, satisfaction, note, actor)

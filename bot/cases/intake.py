@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.case_codes import new_case_number, new_check_code
-from bot.case_limits import TEXT_MAX, trimmed
+from bot.case_limits import ID_MAX, TEXT_MAX, trimmed
 from bot.cases.actors import Actor
 from bot.cases.context import DeskContext
 from bot.cases.model import (
@@ -232,7 +232,10 @@ def _clean_transcript(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
         role = str(t.get("role", "resident"))
         if role not in ("resident", "bot", "operator"):
             role = "resident" if role in ("user", "person") else "bot"
-        out.append({"role": role, "text": trimmed(str(t.get("text", "")), TEXT_MAX), "at": t.get("at")})
+        turn = {"role": role, "text": trimmed(str(t.get("text", "")), TEXT_MAX), "at": t.get("at")}
+        if isinstance(t.get("message_id"), str) and t["message_id"]:
+            turn["message_id"] = t["message_id"][:ID_MAX]  # its later note is not added again
+        out.append(turn)
     return out
 
 

@@ -273,11 +273,15 @@ class CaseWorkflow:
             )
             return queued_reply_view(reply, case.number)
 
-    def add_resident_message(self, sender_id: str, text: str, channel: str | None = None) -> str | None:
+    def add_resident_message(
+        self, sender_id: str, text: str, channel: str | None = None, message_id: str | None = None
+    ) -> str | None:
         """What a resident writes after the handover joins their open case (the operator sees it).
 
         Returns the case number, or None when the conversation has no active case. A case
-        waiting for the resident goes back to in progress.
+        waiting for the resident goes back to in progress. A message whose `message_id` the
+        transcript already holds is not added again: gateways send the note while Rasa answers
+        the same message, and the case that message creates already has it.
         """
         text = trimmed(text, TEXT_MAX)
         if not sender_id or not text:
@@ -291,8 +295,13 @@ class CaseWorkflow:
             case = s.scalars(q.order_by(Case.id.desc())).first()
             if case is None:
                 return None
+            if message_id and any(t.get("message_id") == message_id for t in case.transcript or []):
+                return case.number
             now = self.ctx.clock()
-            case.transcript = list(case.transcript or []) + [{"role": "resident", "text": text, "at": iso(now)}]
+            turn = {"role": "resident", "text": text, "at": iso(now)}
+            if message_id:
+                turn["message_id"] = message_id
+            case.transcript = list(case.transcript or []) + [turn]
             if case.status == Status.waiting_resident:
                 self._set_status(s, case, Status.in_progress, BOT, reason="群众已补充情况")
             case.updated_at = now

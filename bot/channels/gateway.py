@@ -4,11 +4,11 @@ A gateway speaks only Rasa's REST channel and the service's bot-token API:
 - `ask_rasa`: the answers to one message (the warm hotline reply when Rasa is down);
   `note=True` also adds the message to the resident's open case, as `start_note` does;
 - `start_note` / `note_on_case`: after a handover, the resident's words join their open case. The note does
-  not hold up the answer: its request is put on the wire first (so the service has it
-  before Rasa even reads the message, and a case this very message creates is not given
-  it twice), then Rasa is asked while the service stores it. Notes of one resident go in
-  order; one that could not reach the service is tried again; `drain` waits for those
-  still on their way before the gateway stops;
+  not hold up the answer: it is sent while Rasa answers. It carries the message's id, which
+  Rasa also gets (metadata "message_id") and the case transcript keeps, so a case this very
+  message creates is not given it twice. Notes of one resident go in order; one that could
+  not reach the service is tried again; `drain` waits for those still on their way before
+  the gateway stops;
 - `pending_replies` / `mark_delivered` / `mark_undeliverable`: the case desk's operator
   replies for one conversation, each marked once it has really been sent (or could not be);
   `ReplyPolls`: how often to ask for them (often while the resident writes, less once quiet).
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from functools import partial
@@ -31,7 +32,6 @@ from bot.hotlines import IF_URGENT, IN_DANGER
 
 RASA_TIMEOUT = 30.0  # seconds; Rasa runs custom actions, which call the service
 SERVICE_TIMEOUT = 5.0
-NOTE_HEAD_START = 0.25  # seconds Rasa waits, at most, for the note's request to be on the wire
 NOTE_RETRY_PAUSES = (0.5, 2.0)  # before sending again a note that never reached the service
 DRAIN_SECONDS = SERVICE_TIMEOUT + sum(NOTE_RETRY_PAUSES) + 1
 QUIET_POLL_SECONDS = 30.0  # the longest between two asks for a conversation's operator replies
@@ -84,9 +84,12 @@ class StackLink:
 
     async def ask_rasa(self, sender: str, message: str, note: bool = False) -> list[dict]:
         """Rasa's answers; with `note`, the message also joins the sender's open case (start_note)."""
+        metadata = {"channel": self.channel}
         if note:
-            await self.start_note(sender, message)
-        body = {"sender": sender, "message": message, "metadata": {"channel": self.channel}}
+            metadata["message_id"] = message_id = uuid.uuid4().hex
+            # Started now, it runs once Rasa's request is on its way: the two go side by side.
+            self.start_note(sender, message, message_id)
+        body = {"sender": sender, "message": message, "metadata": metadata}
         try:
             r = await self.http.post(self.rasa_url, json=body, timeout=RASA_TIMEOUT)
             r.raise_for_status()
@@ -100,21 +103,15 @@ class StackLink:
 
     async def note_on_case(self, sender: str, message: str) -> None:
         """Adds the message to the sender's open case and returns once the service has it (or not)."""
-        await asyncio.wait({await self.start_note(sender, message)})
+        await asyncio.wait({self.start_note(sender, message)})
 
-    async def start_note(self, sender: str, message: str) -> asyncio.Task:
-        """Starts adding the message to the sender's open case; returns once its request is on the
-        wire (NOTE_HEAD_START at most), while the service is still storing it. The task never raises."""
-        on_wire = asyncio.Event()
-        task = asyncio.create_task(self._post_note(sender, message, self._last_note.get(sender), on_wire))
+    def start_note(self, sender: str, message: str, message_id: str | None = None) -> asyncio.Task:
+        """Starts adding the message to the sender's open case, after the sender's earlier notes.
+        The task never raises."""
+        task = asyncio.create_task(self._post_note(sender, message, message_id, self._last_note.get(sender)))
         self._last_note[sender] = task
         self._notes.add(task)
         task.add_done_callback(partial(self._note_done, sender))
-        try:
-            async with asyncio.timeout(NOTE_HEAD_START):
-                await on_wire.wait()
-        except TimeoutError:  # a slow connect or an earlier note still on its way: Rasa does not wait
-            pass
         return task
 
     def _note_done(self, sender: str, task: asyncio.Task) -> None:
@@ -123,12 +120,8 @@ class StackLink:
             del self._last_note[sender]
 
     async def _post_note(
-        self, sender: str, message: str, previous: asyncio.Task | None, on_wire: asyncio.Event
+        self, sender: str, message: str, message_id: str | None, previous: asyncio.Task | None
     ) -> None:
-        async def trace(event: str, info: dict) -> None:
-            if event.startswith(("http11.send_request_body.", "http11.receive_response_headers.")):
-                on_wire.set()
-
         try:
             if previous is not None:  # the resident's earlier note first, so the case reads in order
                 await asyncio.wait({previous})
@@ -136,10 +129,9 @@ class StackLink:
                 try:
                     r = await self.http.post(
                         f"{self.service_url}/v1/conversations/{sender}/messages",
-                        json={"text": message, "channel": self.channel},
+                        json={"text": message, "channel": self.channel, "message_id": message_id},
                         headers=self.headers,
                         timeout=SERVICE_TIMEOUT,
-                        extensions={"trace": trace},
                     )
                 except UNSENT_ERRORS as exc:
                     if pause is None:
@@ -149,8 +141,7 @@ class StackLink:
                             type(exc).__name__,
                         )
                         return
-                    on_wire.set()  # Rasa goes ahead; the note follows when the service answers again
-                    await asyncio.sleep(pause)
+                    await asyncio.sleep(pause)  # the note follows when the service answers again
                     continue
                 except httpx.HTTPError as exc:  # it may have reached the service: not sent twice
                     log.warning("could not add the message to %s's case: %s", sender, type(exc).__name__)
@@ -160,8 +151,6 @@ class StackLink:
                 return
         except Exception:  # the answer matters more than the note: never break a turn or a shutdown
             log.exception("could not add the message to %s's case", sender)
-        finally:
-            on_wire.set()
 
     async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
         """Waits for the notes still on their way (before the gateway closes its HTTP client)."""

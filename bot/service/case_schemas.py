@@ -30,10 +30,15 @@ from bot.cases.model import CaseType, Channel, Hotline, Priority, Satisfaction
 # ------------------------------------------------------------------ requests
 
 
+# The gateway's id of a resident's message, also in Rasa's metadata: a transcript holding it is not added to again.
+MESSAGE_ID = Field(None, max_length=ID_MAX, description="The gateway's id of the message (not added twice)")
+
+
 class Turn(BaseModel):
     role: Literal["resident", "bot", "operator", "user"] = "resident"
     text: str = Field(max_length=TEXT_MAX)
     at: str | None = None
+    message_id: str | None = MESSAGE_ID
 
 
 class Contact(BaseModel):
@@ -131,6 +136,7 @@ class UndeliverableIn(DeliveredIn):
 class ResidentMessageIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
     channel: Channel | None = None
+    message_id: str | None = MESSAGE_ID
 
 
 class DeadLetterIn(BaseModel):

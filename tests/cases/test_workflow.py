@@ -142,6 +142,24 @@ def test_unknown_place_is_an_error_not_a_guess(desk):
         desk.create_case(new_case(jurisdiction="火星"), BOT)
 
 
+def test_the_message_that_made_the_case_is_not_added_again_by_its_note(desk):
+    """Gateways send the note while Rasa answers: the case this message creates may already hold it."""
+    transcript = [
+        {"role": "resident", "text": "我要找人工", "message_id": "m-1"},
+        {"role": "bot", "text": "已为您转人工"},
+    ]
+    n = desk.create_case(new_case(sender_id="conv-id", channel="wechat", transcript=transcript), BOT)[0]["number"]
+    assert desk.case_record(n).transcript[0]["message_id"] == "m-1"  # the case keeps the id
+    assert desk.add_resident_message("conv-id", "我要找人工", "wechat", "m-1") == n
+    assert [t["text"] for t in desk.case_record(n).transcript] == ["我要找人工", "已为您转人工"]
+    # The same words as a new message, and a note sent again after a timeout, each count once.
+    assert desk.add_resident_message("conv-id", "我要找人工", "wechat", "m-2") == n
+    assert desk.add_resident_message("conv-id", "我要找人工", "wechat", "m-2") == n
+    assert desk.add_resident_message("conv-id", "我要找人工", "wechat") == n  # no id: always added
+    texts = [t["text"] for t in desk.case_record(n).transcript]
+    assert texts == ["我要找人工", "已为您转人工", "我要找人工", "我要找人工"]
+
+
 def test_routing_table_names_its_clause():
     from bot.cases.routing import route_for
 

@@ -1,7 +1,7 @@
 """StackLink (bot/channels/gateway.py): the note to the case desk never holds up the answer.
 
-Against a tiny fake Rasa and a fake service outbox on loopback (real sockets, so the
-note's request really is on the wire before Rasa's), no stack processes.
+Against a tiny fake Rasa and a fake service outbox on loopback (real sockets, so the note
+and Rasa's request really go side by side), no stack processes.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class FakeDoors:
     def __init__(self, port: int = 0, slow_seconds: float = 0.6, note_status: int = 200):
         self.slow_seconds, self.note_status = slow_seconds, note_status
         self.events: list[tuple[str, str]] = []  # ("rasa" | "note" | "noted", message), in arrival order
+        self.message_ids: dict[str, list[str | None]] = {"rasa": [], "note": []}
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
@@ -56,12 +57,14 @@ class FakeDoors:
                 if self.path == "/webhooks/rest/webhook":
                     with fake.lock:
                         fake.events.append(("rasa", body["message"]))
+                        fake.message_ids["rasa"].append(body["metadata"].get("message_id"))
                     self._answer(200, [{"recipient_id": body["sender"], "text": f"答：{body['message']}"}])
                     return
                 assert self.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
                 assert body["channel"] == "wechat"
                 with fake.lock:
                     fake.events.append(("note", body["text"]))
+                    fake.message_ids["note"].append(body.get("message_id"))
                 if "慢" in body["text"]:
                     time.sleep(fake.slow_seconds)
                 with fake.lock:
@@ -91,7 +94,7 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def test_the_answer_does_not_wait_for_the_note_which_goes_out_first():
+def test_the_answer_does_not_wait_for_the_note_which_carries_rasas_message_id():
     with FakeDoors() as doors:
 
         async def turn():
@@ -107,8 +110,26 @@ def test_the_answer_does_not_wait_for_the_note_which_goes_out_first():
         answers, took = run(turn())
     assert answers == [{"recipient_id": "wx-o1", "text": "答：慢慢说：我住三汇镇"}]
     assert took < doors.slow_seconds  # the turn did not wait for the slow note
-    # The service had the note before Rasa had the message (a case it creates gets it once).
-    assert [k for k, _ in doors.events] == ["note", "rasa", "noted"]
+    assert doors.seen("noted") == ["慢慢说：我住三汇镇"]
+    # Rasa and the note name the same message: the case it creates (its transcript keeps the
+    # id from Rasa's metadata) is not given it twice by the note.
+    (rasa_id,), (note_id,) = doors.message_ids["rasa"], doors.message_ids["note"]
+    assert rasa_id and rasa_id == note_id
+
+
+def test_each_message_has_its_own_id():
+    with FakeDoors() as doors:
+
+        async def turns():
+            async with httpx.AsyncClient() as http:
+                link = link_to(doors.url, doors.url, http)
+                await link.ask_rasa("wx-o8", "好的", note=True)
+                await link.ask_rasa("wx-o8", "好的", note=True)  # the same words again: a new message
+                await link.drain()
+
+        run(turns())
+    assert doors.message_ids["note"] == doors.message_ids["rasa"]
+    assert len(set(doors.message_ids["note"])) == 2
 
 
 def test_without_note_only_rasa_is_asked():
@@ -201,7 +222,9 @@ def test_a_refused_note_never_breaks_the_turn(status):
             async with httpx.AsyncClient() as http:
                 link = link_to(doors.url, doors.url, http)
                 await link.note_on_case("wx-o7", "补充")  # awaited to the end: returns, never raises
-                return await link.ask_rasa("wx-o7", "补充", note=True)
+                answers = await link.ask_rasa("wx-o7", "补充", note=True)
+                await link.drain()
+                return answers
 
         assert run(turn())[0]["text"] == "答：补充"
     assert doors.seen("note") == ["补充", "补充"]

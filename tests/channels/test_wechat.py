@@ -216,7 +216,7 @@ def test_a_plain_text_message_is_answered_passively(door, rasa):
     assert reply["ToUserName"] == "o_plain" and reply["FromUserName"] == "gh_jiuzhu_test"
     assert reply["Content"] == "收到：低保是什么"
     call = [c for c in rasa.calls if c["sender"] == "wx-o_plain"][-1]
-    assert call["metadata"] == {"channel": "wechat"}
+    assert call["metadata"]["channel"] == "wechat" and call["metadata"]["message_id"]  # its note's id too
 
 
 def test_a_safe_mode_message_is_decrypted_and_answered_encrypted(door, rasa):
@@ -359,6 +359,36 @@ def test_a_typed_message_joins_the_open_case_once(door, rasa, desk):
     assert rasa.calls_from("wx-o_note")[-1] == "/start_screen"
     time.sleep(0.5)
     assert len(desk.case_record(number).transcript) == turns + 1
+
+
+def test_the_message_that_makes_a_case_joins_it_once_though_its_note_comes_after(door, rasa, desk, monkeypatch):
+    """The note goes while Rasa answers. Here the desk reads it only once the handover (as the
+    action server makes it: the transcript from Rasa's tracker, message ids from its
+    metadata) has made the case, the order that would otherwise add the message twice."""
+    made, noted = threading.Event(), []
+
+    def hand_over(body: dict) -> None:
+        turn = {"role": "resident", "text": body["message"], "message_id": body["metadata"]["message_id"]}
+        desk.create_case(new_case(sender_id=body["sender"], channel="wechat", transcript=[turn]), BOT)
+        made.set()
+
+    add = CaseDesk.add_resident_message
+
+    def after_the_handover(self, sender_id, text, channel=None, message_id=None):
+        if sender_id == "wx-o_made":
+            made.wait(10)
+            noted.append(add(self, sender_id, text, channel, message_id))
+            return noted[-1]
+        return add(self, sender_id, text, channel, message_id)
+
+    monkeypatch.setattr(CaseDesk, "add_resident_message", after_the_handover)
+    rasa.actions["我要找人工帮忙"] = hand_over
+    door.says("o_made", "我要找人工帮忙")
+    deadline = time.monotonic() + 10
+    while not noted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert noted and noted[0] is not None  # the note found the new case…
+    assert [t["text"] for t in desk.case_record(noted[0]).transcript] == ["我要找人工帮忙"]  # …and added nothing
 
 
 def test_an_operator_reply_is_delivered_through_the_customer_service_api(door, wechat, desk):

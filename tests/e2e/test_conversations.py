@@ -156,6 +156,9 @@ def test_web_chat_and_operator_reach_each_other_after_the_handover(stack):
     chat.say("我电话是13800001111")
     desk = CaseDesk(Database(stack.settings.resolved_database_url()))
     assert desk.case_record(number).transcript[-1]["text"] == "我电话是13800001111"
+    # Its note went while Rasa answered: the message that made the case is in it once.
+    resident = [t["text"] for t in desk.case_record(number).transcript if t["role"] == "resident"]
+    assert resident == ["我要找工作人员", "我电话是13800001111"]
     operator = Actor("user:sup-e2e", "supervisor", None, "值班长")
     desk.reply(number, "您好，您的情况我们已收到，明天上午会给您打电话。", operator)
     # Only the conversation's holder gets the reply, and a refused call consumes nothing.

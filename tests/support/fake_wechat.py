@@ -21,6 +21,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
@@ -227,6 +228,8 @@ class FakeRasa:
     def __init__(self, slow_seconds: float = 6.0):
         self.slow_seconds = slow_seconds
         self.calls: list[dict] = []
+        # message text → what Rasa's actions would do with the request body before answering
+        self.actions: dict[str, Callable[[dict], None]] = {}
         self._cond = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -247,6 +250,8 @@ class FakeRasa:
 
     def answer(self, body: dict) -> list[dict]:
         message = body["message"]
+        if message in self.actions:
+            self.actions[message](body)
         if "慢" in message:
             time.sleep(self.slow_seconds)
             return [{"recipient_id": body["sender"], "text": f"慢慢答：{message}"}]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -115,15 +116,26 @@ async def chat(
     url = f"{cfg.resolved_rasa_url()}/webhooks/rest/webhook"
     capped = cap_message(body.message)
     note = [{"recipient_id": body.sender, "text": too_long_note()}] if capped.cut else []
-    # After a handover, the operator sees what the resident adds (before Rasa answers it,
-    # so the message that creates a case is not added twice).
-    await asyncio.to_thread(get_desk(request).add_resident_message, body.sender, capped.text, "web")
+    # After a handover, the operator sees what the resident adds: stored while Rasa answers and
+    # before the answer goes back. Rasa gets the same message id, which the case transcript
+    # keeps, so the case this very message creates does not get it twice.
+    message_id = uuid.uuid4().hex
+    noted = asyncio.ensure_future(
+        asyncio.to_thread(get_desk(request).add_resident_message, body.sender, capped.text, "web", message_id)
+    )
+    rasa_body = {
+        "sender": body.sender,
+        "message": capped.text,
+        "metadata": {"channel": "web", "message_id": message_id},
+    }
     try:
-        r = await _rasa_client(request).post(url, json={"sender": body.sender, "message": capped.text})
+        r = await _rasa_client(request).post(url, json=rasa_body)
         r.raise_for_status()
         messages = r.json()
     except (httpx.HTTPError, ValueError):
         messages = [{"recipient_id": body.sender, "text": RASA_DOWN_REPLY}]
+    finally:
+        await noted
     answer = note + messages
     # The history a reload shows (bot/channels/history.py): the part read, and what came back,
     # written once the answer is on its way (the conversation itself is in Rasa's tracker store).

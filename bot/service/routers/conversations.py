@@ -70,7 +70,7 @@ def resident_message(
     principal: Principal = Depends(require(bot=True)),
     desk: CaseDesk = Depends(get_desk),
 ) -> dict:
-    return {"case": desk.add_resident_message(sender_id, body.text, body.channel)}
+    return {"case": desk.add_resident_message(sender_id, body.text, body.channel, body.message_id)}
 
 
 @router.post(
