@@ -13,6 +13,7 @@ from bot.log_masking import install_process_masking
 from rasa_channels.speedups import (
     match_rules_on_recent_states,
     resolve_event_types_once,
+    run_graphs_in_order,
     validate_action_results_with_one_validator,
 )
 
@@ -20,3 +21,4 @@ install_process_masking()
 validate_action_results_with_one_validator()
 resolve_event_types_once()
 match_rules_on_recent_states()
+run_graphs_in_order()

@@ -22,6 +22,12 @@ RulePolicy names the prediction by a key made of ALL states: for the lookup by i
 key decides `hide_rule_turn`) that case is computed again Rasa's way; for the lookup by text
 the key is thrown away by RulePolicy._predict when no rule applied, so it is made of the
 latest states. Every prediction (action, confidences, events, flags) is the one Rasa gives.
+
+Each message runs the model's graph once for NLU and once per predicted action, through
+dask's local scheduler: its bookkeeping (task ordering, a thread pool's queues, callbacks)
+was about a sixth of a greeting's time in the Rasa process, for graphs of a dozen nodes
+that run one after another anyway. Here each needed node is called once, after what it
+needs, with the same inputs and the same result dict as `dask.get` gives.
 """
 
 from __future__ import annotations
@@ -169,3 +175,42 @@ def match_rules_on_recent_states() -> None:
     RulePolicy._prediction_states = _prediction_states  # type: ignore[method-assign]
     RulePolicy._find_action_from_rules = _find_action_from_rules  # type: ignore[method-assign]
     RulePolicy._create_feature_key = _create_feature_key  # type: ignore[method-assign]
+
+
+def run_graphs_in_order() -> None:
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.graph import GraphSchema
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def run(
+        self: DaskGraphRunner, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None
+    ) -> Dict[Text, Any]:
+        run_targets = targets if targets else self._graph_schema.target_names
+        schemas: Dict[Tuple[Text, ...], GraphSchema] = self.__dict__.setdefault("_jz_minimal_schemas", {})
+        schema = schemas.get(tuple(run_targets))
+        if schema is None:
+            schema = schemas[tuple(run_targets)] = self._graph_schema.minimal_graph_schema(run_targets)
+        done: Dict[Text, Any] = {}
+        for name, value in (inputs or {}).items():
+            if isinstance(value, str) and value in schema.nodes:
+                raise GraphRunError(
+                    f"Input value '{value}' clashes with a node name. Make sure that none of the input "
+                    f"names passed to the `run` method are the same as node names in the graph schema."
+                )
+            done[name] = (name, value)  # as DaskGraphRunner._add_inputs_to_graph
+
+        def result(name: Text) -> Any:
+            if name in done:
+                return done[name]
+            node = schema.nodes.get(name)
+            if node is None:  # not a key of the graph: dask passes the name itself
+                return name
+            done[name] = self._instantiated_nodes[name](*(result(need) for need in node.needs.values()))
+            return done[name]
+
+        try:
+            return dict(result(target) for target in run_targets)
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+
+    DaskGraphRunner.run = run  # type: ignore[method-assign]

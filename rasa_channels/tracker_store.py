@@ -21,7 +21,9 @@ Runs inside the Rasa environment (Python 3.10); not a model input.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -31,6 +33,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -40,6 +43,7 @@ from bot.secret_files import data_dir_secret
 log = logging.getLogger(__name__)
 
 SEALED_PREFIX = "jz-sealed:v1:"
+STORED_EVENTS = "_jz_stored_events"  # on a tracker this store read or saved: how many of its events are stored
 
 
 def tracker_secret() -> str:
@@ -119,33 +123,63 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """As SQLTrackerStore.save, with each event protected before it is written."""
+        """As SQLTrackerStore.save, with each event protected before it is written.
+
+        Only the events after those the tracker was read with are written. Rasa counts the
+        stored events with a query on every save; a tracker this store read knows the number
+        (the lock store lets one server at a time work on a conversation, so nothing else
+        wrote in between). A tracker made afresh is counted as Rasa does."""
         await self.stream_events(tracker)
+        stored = getattr(tracker, STORED_EVENTS, None)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
+            if stored is None:
+                new_events = list(self._additional_events(session, tracker))
+            else:
+                new_events = list(itertools.islice(tracker.events, stored, None))
+            rows = []
+            for event in new_events:
                 data = protect_event(event.as_dict(), self.sealer)
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
+                rows.append(
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
                 )
+            if rows:  # one INSERT for the turn's events, not an ORM object each
+                session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
+        setattr(tracker, STORED_EVENTS, len(tracker.events))
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
-            # Only the `data` column, in Rasa's order: the whole row as an ORM object costs
-            # more than the JSON it holds, for every event of the conversation on every turn.
-            rows = (
-                self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
-                .with_entities(self.SQLEvent.data)
-                .all()
-            )
+            # Only the `data` column, in Rasa's order (its _event_query, as a statement built
+            # once): the whole row as an ORM object costs more than the JSON it holds, for
+            # every event of the conversation on every turn.
+            query = self._all_sessions_query if fetch_events_from_all_sessions else self._last_session_query
+            rows = session.execute(query, {"sender_id": sender_id}).all()
             events = [reveal_event(json.loads(data), self.sealer) for (data,) in rows]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            setattr(tracker, STORED_EVENTS, len(events))
+            return tracker
         return None
+
+    @functools.cached_property
+    def _all_sessions_query(self) -> sa.sql.Select:
+        table = self.SQLEvent.__table__
+        return sa.select(table.c.data).where(table.c.sender_id == sa.bindparam("sender_id")).order_by(table.c.id)
+
+    @functools.cached_property
+    def _last_session_query(self) -> sa.sql.Select:
+        """The events since the conversation's latest session start (all of them if none)."""
+        table = self.SQLEvent.__table__
+        session_start = (
+            sa.select(sa.func.max(table.c.timestamp))
+            .where(table.c.sender_id == sa.bindparam("sender_id"), table.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        return self._all_sessions_query.where(sa.or_(table.c.timestamp >= session_start, session_start.is_(None)))

@@ -22,7 +22,8 @@ import logging
 import math
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import partial
 
 import httpx
@@ -85,20 +86,22 @@ class StackLink:
     async def ask_rasa(self, sender: str, message: str, note: bool = False) -> list[dict]:
         """Rasa's answers; with `note`, the message also joins the sender's open case (start_note)."""
         metadata = {"channel": self.channel}
+        noting = None
         if note:
             metadata["message_id"] = message_id = uuid.uuid4().hex
-            # Started now, it runs once Rasa's request is on its way: the two go side by side.
-            self.start_note(sender, message, message_id)
+            noting = partial(self.start_note, sender, message, message_id)
         body = {"sender": sender, "message": message, "metadata": metadata}
-        try:
-            r = await self.http.post(self.rasa_url, json=body, timeout=RASA_TIMEOUT)
-            r.raise_for_status()
-            answers = r.json()
-            if not isinstance(answers, list):
-                raise ValueError("not a list of messages")
-        except (httpx.HTTPError, ValueError) as exc:
-            log.warning("Rasa unreachable for %s: %s", sender, exc.__class__.__name__)
-            return [{"text": RASA_DOWN_REPLY}]
+        # The note starts once Rasa has the whole request, and goes while Rasa answers.
+        with after_request_sent(noting) as trace:
+            try:
+                r = await self.http.post(self.rasa_url, json=body, timeout=RASA_TIMEOUT, extensions=trace)
+                r.raise_for_status()
+                answers = r.json()
+                if not isinstance(answers, list):
+                    raise ValueError("not a list of messages")
+            except (httpx.HTTPError, ValueError) as exc:
+                log.warning("Rasa unreachable for %s: %s", sender, exc.__class__.__name__)
+                return [{"text": RASA_DOWN_REPLY}]
         return [a for a in answers if isinstance(a, dict)]
 
     async def note_on_case(self, sender: str, message: str) -> None:
@@ -228,6 +231,26 @@ class StackLink:
         except httpx.HTTPError as exc:
             log.warning("could not tell the desk replies %s are undeliverable: %s", ids, type(exc).__name__)
             return False
+
+
+@contextmanager
+def after_request_sent(then: Callable[[], object] | None) -> Iterator[dict]:
+    """httpx request extensions that call `then` once the request's body is on the wire; or,
+    if it never got there (no connection, a timeout), when the block ends. Once either way."""
+    pending = [then] if then else []
+
+    def run() -> None:
+        while pending:
+            pending.pop()()
+
+    async def trace(event: str, info: dict) -> None:
+        if event == "http11.send_request_body.complete":
+            run()
+
+    try:
+        yield {"trace": trace} if then else {}
+    finally:
+        run()
 
 
 def recent_entry(table: OrderedDict, key: Hashable, make: Callable[[], object], limit: int):

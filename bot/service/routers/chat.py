@@ -28,6 +28,7 @@ import asyncio
 import json
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -37,7 +38,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from sse_starlette import EventSourceResponse
 
 from bot.channels import history, webchat
-from bot.channels.gateway import RASA_DOWN_REPLY
+from bot.channels.gateway import RASA_DOWN_REPLY, after_request_sent
 from bot.service.auth import secret_key
 from bot.service.chat_schemas import (
     ChatIn,
@@ -120,22 +121,24 @@ async def chat(
     # before the answer goes back. Rasa gets the same message id, which the case transcript
     # keeps, so the case this very message creates does not get it twice.
     message_id = uuid.uuid4().hex
-    noted = asyncio.ensure_future(
-        asyncio.to_thread(get_desk(request).add_resident_message, body.sender, capped.text, "web", message_id)
-    )
+    add_note = partial(get_desk(request).add_resident_message, body.sender, capped.text, "web", message_id)
+    notes: list[asyncio.Future] = []
     rasa_body = {
         "sender": body.sender,
         "message": capped.text,
         "metadata": {"channel": "web", "message_id": message_id},
     }
     try:
-        r = await _rasa_client(request).post(url, json=rasa_body)
-        r.raise_for_status()
-        messages = r.json()
-    except (httpx.HTTPError, ValueError):
-        messages = [{"recipient_id": body.sender, "text": RASA_DOWN_REPLY}]
+        # Started once Rasa has the request: the note's thread would otherwise hold the GIL first.
+        with after_request_sent(lambda: notes.append(asyncio.ensure_future(asyncio.to_thread(add_note)))) as trace:
+            try:
+                r = await _rasa_client(request).post(url, json=rasa_body, extensions=trace)
+                r.raise_for_status()
+                messages = r.json()
+            except (httpx.HTTPError, ValueError):
+                messages = [{"recipient_id": body.sender, "text": RASA_DOWN_REPLY}]
     finally:
-        await noted
+        await asyncio.gather(*notes)
     answer = note + messages
     # The history a reload shows (bot/channels/history.py): the part read, and what came back,
     # written once the answer is on its way (the conversation itself is in Rasa's tracker store).
