@@ -20,6 +20,7 @@ from actions.replies import (
     SCREEN_OFFER_BUTTONS,
     SOURCES_BUTTON,
     chat_answer,
+    place_intro,
     sources_text,
 )
 from bot.facts import extract_facts, merge_facts
@@ -108,7 +109,7 @@ class ActionAnswerPolicy(Action):
         answer, topics = chat_answer(result), result.get("topics", [])
         events.append(SlotSet("last_sources", sources_text(result) or None))
         if intent == "tell_place":  # the service's answer, introduced (one message)
-            answer = f"好的，按{place}的规定再给您说一下：\n{answer}"
+            answer = f"{place_intro(place, result.get('rule_place'))}\n{answer}"
         dispatcher.utter_message(text=answer, buttons=answer_buttons(result))
         if not place and not tracker.get_slot("place_asked") and _place_matters(result):
             dispatcher.utter_message(response="utter_which_place", buttons=PLACE_BUTTONS)

@@ -4,6 +4,8 @@ Every fixed text the actions send is a domain response (domain/*.yml, `utter_*`,
 variables such as {case_number}); only texts built from a service answer are made here.
 """
 
+from bot.places import NATIONAL
+
 PLACE_BUTTONS = [
     {"title": "渠县", "payload": '/tell_place{"place": "渠县"}'},
     {"title": "达州", "payload": '/tell_place{"place": "达州市"}'},
@@ -36,3 +38,13 @@ def sources_text(result: dict, quote_chars: int = 300) -> str:
         quote = text if len(text) <= quote_chars else text[:quote_chars] + "……"
         lines.append(f"《{c['title']}》{c.get('clause') or ''}{label}（{source}）：“{quote}”")
     return "\n\n".join(lines)
+
+
+def place_intro(place: str, rule_place: str | None) -> str:
+    """How a re-answer for the place the resident just gave starts: whose rule it really is
+    (a county with no rule of its own on this follows the national one, or its city's)."""
+    if rule_place == NATIONAL:
+        return f"好的，{place}也是按国家的规定办："
+    if rule_place and rule_place != place:
+        return f"好的，{place}按{rule_place}的规定办："
+    return f"好的，按{place}的规定再给您说一下："

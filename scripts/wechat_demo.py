@@ -45,14 +45,17 @@ def show(who: str, text: str) -> None:
 def main() -> int:
     port = free_port()
     push = Push(TOKEN, APP_ID, AES_KEY)
-    with FakeWeChat(APP_ID, APP_SECRET) as wechat, running_stack(
-        wechat_token=TOKEN,
-        wechat_app_id=APP_ID,
-        wechat_app_secret=APP_SECRET,
-        wechat_aes_key=AES_KEY,
-        wechat_port=port,
-        wechat_api_url=wechat.url,
-    ) as (stack, _):
+    with (
+        FakeWeChat(APP_ID, APP_SECRET) as wechat,
+        running_stack(
+            wechat_token=TOKEN,
+            wechat_app_id=APP_ID,
+            wechat_app_secret=APP_SECRET,
+            wechat_aes_key=AES_KEY,
+            wechat_port=port,
+            wechat_api_url=wechat.url,
+        ) as (stack, _),
+    ):
         door = f"http://127.0.0.1:{port}/wechat"
 
         def passive(r: httpx.Response, encrypted: bool = False) -> str:

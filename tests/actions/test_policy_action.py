@@ -68,6 +68,26 @@ def test_telling_the_place_re_answers_the_last_question_for_it(service_env, trac
     assert "渠县" in messages[0]["text"].split("\n", 1)[1]
 
 
+def test_telling_the_place_says_whose_rule_the_answer_is(service_env, tracker_for):
+    """The application steps are the national rule, in 渠县 as everywhere: not "渠县的规定"."""
+    tracker = tracker_for("我是渠县的", intent="tell_place", slots={"jurisdiction": "渠县"})
+    tracker.events.insert(
+        0, {"event": "user", "text": "低保怎么申请", "parse_data": {"intent": {"name": "ask_policy"}}}
+    )
+    messages, _ = run_action(tracker)
+    assert messages[0]["text"].startswith("好的，渠县也是按国家的规定办：")
+    assert "《最低生活保障审核确认办法》" in messages[0]["text"]
+
+
+def test_the_place_intro_names_the_rule_that_applies():
+    from actions.replies import place_intro
+
+    assert place_intro("渠县", "渠县") == "好的，按渠县的规定再给您说一下："
+    assert place_intro("渠县", "达州市") == "好的，渠县按达州市的规定办："
+    assert place_intro("会宁县", "全国") == "好的，会宁县也是按国家的规定办："
+    assert place_intro("渠县", None) == "好的，按渠县的规定再给您说一下："  # a clause answer: no card's rule
+
+
 def test_service_down_gives_the_hotline_not_an_error(monkeypatch, tracker_for):
     from tests.conftest import free_port
 

@@ -126,7 +126,8 @@ def test_sichuan_dialect_policy_question(stack):
         reply = c.say("屋头莫得收入，咋个才吃得到底保嘛")
         assert "最低生活保障" in reply and "依据" in reply
         reply = c.say("我是渠县的")
-        assert reply.startswith("好的，按渠县的规定")
+        # The place is used, and the answer says whose rule it is (here the national one).
+        assert reply.startswith("好的，渠县也是按国家的规定办：")
     finally:
         c.save()
 
