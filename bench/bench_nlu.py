@@ -11,7 +11,7 @@ from bot.config import PROJECT_ROOT
 from bot.rasa_model import ensure_model, rasa_bin, rasa_env
 
 OUT = PROJECT_ROOT / "results" / "nlu"
-# Places come from the lookup table (config.yml: RegexEntityExtractor), not from DIET.
+# Places come from the lookup table (config.yml: RegexEntityExtractor), not from the classifier.
 ENTITY_REPORT = "RegexEntityExtractor_report.json"
 
 

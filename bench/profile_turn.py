@@ -46,11 +46,15 @@ def main() -> None:
     ap.add_argument("message", nargs="?", default="低保怎么申请")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--senders", type=int, default=50, help="conversations the messages rotate over")
+    ap.add_argument("--prefill", type=int, default=0, help="turns each conversation has before sampling starts")
     args = ap.parse_args()
     with running_stack() as (stack, _), tempfile.TemporaryDirectory() as out, httpx.Client(timeout=60) as client:
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
         for i in range(5):
             client.post(url, json={"sender": f"warm-{i}", "message": args.message})
+        for i in range(args.prefill * args.senders):  # a long conversation: what grows with it
+            client.post(url, json={"sender": f"profile-{i % args.senders}", "message": args.message})
         spies = {
             name: subprocess.Popen(
                 [
@@ -76,7 +80,7 @@ def main() -> None:
         time.sleep(2)
         started, sent = time.monotonic(), 0
         while time.monotonic() - started < args.seconds:
-            client.post(url, json={"sender": f"profile-{sent % 50}", "message": args.message})
+            client.post(url, json={"sender": f"profile-{sent % args.senders}", "message": args.message})
             sent += 1
         for spy in spies.values():
             spy.wait()

@@ -28,6 +28,8 @@ from bot.safety import LIFE, URGENT, danger_level, emergency_numbers, emergency_
         ("娃儿发高烧在抽筋，身上没钱去医院", LIFE),
         ("孩子烧得直抽", LIFE),
         ("晚上睡觉腿抽筋，残疾人补贴能报药费吗", None),
+        ("楼顶上有个人说要跳下去", LIFE),  # not left to the classifier
+        ("他说想从桥上跳下去", LIFE),
     ],
 )
 def test_danger_levels(text, level):
