@@ -21,13 +21,16 @@ Runs inside the Rasa environment (Python 3.10); not a model input.
 from __future__ import annotations
 
 import base64
+import collections
+import dataclasses
 import functools
 import hashlib
 import itertools
 import json
 import logging
 import os
-from typing import Any, Dict, Optional, Text
+import time
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
@@ -43,6 +46,11 @@ from bot.secret_files import data_dir_secret
 log = logging.getLogger(__name__)
 
 SEALED_PREFIX = "jz-sealed:v1:"
+# A conversation read within this many seconds is kept decoded, up to RECENT_EVENTS events in
+# all (the least recently read dropped first). Rows older than that are fetched again, so events
+# bot/retention.py deleted leave this process within RECENT_SECONDS.
+RECENT_SECONDS = 600.0
+RECENT_EVENTS = 20_000
 STORED_EVENTS = "_jz_stored_events"  # on a tracker this store read or saved: how many of its events are stored
 
 
@@ -156,22 +164,74 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
-            # Only the `data` column, in Rasa's order (its _event_query, as a statement built
-            # once): the whole row as an ORM object costs more than the JSON it holds, for
-            # every event of the conversation on every turn.
-            query = self._all_sessions_query if fetch_events_from_all_sessions else self._last_session_query
-            rows = session.execute(query, {"sender_id": sender_id}).all()
-            events = [reveal_event(json.loads(data), self.sealer) for (data,) in rows]
+            if fetch_events_from_all_sessions:
+                events = [
+                    self._event(data) for (_, _, data) in self._rows(session, self._all_sessions_query, sender_id)
+                ]
+            else:
+                events = list(self._latest_session(session, sender_id))
         if self.domain and events:
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
             setattr(tracker, STORED_EVENTS, len(events))
             return tracker
         return None
 
+    def _latest_session(self, session: Any, sender_id: Text) -> List[Dict[str, Any]]:
+        """The events of the conversation's latest session, decoded.
+
+        A conversation read in the last RECENT_SECONDS is kept decoded here, with the id of its
+        last row: the next read fetches only the rows after it (the turn's own events, or a
+        turn another Rasa server handled). Decoding every event's JSON on every turn was the
+        part of a turn that grew most with the conversation. A new session among the new rows,
+        or a conversation not read lately, is read whole, as Rasa's query reads it."""
+        now = time.monotonic()
+        recent = self._recent.pop(sender_id, None)
+        if recent is not None and now - recent.at < RECENT_SECONDS:
+            rows = self._rows(session, self._newer_query, sender_id, after=recent.last_id)
+            if any(type_name == SessionStarted.type_name for (_, type_name, _) in rows):
+                recent = None
+        else:
+            recent = None
+        if recent is None:
+            recent = _Read(last_id=0, events=[], at=now)
+            rows = self._rows(session, self._last_session_query, sender_id)
+        recent.events.extend(self._event(data) for (_, _, data) in rows)
+        recent.last_id, recent.at = (rows[-1][0] if rows else recent.last_id), now
+        self._keep(sender_id, recent)
+        return recent.events
+
+    def _keep(self, sender_id: Text, recent: "_Read") -> None:
+        self._recent[sender_id] = recent  # the newest at the end
+        self._recent_events = sum(len(r.events) for r in self._recent.values())
+        while self._recent and self._recent_events > RECENT_EVENTS:
+            _, dropped = self._recent.popitem(last=False)
+            self._recent_events -= len(dropped.events)
+
+    @functools.cached_property
+    def _recent(self) -> "collections.OrderedDict[str, _Read]":
+        return collections.OrderedDict()
+
+    def _event(self, data: str) -> Dict[str, Any]:
+        return reveal_event(json.loads(data), self.sealer)
+
+    @staticmethod
+    def _rows(session: Any, query: sa.sql.Select, sender_id: Text, after: int = 0) -> List[Tuple[int, str, str]]:
+        return [tuple(r) for r in session.execute(query, {"sender_id": sender_id, "after": after}).all()]
+
+    # Only the id, type and `data` columns, in Rasa's order (its _event_query, as statements
+    # built once): the whole row as an ORM object costs more than the JSON it holds.
     @functools.cached_property
     def _all_sessions_query(self) -> sa.sql.Select:
         table = self.SQLEvent.__table__
-        return sa.select(table.c.data).where(table.c.sender_id == sa.bindparam("sender_id")).order_by(table.c.id)
+        return (
+            sa.select(table.c.id, table.c.type_name, table.c.data)
+            .where(table.c.sender_id == sa.bindparam("sender_id"))
+            .order_by(table.c.id)
+        )
+
+    @functools.cached_property
+    def _newer_query(self) -> sa.sql.Select:
+        return self._all_sessions_query.where(self.SQLEvent.__table__.c.id > sa.bindparam("after"))
 
     @functools.cached_property
     def _last_session_query(self) -> sa.sql.Select:
@@ -183,3 +243,12 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             .scalar_subquery()
         )
         return self._all_sessions_query.where(sa.or_(table.c.timestamp >= session_start, session_start.is_(None)))
+
+
+@dataclasses.dataclass
+class _Read:
+    """A conversation's latest session as this process last read it."""
+
+    last_id: int  # of its last row
+    events: List[Dict[str, Any]]
+    at: float  # time.monotonic()
