@@ -104,6 +104,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             self._keep_sqlite_connection()
         self.sealer = Sealer(tracker_secret())
+        self._recent: collections.OrderedDict[str, _Read] = collections.OrderedDict()  # see _latest_session
+        self._recent_events = 0  # in all the conversations kept
         log.info("tracker store: personal numbers masked in messages, sealed in slots")
 
     def _keep_sqlite_connection(self) -> None:
@@ -186,6 +188,7 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         or a conversation not read lately, is read whole, as Rasa's query reads it."""
         now = time.monotonic()
         recent = self._recent.pop(sender_id, None)
+        self._recent_events -= len(recent.events) if recent is not None else 0
         if recent is not None and now - recent.at < RECENT_SECONDS:
             rows = self._rows(session, self._newer_query, sender_id, after=recent.last_id)
             if any(type_name == SessionStarted.type_name for (_, type_name, _) in rows):
@@ -202,14 +205,10 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     def _keep(self, sender_id: Text, recent: "_Read") -> None:
         self._recent[sender_id] = recent  # the newest at the end
-        self._recent_events = sum(len(r.events) for r in self._recent.values())
+        self._recent_events += len(recent.events)
         while self._recent and self._recent_events > RECENT_EVENTS:
             _, dropped = self._recent.popitem(last=False)
             self._recent_events -= len(dropped.events)
-
-    @functools.cached_property
-    def _recent(self) -> "collections.OrderedDict[str, _Read]":
-        return collections.OrderedDict()
 
     def _event(self, data: str) -> Dict[str, Any]:
         return reveal_event(json.loads(data), self.sealer)
