@@ -120,6 +120,15 @@ def test_handover(stack):
         c.save()
 
 
+def test_asking_for_staff_to_look_at_it_is_a_handover_not_the_screen(stack):
+    c = Conversation(stack, "handover-look")
+    try:
+        reply = c.say("能不能找个工作人员帮我看看我的情况")
+        assert re.search(r"工单号 GD[0-9A-Z]+", reply), reply
+    finally:
+        c.save()
+
+
 def test_sichuan_dialect_policy_question(stack):
     c = Conversation(stack, "dialect")
     try:
