@@ -5,10 +5,9 @@ on the trained model."""
 from __future__ import annotations
 
 import json
-import subprocess
 
-from bot.config import PROJECT_ROOT
-from bot.rasa_model import RASA_VENV, ensure_model, rasa_env
+from bot.rasa_model import ensure_model
+from tests.support.rasa_script import run_rasa_script
 
 SCRIPT = r'''
 import asyncio, json, sys
@@ -67,14 +66,5 @@ asyncio.run(main())
 
 def test_our_graph_runner_gives_what_dask_gives(tmp_path):
     out = tmp_path / "out.json"
-    env = rasa_env() | {"JZ_DATA_DIR": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)}
-    run = subprocess.run(
-        [str(RASA_VENV / "bin" / "python"), "-c", SCRIPT, str(ensure_model()), str(out)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    run_rasa_script(SCRIPT, str(ensure_model()), str(out), data_dir=tmp_path, timeout=600)
     assert json.loads(out.read_text()) == [True] * 12

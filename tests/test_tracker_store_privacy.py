@@ -5,10 +5,8 @@ the phone number the flow needs on its next turn."""
 from __future__ import annotations
 
 import json
-import subprocess
 
-from bot.config import PROJECT_ROOT
-from bot.rasa_model import RASA_VENV, rasa_env
+from tests.support.rasa_script import run_rasa_script
 
 PHONE, ID = "13812345678", "360426199101010071"
 
@@ -63,25 +61,15 @@ asyncio.run(main())
 
 def test_the_tracker_store_keeps_no_number_in_the_clear_and_the_flow_keeps_its_slot(tmp_path):
     db, out = tmp_path / "rasa_tracker.db", tmp_path / "out.json"
-    env = rasa_env() | {"JZ_DATA_DIR": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)}
-    run = subprocess.run(
-        [
-            str(RASA_VENV / "bin" / "python"),
-            "-c",
-            "import logging; logging.basicConfig()  # as Rasa does, before it loads our modules\nimport rasa_channels\n"
-            + SCRIPT,
-            str(db),
-            str(out),
-            PHONE,
-            ID,
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run = run_rasa_script(
+        "import logging; logging.basicConfig()  # as Rasa does, before it loads our modules\nimport rasa_channels\n"
+        + SCRIPT,
+        str(db),
+        str(out),
+        PHONE,
+        ID,
+        data_dir=tmp_path,
     )
-    assert run.returncode == 0, run.stderr[-3000:]
     got = json.loads(out.read_text())
     # What the flow reads back: the slots whole (sealed in the database), earlier messages masked.
     assert got["contact"] == PHONE and ID in got["what"]

@@ -10,13 +10,11 @@ another Rasa server wrote. SQLite and PostgreSQL, in Rasa's own environment.
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-from bot.rasa_model import RASA_VENV, rasa_env
 from tests.support.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
+from tests.support.rasa_script import run_rasa_script
 
 SCRIPT = r'''
 import asyncio, json, sys, time
@@ -118,16 +116,7 @@ asyncio.run(main())
 
 def _run(url: str, dialect: str, tmp_path) -> dict:
     out = tmp_path / "out.json"
-    env = rasa_env() | {"JZ_DATA_DIR": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT)}
-    run = subprocess.run(
-        [str(RASA_VENV / "bin" / "python"), "-c", SCRIPT, url, dialect, str(out)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    run_rasa_script(SCRIPT, url, dialect, str(out), data_dir=tmp_path)
     return json.loads(out.read_text())
 
 
