@@ -141,6 +141,9 @@ class WeChatGateway:
         self._background: set[asyncio.Task] = set()
         self.polls = ReplyPolls(REPLY_POLL_SECONDS)
         self._delivering: set[str] = set()  # residents whose operator replies are being sent now
+        # Conversations with operator replies waiting at the last polling round: only their turns
+        # end with a look at the outbox (a reply written since then goes at the next round).
+        self._waiting: set[str] = set()
 
     # ------------------------------------------------------------------ HTTP
     def verify(self, signature: str, timestamp: str, nonce: str) -> bool:
@@ -254,12 +257,15 @@ class WeChatGateway:
             text, payloads = render_answers(await self.link.ask_rasa(sender_id(openid), message, note=typed))
             resident.buttons, resident.buttons_at = payloads, time.monotonic()
             parts = split_text(f"{note}\n\n{text}" if note and text else (note or text))
-        self._spawn(self._after_turn(openid))
+        if sender_id(openid) in self._waiting:  # replies waited for this message (a closed window)
+            self._spawn(self._after_turn(openid))
         return parts
 
     async def _after_turn(self, openid: str) -> None:
         """Operator replies waiting for this resident (a closed window, or sent mid-turn), once the
-        answer is out: started at once, the outbox request would delay the passive reply."""
+        answer is out: started at once, the outbox request would delay the passive reply. Every
+        turn asking the outbox cost the gateway and the service a request each, mostly for nothing,
+        and landed on other residents' turns."""
         await asyncio.sleep(AFTER_TURN_SECONDS)
         await self.deliver_operator_replies(openid)
 
@@ -320,7 +326,7 @@ class WeChatGateway:
             await asyncio.sleep(REPLY_POLL_SECONDS)
             now, recent = time.time(), self.residents_db.recent(time.time() - POLL_USERS_SECONDS)
             self.polls.keep(openid for openid, _ in recent)
-            waiting = await self.link.waiting_senders() if recent else set()
+            waiting = self._waiting = await self.link.waiting_senders() if recent else set()
             for openid, last_message_at in recent:
                 if sender_id(openid) not in waiting:
                     continue  # nothing for this resident: no request

@@ -406,6 +406,21 @@ def test_an_operator_reply_is_delivered_through_the_customer_service_api(door, w
     assert sum("明天上午给您回电话" in t for t in wechat.messages_to("o_op")) == 1
 
 
+def test_a_turn_with_no_replies_waiting_asks_the_outbox_nothing(door, monkeypatch):
+    asked = []
+    pending = CaseDesk.pending_replies
+
+    def counted(self, sender_id, channel=None):
+        asked.append(sender_id)
+        return pending(self, sender_id, channel)
+
+    monkeypatch.setattr(CaseDesk, "pending_replies", counted)
+    door.says("o_quiet", "低保怎么申请")
+    door.says("o_quiet", "谢谢")
+    time.sleep(4)  # past the end of both turns and a polling round
+    assert "wx-o_quiet" not in asked
+
+
 def test_past_the_48_hour_window_the_desk_is_told_and_the_reply_waits(door, wechat, desk):
     door.says("o_gone", "低保怎么申请")
     wechat.closed_window.add("o_gone")  # WeChat: 45015, the window has closed
