@@ -82,6 +82,9 @@ class StackLink:
         self._outbox_down = False  # warn once per outage, not once per chat and poll
         self._last_note: dict[str, asyncio.Task] = {}  # each sender's latest note: the next one waits for it
         self._notes: set[asyncio.Task] = set()  # notes on their way (drain waits for them)
+        # Conversations with operator replies waiting when last asked (waiting_senders): only their
+        # turns end with a look at the outbox; a reply written since goes at the next polling round.
+        self.waiting: set[str] = set()
 
     async def ask_rasa(self, sender: str, message: str, note: bool = False) -> list[dict]:
         """Rasa's answers; with `note`, the message also joins the sender's open case (start_note)."""
@@ -177,12 +180,13 @@ class StackLink:
                 url, params={"channel": self.channel}, headers=self.headers, timeout=SERVICE_TIMEOUT
             )
             r.raise_for_status()
-            return set(r.json()["sender_ids"])
+            self.waiting = set(r.json()["sender_ids"])
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             if not self._outbox_down:
                 log.warning("case desk outbox unreachable (%s): %s", url, exc.__class__.__name__)
             self._outbox_down = True
-            return set()
+            self.waiting = set()
+        return self.waiting
 
     async def pending_replies(self, sender: str) -> list[dict]:
         """Operator replies not yet delivered ([] while the service cannot be reached)."""

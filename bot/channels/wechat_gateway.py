@@ -141,9 +141,6 @@ class WeChatGateway:
         self._background: set[asyncio.Task] = set()
         self.polls = ReplyPolls(REPLY_POLL_SECONDS)
         self._delivering: set[str] = set()  # residents whose operator replies are being sent now
-        # Conversations with operator replies waiting at the last polling round: only their turns
-        # end with a look at the outbox (a reply written since then goes at the next round).
-        self._waiting: set[str] = set()
 
     # ------------------------------------------------------------------ HTTP
     def verify(self, signature: str, timestamp: str, nonce: str) -> bool:
@@ -257,7 +254,7 @@ class WeChatGateway:
             text, payloads = render_answers(await self.link.ask_rasa(sender_id(openid), message, note=typed))
             resident.buttons, resident.buttons_at = payloads, time.monotonic()
             parts = split_text(f"{note}\n\n{text}" if note and text else (note or text))
-        if sender_id(openid) in self._waiting:  # replies waited for this message (a closed window)
+        if sender_id(openid) in self.link.waiting:  # replies waited for this message (a closed window)
             self._spawn(self._after_turn(openid))
         return parts
 
@@ -326,7 +323,7 @@ class WeChatGateway:
             await asyncio.sleep(REPLY_POLL_SECONDS)
             now, recent = time.time(), self.residents_db.recent(time.time() - POLL_USERS_SECONDS)
             self.polls.keep(openid for openid, _ in recent)
-            waiting = self._waiting = await self.link.waiting_senders() if recent else set()
+            waiting = await self.link.waiting_senders() if recent else set()
             for openid, last_message_at in recent:
                 if sender_id(openid) not in waiting:
                     continue  # nothing for this resident: no request
