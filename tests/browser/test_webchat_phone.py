@@ -56,10 +56,13 @@ def wait_until(condition, timeout: float = 15) -> None:
 def ask(page, text: str) -> None:
     before = page.locator("#log .msg").count()
     page.fill("#q", text)
-    page.click("#send")
-    # The send button is disabled while the assistant answers, and the typing indicator shows.
-    assert page.evaluate("document.getElementById('send').disabled") is True
-    assert page.is_visible("#typing")
+    # The send button is disabled while the assistant answers, and the typing indicator shows:
+    # pressed and read in one task of the page, so an answer however fast cannot come in between.
+    waiting = page.evaluate(
+        "() => { const send = document.getElementById('send'); send.click();"
+        " return [send.disabled, document.getElementById('typing').checkVisibility()]; }"
+    )
+    assert waiting == [True, True]
     page.wait_for_function(f"document.querySelectorAll('#log .msg').length > {before + 1}", timeout=60_000)
     page.wait_for_function("document.getElementById('send').disabled === false")
     assert page.is_hidden("#typing")
