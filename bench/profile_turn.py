@@ -41,11 +41,45 @@ def heaviest(raw: Path, top: int) -> list[tuple[float, str]]:
     return [(100 * c / total, f) for f, c in counts.most_common(top)] if total else []
 
 
+def heaviest_own(raw: Path, top: int, depth: int = 3) -> list[tuple[float, str]]:
+    """The innermost `depth` frames of each sample, by share: where the time is spent itself,
+    with enough callers to tell whose (a bare `dumps` says little)."""
+    counts: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        frames = [_LINE_NUMBER.sub(")", f) for f in stack.split(";")]
+        counts[" < ".join(reversed(frames[-depth:]))] += int(n)
+    return [(100 * c / total, f) for f, c in counts.most_common(top)] if total else []
+
+
+def callers(raw: Path, top: int, name: str, depth: int = 2) -> list[tuple[float, str]]:
+    """Who calls the frames whose name holds `name` (their outermost call in each sample), by
+    share of all samples: which caller a repeated cost comes from."""
+    counts: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        frames = [_LINE_NUMBER.sub(")", f) for f in stack.split(";")]
+        hit = next((i for i, f in enumerate(frames) if name in f), None)
+        if hit is not None:
+            counts[" < ".join(reversed(frames[max(0, hit - depth) : hit + 1]))] += int(n)
+    return [(100 * c / total, f) for f, c in counts.most_common(top)] if total else []
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("message", nargs="?", default="低保怎么申请")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--own", action="store_true", help="rank innermost frames (self time) instead")
+    ap.add_argument("--callers", metavar="NAME", help="rank the callers of the frames named NAME instead")
     ap.add_argument("--senders", type=int, default=50, help="conversations the messages rotate over")
     ap.add_argument("--prefill", type=int, default=0, help="turns each conversation has before sampling starts")
     args = ap.parse_args()
@@ -87,8 +121,13 @@ def main() -> None:
         print(f"{sent} messages in {args.seconds:.0f} s ({sent / args.seconds:.1f}/s, one at a time)")
         for name in PROCESSES:
             print(f"\n== {name}")
-            for share, frame in heaviest(Path(out) / f"{name}.txt", args.top):
-                print(f"{share:5.1f}%  {frame[:140]}")
+            raw = Path(out) / f"{name}.txt"
+            if args.callers:
+                ranked = callers(raw, args.top, args.callers)
+            else:
+                ranked = (heaviest_own if args.own else heaviest)(raw, args.top)
+            for share, frame in ranked:
+                print(f"{share:5.1f}%  {frame[: 240 if args.own or args.callers else 140]}")
 
 
 if __name__ == "__main__":

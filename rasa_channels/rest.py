@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.rest_body import BadRequest, RestMessage, parse_rest_body
+from rasa_channels.action_calls import close_endpoint_sessions
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,11 @@ class CheckedRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("checked_rest_webhook", __name__)
+
+        @webhook.listener("before_server_stop")
+        async def close_kept_connections(app: Any, loop: Any) -> None:
+            """The connections Rasa keeps to the action server (rasa_channels/action_calls.py)."""
+            await close_endpoint_sessions()
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

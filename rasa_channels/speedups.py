@@ -1,4 +1,5 @@
-"""Rasa 3.6 hot spots fixed from outside, installed when Rasa imports rasa_channels.
+"""Rasa 3.6 hot spots fixed from outside, installed when Rasa imports rasa_channels (how Rasa
+calls the action server: rasa_channels/action_calls.py).
 
 Rasa validates every custom action's answer with `jsonschema.validate`, which first checks
 the (constant) schema itself against the JSON Schema metaschema: profiling our bot, that
@@ -28,6 +29,27 @@ dask's local scheduler: its bookkeeping (task ordering, a thread pool's queues, 
 was about a sixth of a greeting's time in the Rasa process, for graphs of a dozen nodes
 that run one after another anyway. Here each needed node is called once, after what it
 needs, with the same inputs and the same result dict as `dask.get` gives.
+
+A turn asks a tracker for its applied events (the history without what was reverted) many
+times over, for each rule lookup and each state built: `applied_events` walks every event of
+the conversation each time. A tracker now remembers its last answer for as long as its events
+stay the same (the same deque, as long, ending with the same event) and hands out copies; the
+latest states a rule lookup needs are remembered the same way. Both grew with the conversation.
+
+Before running any action (action_listen, an utterance, a custom action), Rasa copies the
+tracker with `tracker.copy()`, which makes an empty tracker and replays every event of the
+conversation into it. Rasa keeps the rule that a tracker's state "MUST be re-creatable by
+processing all the events" (DialogueStateTracker.__init__), so the copy is now made from the
+state itself: the same events, a copy of each slot as it stands, the same latest message,
+bot utterance and action, loop and pause (before any message, the empty placeholders are the
+original's, so their creation time is the original's). What Rasa's replay would not give the
+same way (a subclass, slots made on the fly, an event not before the end of time) is replayed
+as before.
+
+Every tracker Rasa makes (for a new conversation, for each prior state a rule lookup replays)
+copies every slot of the domain with `copy.copy`, whose generic path (`__reduce_ex__`,
+`copyreg.__newobj__`) was most of making a tracker. A Slot's copy is now made directly: a new
+object of the same class holding the same attributes, which is what `copy.copy` makes of it.
 """
 
 from __future__ import annotations
@@ -92,6 +114,77 @@ class _WholeHistoryNeeded(Exception):
     """No rule applied: RulePolicy's feature key needs every state."""
 
 
+def copy_slots_directly() -> None:
+    from rasa.shared.core.slots import Slot
+
+    def __copy__(self: Slot) -> Slot:
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    Slot.__copy__ = __copy__  # type: ignore[attr-defined]
+
+
+def remember_applied_events() -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    applied_events = DialogueStateTracker.applied_events
+
+    def remembered(self: DialogueStateTracker) -> List[Any]:
+        events = self.events
+        kept = self.__dict__.get("_jz_applied")
+        if kept is not None and _same_events(kept[0], events):
+            return list(kept[1])
+        result = applied_events(self)
+        self.__dict__["_jz_applied"] = (_events_key(events), list(result))
+        return result
+
+    DialogueStateTracker.applied_events = remembered  # type: ignore[method-assign]
+
+
+def _events_key(events: Any) -> Tuple[Any, int, Any]:
+    """What tells a tracker's events apart from what they were: Rasa only appends to the
+    deque, or replaces it."""
+    return (events, len(events), events[-1] if events else None)
+
+
+def _same_events(key: Tuple[Any, int, Any], events: Any) -> bool:
+    return key[0] is events and key[1] == len(events) and (not events or key[2] is events[-1])
+
+
+def copy_trackers_from_their_state() -> None:
+    import copy
+    import math
+
+    from rasa.shared.constants import DEFAULT_SENDER_ID
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    replayed_copy = DialogueStateTracker.copy
+
+    def copy_from_state(self: DialogueStateTracker) -> DialogueStateTracker:
+        if (
+            type(self) is not DialogueStateTracker
+            or type(self.slots) is not dict
+            or not all(e.timestamp <= math.inf for e in self.events)
+        ):
+            return replayed_copy(self)
+        new = DialogueStateTracker(
+            self.sender_id or DEFAULT_SENDER_ID, None, self._max_event_history, is_rule_tracker=self.is_rule_tracker
+        )  # as init_copy; its slots follow
+        new.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
+        new.events = new._create_events(list(self.events))
+        new._paused = self._paused
+        new.followup_action = self.followup_action
+        new.latest_action = copy.copy(self.latest_action)
+        new.latest_message = self.latest_message
+        new.latest_bot_utterance = self.latest_bot_utterance
+        # Rasa changes a loop's flags in place (interrupted, rejected): the copy's are its own.
+        new.active_loop = copy.copy(self.active_loop)
+        return new
+
+    DialogueStateTracker.copy = copy_from_state  # type: ignore[method-assign]
+
+
 def match_rules_on_recent_states() -> None:
     from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
     from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
@@ -115,7 +208,15 @@ def match_rules_on_recent_states() -> None:
         return cached[1]
 
     def latest_states(tracker: DialogueStateTracker, domain: Domain, keep: int) -> List[State]:
-        """tracker.past_states(domain)[-keep:], computing only those states."""
+        """tracker.past_states(domain)[-keep:], computing only those states (remembered while
+        the tracker's events stay the same; each caller gets its own copy of the states)."""
+        kept = tracker.__dict__.get("_jz_latest_states")
+        if kept is None or not _same_events(kept[0], tracker.events) or kept[1] != (keep, id(domain)):
+            kept = (_events_key(tracker.events), (keep, id(domain)), computed_latest_states(tracker, domain, keep))
+            tracker.__dict__["_jz_latest_states"] = kept
+        return [{name: dict(sub) for name, sub in state.items()} for state in kept[2]]
+
+    def computed_latest_states(tracker: DialogueStateTracker, domain: Domain, keep: int) -> List[State]:
         applied = tracker.applied_events()
         skip = sum(1 for e in applied if isinstance(e, ActionExecuted)) + 1 - keep
         if skip <= 0:

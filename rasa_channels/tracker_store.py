@@ -36,12 +36,13 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.privacy import mask_values
 from bot.secret_files import data_dir_secret
+from rasa_channels.action_calls import mark_stored
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,9 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         stored = getattr(tracker, STORED_EVENTS, None)
         with self.session_scope() as session:
-            if stored is None:
-                new_events = list(self._additional_events(session, tracker))
+            if stored is None:  # as Rasa's _additional_events, by a statement built once
+                count = session.execute(self._last_session_count, {"sender_id": tracker.sender_id}).scalar_one()
+                new_events = list(itertools.islice(tracker.events, count, None))
             else:
                 new_events = list(itertools.islice(tracker.events, stored, None))
             rows = []
@@ -170,22 +172,29 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                 events = [
                     self._event(data) for (_, _, data) in self._rows(session, self._all_sessions_query, sender_id)
                 ]
-            else:
-                events = list(self._latest_session(session, sender_id))
-        if self.domain and events:
-            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-            setattr(tracker, STORED_EVENTS, len(events))
+                if self.domain and events:
+                    tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+                    setattr(tracker, STORED_EVENTS, len(events))
+                    return tracker
+                return None
+            latest = list(self._latest_session(session, sender_id))
+        if self.domain and latest:
+            tracker = DialogueStateTracker.from_events(sender_id, latest, self.domain.slots)
+            setattr(tracker, STORED_EVENTS, len(latest))
             return tracker
         return None
 
-    def _latest_session(self, session: Any, sender_id: Text) -> List[Dict[str, Any]]:
-        """The events of the conversation's latest session, decoded.
+    def _latest_session(self, session: Any, sender_id: Text) -> List[Event]:
+        """The events of the conversation's latest session, as Rasa's Event objects.
 
         A conversation read in the last RECENT_SECONDS is kept decoded here, with the id of its
         last row: the next read fetches only the rows after it (the turn's own events, or a
-        turn another Rasa server handled). Decoding every event's JSON on every turn was the
-        part of a turn that grew most with the conversation. A new session among the new rows,
-        or a conversation not read lately, is read whole, as Rasa's query reads it."""
+        turn another Rasa server handled). Decoding every event's JSON, and making an Event of
+        each, on every turn was the part of a turn that grew most with the conversation. The
+        Event objects are shared by the trackers of later turns, as a tracker's copy shares its
+        events: Rasa does not change an event once it is in a tracker (it deep-copies one to
+        change it, two_stage_fallback.py, action.py). A new session among the new rows, or a
+        conversation not read lately, is read whole, as Rasa's query reads it."""
         now = time.monotonic()
         recent = self._recent.pop(sender_id, None)
         self._recent_events -= len(recent.events) if recent is not None else 0
@@ -198,7 +207,10 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         if recent is None:
             recent = _Read(last_id=0, events=[], at=now)
             rows = self._rows(session, self._last_session_query, sender_id)
-        recent.events.extend(self._event(data) for (_, _, data) in rows)
+        read = deserialise_events([self._event(data) for (_, _, data) in rows])
+        for event in read:  # rasa_channels/action_calls.py writes it for the action server once
+            mark_stored(event)
+        recent.events.extend(read)
         recent.last_id, recent.at = (rows[-1][0] if rows else recent.last_id), now
         self._keep(sender_id, recent)
         return recent.events
@@ -243,11 +255,15 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         )
         return self._all_sessions_query.where(sa.or_(table.c.timestamp >= session_start, session_start.is_(None)))
 
+    @functools.cached_property
+    def _last_session_count(self) -> sa.sql.Select:
+        return sa.select(sa.func.count()).select_from(self._last_session_query.subquery())
+
 
 @dataclasses.dataclass
 class _Read:
     """A conversation's latest session as this process last read it."""
 
     last_id: int  # of its last row
-    events: List[Dict[str, Any]]
+    events: List[Event]
     at: float  # time.monotonic()

@@ -79,6 +79,9 @@ def test_phones():
         assert landline[-4:] in mask_text(landline) and "732" not in mask_text(landline).replace("0818", "")
     assert mask_text("家里电话7321234") == "家里电话***1234"
     assert mask_text("收入7321234元") == "收入7321234元"  # no word: an amount
+    # Seven digits is the shortest number masked, counted however the digits are spread.
+    assert mask_text("家里电话：７３２１２３４") == "家里电话：***1234"
+    assert mask_text("家里电话732123") == "家里电话732123"
 
 
 def test_the_rasa_environment_checks_agree_with_stdnum(monkeypatch):
