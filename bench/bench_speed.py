@@ -197,19 +197,37 @@ def ours() -> dict:
     return out
 
 
-def long_conversation(url: str, turns: int = 50) -> dict:
-    times = []
-    sender = f"long-{time.monotonic_ns()}"
+def long_conversation(url: str, turns: int = 50, conversations: int = 8) -> dict:
+    """Turn 50 against turns 1-5, measured at the same moments.
+
+    `conversations` long conversations go forward in lockstep, a turn each a round; beside each,
+    in the same round, a short one (five turns, then the next short one starts). So turns 46-50
+    of the long ones are compared with turns 1-5 of short ones sent in the same five rounds: a
+    drift of the machine over the run (this one's timings drift by 20-30 %) falls on both. The
+    first five turns of the long ones, measured at the start, are reported too."""
+    long_times: list[list[float]] = [[] for _ in range(turns)]
+    short_times: list[list[float]] = [[] for _ in range(turns)]
+    run = time.monotonic_ns()
     with httpx.Client(timeout=60) as client:
-        for _ in range(turns):
+
+        def timed(sender: str) -> float:
             t = time.perf_counter()
             client.post(url, json={"sender": sender, "message": POLICY}).raise_for_status()
-            times.append((time.perf_counter() - t) * 1000)
-    first, last = statistics.median(times[:5]), statistics.median(times[-5:])
+            return (time.perf_counter() - t) * 1000
+
+        for turn in range(turns):
+            for c in range(conversations):
+                long_times[turn].append(timed(f"long-{run}-{c}"))
+                short_times[turn].append(timed(f"short-{run}-{c}-{turn // 5}"))
+    first = statistics.median(t for turn in long_times[:5] for t in turn)
+    last = statistics.median(t for turn in long_times[-5:] for t in turn)
+    fresh_late = statistics.median(t for turn in short_times[-5:] for t in turn)
     return {
         "bot_turn1_5_p50_ms": round(first, 1),
         "bot_turn46_50_p50_ms": round(last, 1),
         "bot_turn50_over_turn1": round(last / first, 2),
+        "bot_turns1_5_same_rounds_p50_ms": round(fresh_late, 1),
+        "bot_turn50_over_turn1_same_rounds": round(last / fresh_late, 2),
     }
 
 

@@ -144,7 +144,9 @@ class EventsToSend(list):  # type: ignore[type-arg]
 def _latest_user_index(events: List[Any]) -> int:
     from rasa.shared.core.events import UserUttered
 
-    return max((i for i, e in enumerate(events) if isinstance(e, UserUttered)), default=-1)
+    from rasa_channels.speedups import is_a
+
+    return next((i for i in range(len(events) - 1, -1, -1) if is_a(events[i], UserUttered)), -1)
 
 
 def _event_dict(event: Any, ranked: bool) -> Dict[Text, Any]:

@@ -35,6 +35,10 @@ times over, for each rule lookup and each state built: `applied_events` walks ev
 the conversation each time. A tracker now remembers its last answer for as long as its events
 stay the same (the same deque, as long, ending with the same event) and hands out copies; the
 latest states a rule lookup needs are remembered the same way. Both grew with the conversation.
+Walking the events itself is Rasa's `applied_events` step for step, with each `isinstance`
+answered once per class (`is_a`): through ABCMeta (Rasa's events are ABCs) those checks were
+most of the walk. The replay of the latest states appends each event and applies it, as
+`tracker.update` does for a tracker with no model id to stamp on events (one made by init_copy).
 
 Before running any action (action_listen, an utterance, a custom action), Rasa copies the
 tracker with `tracker.copy()`, which makes an empty tracker and replays every event of the
@@ -125,10 +129,52 @@ def copy_slots_directly() -> None:
     Slot.__copy__ = __copy__  # type: ignore[attr-defined]
 
 
+_kinds: Dict[Tuple[type, type], bool] = {}
+
+
+def is_a(obj: Any, cls: type) -> bool:
+    """isinstance(obj, cls), answered once per class of obj: Rasa's events are ABCs, and each
+    isinstance through ABCMeta cost more than the rest of walking a conversation's events."""
+    key = (type(obj), cls)
+    answer = _kinds.get(key)
+    if answer is None:
+        answer = _kinds[key] = isinstance(obj, cls)
+    return answer
+
+
 def remember_applied_events() -> None:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        UserUtteranceReverted,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    applied_events = DialogueStateTracker.applied_events
+    def applied_events(self: DialogueStateTracker) -> List[Any]:
+        """DialogueStateTracker.applied_events, step for step, each class asked once (is_a)."""
+        loop_names = {e.name for e in self.events if is_a(e, ActiveLoop) and e.name}
+        applied: List[Any] = []
+        for event in self.events:
+            if is_a(event, Restarted) or is_a(event, SessionStarted):
+                applied = []
+            elif is_a(event, ActionReverted):
+                self._undo_till_previous(ActionExecuted, applied)
+            elif is_a(event, UserUtteranceReverted):
+                self._undo_till_previous(UserUttered, applied)
+                self._undo_till_previous(ActionExecuted, applied)
+            elif (
+                is_a(event, ActionExecuted)
+                and event.action_name in loop_names
+                and not self._first_loop_execution_or_unhappy_path(event.action_name, applied)
+            ):
+                self._undo_till_previous_loop_execution(event.action_name, applied)
+            else:
+                applied.append(event)
+        return applied
 
     def remembered(self: DialogueStateTracker) -> List[Any]:
         events = self.events
@@ -218,18 +264,25 @@ def match_rules_on_recent_states() -> None:
 
     def computed_latest_states(tracker: DialogueStateTracker, domain: Domain, keep: int) -> List[State]:
         applied = tracker.applied_events()
-        skip = sum(1 for e in applied if isinstance(e, ActionExecuted)) + 1 - keep
+        skip = sum(1 for e in applied if is_a(e, ActionExecuted)) + 1 - keep
         if skip <= 0:
             return tracker.past_states(domain)
         prior = tracker.init_copy()  # as generate_all_prior_trackers
+        # prior.update(event) without its checks: every event is an Event, and a tracker made by
+        # init_copy has no model or assistant id to stamp on one.
+        plain = not (prior.model_id or prior.assistant_id)
         states: List[State] = []
         seen = 0
         for event in applied:
-            if isinstance(event, ActionExecuted):
+            if is_a(event, ActionExecuted):
                 if seen >= skip:
                     states.append(domain._clean_state(domain.get_active_state(prior)))
                 seen += 1
-            prior.update(event)
+            if plain:
+                prior.events.append(event)
+                event.apply_to(prior)
+            else:
+                prior.update(event)
         states.append(domain._clean_state(domain.get_active_state(prior)))
         return states
 
