@@ -102,9 +102,11 @@ def mask_address(value: str | None) -> str:
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９－＋Ｘｘ", "0123456789-+Xx")
 # Digits, possibly in groups joined by one space or dash, not glued to letters or digits.
 _NUMBER_RE = re.compile(r"(?<![0-9A-Za-z])(?:\+86[- ]?)?\d+(?:[- ]\d+)*[Xx]?(?![0-9A-Za-z])")
-# Seven digits anywhere in a text (full-width ones are digits to \d too): fewer, and nothing
-# in it is masked. Most texts a conversation stores have none, and are passed by at once.
+# Seven digits anywhere in a text (full-width ones are digits to \d too): with fewer, only a
+# run after a word for a card is masked (_CONTEXT_RES); every other number masked has 7 or
+# more. Most texts a conversation stores have neither, and are passed by at once.
 _SEVEN_DIGITS = re.compile(r"(?:\d\D*){7}")
+_CARD_WORD = re.compile(r"银行卡|卡号|账号|帐号|存折|社保卡")
 # A landline with its area code in brackets: (0818)7321234, （0818）12345678.
 _BRACKET_LANDLINE_RE = re.compile(r"[(（]0\d{2,3}[)）][- ]?\d{7,8}(?!\d)")
 # A word saying what the number is: then a mistyped number is masked too.
@@ -163,7 +165,7 @@ def mask_text(text: str | None) -> str:
     """
     if not text:
         return text or ""
-    if not _SEVEN_DIGITS.search(text):  # the shortest number masked is a 7-digit landline
+    if not _SEVEN_DIGITS.search(text) and not _CARD_WORD.search(text):
         return text
     probe = text.translate(_FULL_WIDTH)  # same length: spans found in probe fit text
     spans: list[tuple[int, int, str]] = []

@@ -5,6 +5,7 @@ numbers are not."""
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from stdnum import luhn
@@ -82,6 +83,7 @@ def test_phones():
     # Seven digits is the shortest number masked, counted however the digits are spread.
     assert mask_text("家里电话：７３２１２３４") == "家里电话：***1234"
     assert mask_text("家里电话732123") == "家里电话732123"
+    assert mask_text("卡号1 - - - - - 2") == "卡号**"  # after a card word, any run of digits
 
 
 def test_the_rasa_environment_checks_agree_with_stdnum(monkeypatch):
@@ -112,3 +114,40 @@ def test_names_and_addresses_for_someone_who_does_not_handle_the_case():
     assert mask_address("新华村3组") == "*****"  # no county: nothing kept
     assert mask_contact({"address": "渠县三汇镇新华村3组"})["address"] == "渠县三汇镇*****"
     assert mask_personal_text("低保怎么申请？") == "低保怎么申请？"
+
+
+def test_texts_passed_by_at_once_are_those_masking_leaves_alone(monkeypatch):
+    """The quick pass (fewer than seven digits, no word for a card) gives what the full
+    masking gives, on random texts made of digits, separators, brackets and the words."""
+    from bot import privacy
+
+    rng = random.Random(11)
+    pieces = [
+        "1",
+        "3",
+        "8",
+        "0",
+        "9",
+        "１",
+        "８",
+        " ",
+        "-",
+        "(",
+        "（",
+        "）",
+        "+86",
+        "X",
+        "卡号",
+        "电话",
+        "身份证",
+        "号",
+        "元",
+        "低保",
+    ]
+    pieces += ["139", "1234", "5678", "0818", "732"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 30))) for _ in range(4000)]
+    passed_by = sum(not privacy._SEVEN_DIGITS.search(t) and not privacy._CARD_WORD.search(t) for t in texts)
+    quick = [mask_text(t) for t in texts]
+    monkeypatch.setattr(privacy, "_SEVEN_DIGITS", re.compile(""))  # every text the full way
+    assert [mask_text(t) for t in texts] == quick
+    assert passed_by > 300 and sum(q != t for q, t in zip(quick, texts, strict=True)) > 200
