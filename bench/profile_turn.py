@@ -15,6 +15,7 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import httpx
@@ -27,50 +28,47 @@ PROCESSES = ("rasa", "actions", "service")
 _LINE_NUMBER = re.compile(r":\d+\)")
 
 
-def heaviest(raw: Path, top: int) -> list[tuple[float, str]]:
-    """Frames by the share of samples they appear in, from py-spy's raw (collapsed) output."""
-    counts: collections.Counter[str] = collections.Counter()
-    total = 0
+def _samples(raw: Path) -> list[tuple[list[str], int]]:
+    """py-spy's raw (collapsed) output: each stack's frames, outermost first, and its count."""
+    out = []
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, n = line.rpartition(" ")
-        if not n.isdigit():
-            continue
-        total += int(n)
-        for frame in {_LINE_NUMBER.sub(")", f) for f in stack.split(";")}:
-            counts[frame] += int(n)
-    return [(100 * c / total, f) for f, c in counts.most_common(top)] if total else []
+        if n.isdigit():
+            out.append(([_LINE_NUMBER.sub(")", f) for f in stack.split(";")], int(n)))
+    return out
+
+
+def _ranked(raw: Path, top: int, keys: Callable[[list[str]], Iterable[str]]) -> list[tuple[float, str]]:
+    """The keys a sample's frames give, by the share of all samples that give each."""
+    counts: collections.Counter[str] = collections.Counter()
+    samples = _samples(raw)
+    total = sum(n for _, n in samples)
+    for frames, n in samples:
+        for key in keys(frames):
+            counts[key] += n
+    return [(100 * c / total, k) for k, c in counts.most_common(top)] if total else []
+
+
+def heaviest(raw: Path, top: int) -> list[tuple[float, str]]:
+    """Frames by the share of samples they appear in."""
+    return _ranked(raw, top, set)
 
 
 def heaviest_own(raw: Path, top: int, depth: int = 3) -> list[tuple[float, str]]:
     """The innermost `depth` frames of each sample, by share: where the time is spent itself,
     with enough callers to tell whose (a bare `dumps` says little)."""
-    counts: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in raw.read_text(errors="replace").splitlines():
-        stack, _, n = line.rpartition(" ")
-        if not n.isdigit():
-            continue
-        total += int(n)
-        frames = [_LINE_NUMBER.sub(")", f) for f in stack.split(";")]
-        counts[" < ".join(reversed(frames[-depth:]))] += int(n)
-    return [(100 * c / total, f) for f, c in counts.most_common(top)] if total else []
+    return _ranked(raw, top, lambda frames: [" < ".join(reversed(frames[-depth:]))])
 
 
 def callers(raw: Path, top: int, name: str, depth: int = 2) -> list[tuple[float, str]]:
     """Who calls the frames whose name holds `name` (their outermost call in each sample), by
     share of all samples: which caller a repeated cost comes from."""
-    counts: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in raw.read_text(errors="replace").splitlines():
-        stack, _, n = line.rpartition(" ")
-        if not n.isdigit():
-            continue
-        total += int(n)
-        frames = [_LINE_NUMBER.sub(")", f) for f in stack.split(";")]
+
+    def caller(frames: list[str]) -> list[str]:
         hit = next((i for i, f in enumerate(frames) if name in f), None)
-        if hit is not None:
-            counts[" < ".join(reversed(frames[max(0, hit - depth) : hit + 1]))] += int(n)
-    return [(100 * c / total, f) for f, c in counts.most_common(top)] if total else []
+        return [] if hit is None else [" < ".join(reversed(frames[max(0, hit - depth) : hit + 1]))]
+
+    return _ranked(raw, top, caller)
 
 
 def main() -> None:
