@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
+from rasa_channels.speedups import is_a
+
 
 class _KeptSession:
     """`async with endpoint.session() as session` on a session that stays open."""
@@ -144,8 +146,6 @@ class EventsToSend(list):  # type: ignore[type-arg]
 def _latest_user_index(events: List[Any]) -> int:
     from rasa.shared.core.events import UserUttered
 
-    from rasa_channels.speedups import is_a
-
     return next((i for i in range(len(events) - 1, -1, -1) if is_a(events[i], UserUttered)), -1)
 
 
@@ -155,24 +155,6 @@ def _event_dict(event: Any, ranked: bool) -> Dict[Text, Any]:
     if not ranked and data.get("event") == "user" and isinstance(parse_data, dict) and "intent_ranking" in parse_data:
         data = {**data, "parse_data": {k: v for k, v in parse_data.items() if k != "intent_ranking"}}
     return data
-
-
-def without_earlier_rankings(events: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
-    """Event dicts, each user message but the latest without its intent ranking (what
-    EventsToSend writes, from dicts)."""
-    latest = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
-    out = []
-    for i, event in enumerate(events):
-        parse_data = event.get("parse_data")
-        if (
-            i != latest
-            and event.get("event") == "user"
-            and isinstance(parse_data, dict)
-            and "intent_ranking" in parse_data
-        ):
-            event = {**event, "parse_data": {k: v for k, v in parse_data.items() if k != "intent_ranking"}}
-        out.append(event)
-    return out
 
 
 def json_of_request(value: Any, dumps: Any) -> str:

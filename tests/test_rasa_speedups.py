@@ -150,13 +150,23 @@ RASA = {  # Rasa's own methods, taken before the speedups replace them
 RASA_CALL_FORMAT = RemoteAction._action_call_format
 import ujson
 import rasa_channels  # installs the speedups
-from rasa_channels.action_calls import json_of_request, without_earlier_rankings
+from rasa_channels.action_calls import json_of_request
 from rasa_channels.tracker_store import MaskingSQLTrackerStore
 OURS = {key: getattr(*key) for key in RASA}
 
 def use(methods):
     for (cls, name), f in methods.items():
         setattr(cls, name, f)
+
+def without_earlier_rankings(events):
+    """Rasa's event dicts, each user message but the latest without its intent ranking: what
+    the action server is to get, worked out from the dicts."""
+    latest = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    return [
+        {**e, "parse_data": {k: v for k, v in e["parse_data"].items() if k != "intent_ranking"}}
+        if i != latest and e.get("event") == "user" and isinstance(e.get("parse_data"), dict) else e
+        for i, e in enumerate(events)
+    ]
 
 def same_or_empty(value, events):
     """The event itself when it is one of the tracker's (a replay shares it), else what it holds:
