@@ -124,10 +124,6 @@ class EventsToSend(list):  # type: ignore[type-arg]
     JSON (`json_of_request`); an event the tracker store read back is written once and the
     text kept on it, since the trackers of later turns share it (rasa_channels/tracker_store.py)."""
 
-    def as_dicts(self) -> List[Dict[Text, Any]]:
-        latest = _latest_user_index(self)
-        return [_event_dict(e, ranked=i == latest) for i, e in enumerate(self)]
-
     def json(self, dumps: Any) -> str:
         latest = _latest_user_index(self)
         parts = []
