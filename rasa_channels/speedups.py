@@ -218,7 +218,7 @@ def copy_trackers_from_their_state() -> None:
             self.sender_id or DEFAULT_SENDER_ID, None, self._max_event_history, is_rule_tracker=self.is_rule_tracker
         )  # as init_copy; its slots follow
         new.slots = {name: copy.copy(slot) for name, slot in self.slots.items()}
-        new.events = new._create_events(list(self.events))
+        new.events = new._create_events(self.events)  # a deque of its own, the same events
         new._paused = self._paused
         new.followup_action = self.followup_action
         new.latest_action = copy.copy(self.latest_action)

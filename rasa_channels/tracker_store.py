@@ -168,19 +168,14 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:
-            if fetch_events_from_all_sessions:
-                events = [
-                    self._event(data) for (_, _, data) in self._rows(session, self._all_sessions_query, sender_id)
-                ]
-                if self.domain and events:
-                    tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-                    setattr(tracker, STORED_EVENTS, len(events))
-                    return tracker
-                return None
-            latest = list(self._latest_session(session, sender_id))
-        if self.domain and latest:
-            tracker = DialogueStateTracker.from_events(sender_id, latest, self.domain.slots)
-            setattr(tracker, STORED_EVENTS, len(latest))
+            if fetch_events_from_all_sessions:  # as DialogueStateTracker.from_dict
+                rows = self._rows(session, self._all_sessions_query, sender_id)
+                events = deserialise_events([self._event(data) for (_, _, data) in rows])
+            else:
+                events = list(self._latest_session(session, sender_id))
+        if self.domain and events:
+            tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
+            setattr(tracker, STORED_EVENTS, len(events))
             return tracker
         return None
 
