@@ -53,3 +53,70 @@ def test_feature_rows_are_rasas_own(tmp_path):
     assert result["examples"] > 300
     assert result["single"] == result["examples"]
     assert result["together"] is True
+
+
+PERSIST_SCRIPT = r"""
+import json, sys
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from nlu_components.logistic_intent import PARAMETERS_FILE, TunedLogisticRegressionClassifier
+
+rng = np.random.default_rng(7)
+intents = ["ask_policy", "greet", "report_urgent", "screen"]
+def message(i):
+    m = Message(data={TEXT: f"m{i}", "intent": intents[i % 4]})
+    row = scipy.sparse.random(1, 40, density=0.2, random_state=i, format="coo")
+    row.data += (i % 4)  # each intent's rows differ
+    m.add_features(Features(row, FEATURE_TYPE_SENTENCE, TEXT, "cv"))
+    return m
+examples = [message(i) for i in range(80)]
+from pathlib import Path
+Path(sys.argv[1]).mkdir()
+storage = LocalModelStorage(Path(sys.argv[1]))
+context = ExecutionContext(GraphSchema({}), node_name="clf")
+config = {**TunedLogisticRegressionClassifier.get_default_config(), "C": 1000, "norm": "l2", "class_weight": None}
+trained = TunedLogisticRegressionClassifier.create(config, storage, Resource("clf"), context)
+trained.train(TrainingData(examples))
+X = trained._create_X(examples)
+loaded = TunedLogisticRegressionClassifier.load(config, storage, Resource("clf"), context)
+skops_loaded_before = "skops.io" in sys.modules
+# A model trained before this format (Rasa's own skops file) still loads.
+old = TunedLogisticRegressionClassifier.create(config, storage, Resource("old"), context)
+old.clf = trained.clf
+LogisticRegressionClassifier.persist(old)
+from_skops = TunedLogisticRegressionClassifier.load(config, storage, Resource("old"), context)
+never_trained = TunedLogisticRegressionClassifier.load(config, storage, Resource("none"), context)
+with storage.read_from(Resource("clf")) as d:
+    files = sorted(p.name for p in d.iterdir())
+processed = loaded.process([message(i) for i in range(8)])
+json.dump({
+    "files": files,
+    "same": bool((loaded.clf.predict_proba(X) == trained.clf.predict_proba(X)).all()),
+    "same_classes": list(loaded.clf.classes_) == list(trained.clf.classes_),
+    "skops_same": bool((from_skops.clf.predict_proba(X) == trained.clf.predict_proba(X)).all()),
+    "skops_imported_by_load": skops_loaded_before,
+    "never_trained_fitted": hasattr(never_trained.clf, "coef_"),
+    "ranked": [[r["name"] for r in m.get("intent_ranking")] for m in processed],
+    "expected": [sorted(intents, key=lambda n: -dict(zip(trained.clf.classes_, p))[n]) for p in trained.clf.predict_proba(X[:8])],
+}, open(sys.argv[2], "w"))
+"""
+
+
+def test_a_trained_classifier_loads_back_the_same_without_skops(tmp_path):
+    out = tmp_path / "out.json"
+    run_rasa_script(PERSIST_SCRIPT, str(tmp_path / "storage"), str(out), data_dir=tmp_path)
+    result = json.loads(out.read_text())
+    assert result["files"] == ["logistic_regression.npz"]
+    assert result["same"] and result["same_classes"]
+    assert result["skops_imported_by_load"] is False
+    assert result["skops_same"] is True
+    assert result["never_trained_fitted"] is False
+    assert result["ranked"] == result["expected"]
