@@ -33,19 +33,12 @@ from bot.config import settings
 log = logging.getLogger(__name__)
 
 
-def _quiet_client_logs() -> None:
-    """httpx logs every call to the service at INFO: a line (masked on its way) per action,
-    which says nothing a failure's own log line does not."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
 async def _start_drainer(app: Sanic) -> None:
     from actions.delivery import Drainer
     from bot.log_masking import install_log_masking
 
     if not logging.getLogger().handlers:  # a spawned worker: log like the main process, masked
         utils.configure_colored_logging(os.environ.get("JZ_ACTIONS_LOG_LEVEL") or None)
-        _quiet_client_logs()
         install_log_masking()
     drainer = Drainer(interval=settings().spool_drain_seconds)
     app.ctx.spool_drainer = drainer
@@ -65,9 +58,9 @@ async def _stop_drainer(app: Sanic) -> None:
 
 
 async def _close_service_clients(app: Sanic) -> None:
-    from actions.api.service import close_clients
+    from bot.http_sessions import close_sessions
 
-    await close_clients()
+    await close_sessions()
 
 
 def require_action_token(app: Sanic, token: str) -> None:
@@ -141,7 +134,6 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["JZ_ACTIONS_LOG_LEVEL"] = logging.getLevelName(args.loglevel)  # for the workers
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(args.loglevel)
-    _quiet_client_logs()
     utils.configure_file_logging(
         logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
     )

@@ -8,12 +8,13 @@ creation is idempotent (Idempotency-Key), so it can be retried safely.
 from __future__ import annotations
 
 import asyncio
-import weakref
+import json
 from typing import Any
 
-import httpx
+import aiohttp
 
 from bot.config import settings
+from bot.http_sessions import TRANSPORT_ERRORS, loopback_connector, pooled_session
 
 
 class ServiceUnavailable(Exception):
@@ -32,51 +33,44 @@ class ServiceRefused(Exception):
         self.status = status
 
 
-# One pooled HTTP client per event loop (the action server has one loop per worker): creating
-# an httpx.AsyncClient builds an SSL context, about 20 ms, which every action used to pay.
-_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, httpx.AsyncClient]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _pooled_client(headers: dict[str, str]) -> httpx.AsyncClient:
-    per_loop = _CLIENTS.setdefault(asyncio.get_running_loop(), {})
-    key = tuple(sorted(headers.items()))
-    client = per_loop.get(key)
-    if client is None or client.is_closed:
-        client = per_loop[key] = httpx.AsyncClient(
-            headers=headers, limits=httpx.Limits(max_connections=64, max_keepalive_connections=16)
-        )
-    return client
-
-
-async def close_clients() -> None:
-    """Closes this event loop's pooled clients (the action server calls it when it stops)."""
-    for client in _CLIENTS.pop(asyncio.get_running_loop(), {}).values():
-        await client.aclose()
-
-
 class ServiceClient:
     def __init__(self, base_url: str | None = None, timeout: float | None = None):
         cfg = settings()
         self.base_url = (base_url or cfg.resolved_service_url()).rstrip("/")
         self.timeout = timeout if timeout is not None else cfg.service_timeout
         self.headers = {"Authorization": f"Bearer {cfg.bot_token}"} if cfg.bot_token else {}
+        self.headers_key = tuple(sorted(self.headers.items()))
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        # One pooled session per loop (the action server has one loop per worker): a client per
+        # call used to build an SSL context, about 20 ms, which every action paid.
+        return aiohttp.ClientSession(headers=self.headers, connector=loopback_connector())
 
     async def _request(
         self, method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         try:
-            r = await _pooled_client(self.headers).request(
-                method, f"{self.base_url}{path}", json=payload, headers=headers, timeout=self.timeout
-            )
-        except httpx.HTTPError as exc:
+            session = pooled_session(("service", self.headers_key), self._new_session)
+            async with session.request(
+                method,
+                f"{self.base_url}{path}",
+                json=payload,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            ) as r:
+                if r.status >= 500:
+                    raise ServiceUnavailable(f"{path}: HTTP {r.status}", r.status)
+                if r.status >= 400:
+                    raise ServiceRefused(
+                        f"{path}: HTTP {r.status}: {(await r.read())[:300].decode(errors='replace')}", r.status
+                    )
+                body = await r.read()
+        except TRANSPORT_ERRORS as exc:
             raise ServiceUnavailable(f"{path}: {exc!r}") from exc
-        if r.status_code >= 500:
-            raise ServiceUnavailable(f"{path}: HTTP {r.status_code}", r.status_code)
-        if r.status_code >= 400:
-            raise ServiceRefused(f"{path}: HTTP {r.status_code}: {r.text[:300]}", r.status_code)
-        return r.json()
+        try:
+            return json.loads(body)
+        except ValueError as exc:  # a proxy's error page, say: not the service answering
+            raise ServiceUnavailable(f"{path}: not JSON: {body[:100]!r}") from exc
 
     async def answer(self, question: str, jurisdiction: str | None = None) -> dict[str, Any]:
         return await self._request("POST", "/v1/kb/answer", {"question": question, "jurisdiction": jurisdiction})

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager, suppress
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +24,7 @@ from bot.cases.model import CaseError
 from bot.config import Settings
 from bot.config import settings as default_settings
 from bot.db import Database
+from bot.http_sessions import close_sessions
 from bot.log_masking import install_log_masking
 from bot.places import UnknownPlace
 from bot.service.errors import (
@@ -59,11 +59,6 @@ async def _lifespan(app: FastAPI):
     # Load the knowledge base, its card index and the understanding pipeline before the
     # first question (and before /healthz answers), so no resident waits for them.
     kb.warm_up(app)
-    # One pooled client for the web chat relay to Rasa (a new client per message costs an
-    # SSL context and a connection each time).
-    app.state.rasa_client = httpx.AsyncClient(
-        timeout=30, limits=httpx.Limits(max_connections=64, max_keepalive_connections=16)
-    )
     job = asyncio.create_task(_retention_loop(app))
     try:
         yield
@@ -71,7 +66,7 @@ async def _lifespan(app: FastAPI):
         job.cancel()
         with suppress(asyncio.CancelledError):
             await job
-        await app.state.rasa_client.aclose()
+        await close_sessions()  # the web chat relay's pooled session to Rasa
 
 
 async def _retention_loop(app: FastAPI) -> None:

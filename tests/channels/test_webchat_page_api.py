@@ -1,14 +1,16 @@
 """The web chat page's own routes (bot/service/routers/chat.py): the history a reload shows,
 我的工单, the operator-reply stream (server-sent events, opened with a short-lived ticket)
 with its acknowledgement, 结束对话, and the retention purge of the history. The service
-runs alone; Rasa is a fake transport that answers with a cited answer and its buttons."""
+runs alone; Rasa is a fake REST channel on loopback that answers with a cited answer and its
+buttons."""
 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -27,19 +29,40 @@ ANSWER = {
 
 
 @pytest.fixture
-def app(tmp_path):
+def fake_rasa():
+    """Rasa's REST channel on loopback: (its URL, the messages it was sent)."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            seen.append(body["message"])
+            raw = json.dumps([{"recipient_id": body["sender"], **ANSWER}], ensure_ascii=False).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def app(tmp_path, fake_rasa):
     from bot.service.app import create_app
 
-    application = create_app(Settings(data_dir=tmp_path / "svc", retention_days=0))
+    rasa_url, application_seen = fake_rasa
+    application = create_app(Settings(data_dir=tmp_path / "svc", retention_days=0, rasa_url=rasa_url))
     application.state.people = make_users(application.state.db)
-    application.state.rasa_seen = []
-
-    def rasa(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        application.state.rasa_seen.append(body["message"])
-        return httpx.Response(200, json=[{"recipient_id": body["sender"], **ANSWER}])
-
-    application.state.rasa_client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
+    application.state.rasa_seen = application_seen
     # A stream looks at the outbox often and ends soon, so a test can read it whole.
     application.state.chat_events_interval = 0.02
     application.state.chat_events_max_seconds = 0.4
@@ -48,8 +71,9 @@ def app(tmp_path):
 
 
 @pytest.fixture
-def client(app) -> TestClient:
-    return TestClient(app)
+def client(app):
+    with TestClient(app) as client:  # one event loop, and the lifespan closes the pooled session
+        yield client
 
 
 @pytest.fixture

@@ -31,14 +31,15 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Query, Request
 from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sse_starlette import EventSourceResponse
 
 from bot.channels import history, webchat
-from bot.channels.gateway import RASA_DOWN_REPLY, after_request_sent
+from bot.channels.gateway import RASA_DOWN_REPLY, RASA_TIMEOUT
+from bot.http_sessions import TRANSPORT_ERRORS, after_body_sent, body_sent_trace, loopback_connector, pooled_session
 from bot.service.auth import secret_key
 from bot.service.chat_schemas import (
     ChatIn,
@@ -130,12 +131,14 @@ async def chat(
     }
     try:
         # Started once Rasa has the request: the note's thread would otherwise hold the GIL first.
-        with after_request_sent(lambda: notes.append(asyncio.ensure_future(asyncio.to_thread(add_note)))) as trace:
+        with after_body_sent(lambda: notes.append(asyncio.ensure_future(asyncio.to_thread(add_note)))) as trace:
             try:
-                r = await _rasa_client(request).post(url, json=rasa_body, extensions=trace)
-                r.raise_for_status()
-                messages = r.json()
-            except (httpx.HTTPError, ValueError):
+                async with _rasa_session().post(url, json=rasa_body, **trace) as r:
+                    r.raise_for_status()
+                    messages = json.loads(await r.read())
+                if not isinstance(messages, list):
+                    raise ValueError("not a list of messages")
+            except (*TRANSPORT_ERRORS, ValueError):
                 messages = [{"recipient_id": body.sender, "text": RASA_DOWN_REPLY}]
     finally:
         await asyncio.gather(*notes)
@@ -158,12 +161,17 @@ async def chat(
     return ChatOut(messages=answer)
 
 
-def _rasa_client(request: Request) -> httpx.AsyncClient:
-    """The app's pooled client (made in the lifespan); a bare app in a test gets one too."""
-    client = getattr(request.app.state, "rasa_client", None)
-    if client is None or client.is_closed:
-        client = request.app.state.rasa_client = httpx.AsyncClient(timeout=30)
-    return client
+def _rasa_session() -> aiohttp.ClientSession:
+    """The pooled session to Rasa (closed with the app, bot/service/app.py)."""
+    return pooled_session("rasa", _new_rasa_session)
+
+
+def _new_rasa_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=loopback_connector(),
+        timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT),
+        trace_configs=[body_sent_trace()],
+    )
 
 
 @router.get(
