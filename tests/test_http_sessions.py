@@ -17,6 +17,7 @@ from bot.http_sessions import (
     loopback_connector,
     pooled_session,
 )
+from tests.support.json_http import serve_app
 
 
 def _session() -> aiohttp.ClientSession:
@@ -32,11 +33,8 @@ async def _slow_server(log: list[str], seconds: float = 0.3):
 
     app = web.Application()
     app.router.add_post("/", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"
+    runner, url = await serve_app(app)
+    return runner, f"{url}/"
 
 
 def test_then_runs_once_while_the_other_side_is_still_working():

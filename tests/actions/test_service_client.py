@@ -12,18 +12,15 @@ from aiohttp import web
 
 from actions.api.service import ServiceClient, ServiceRefused, ServiceUnavailable
 from bot.http_sessions import close_sessions
+from tests.support.json_http import serve_app
 
 
 async def _served(routes: web.RouteTableDef, scenario) -> object:
     app = web.Application()
     app.add_routes(routes)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, url = await serve_app(app)
     try:
-        return await scenario(ServiceClient(base_url=f"http://127.0.0.1:{port}", timeout=0.5))
+        return await scenario(ServiceClient(base_url=url, timeout=0.5))
     finally:
         await close_sessions()
         await runner.cleanup()

@@ -19,6 +19,7 @@ from bot.channels import gateway
 from bot.channels.gateway import RASA_DOWN_REPLY, StackLink
 from bot.config import Settings
 from bot.stack import free_port
+from tests.support.json_http import send_json
 
 BOT_TOKEN = "test-bot-token"
 
@@ -72,12 +73,7 @@ class FakeDoors:
                 self._answer(fake.note_status, {"case": None})
 
             def _answer(self, status: int, data) -> None:
-                raw = json.dumps(data, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                send_json(self, status, data)
 
             def log_message(self, *args) -> None:
                 pass

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.service.auth import secret_key
 from bot.service.routers.chat import BAD_TICKET, BAD_TOKEN, NO_TICKET, NO_TOKEN
 from tests.cases.conftest import make_users, new_case
+from tests.support.json_http import send_json
 
 ANSWER = {
     "text": "低保是按月发的生活补助。\n依据：《社会救助暂行办法》第九条",
@@ -37,12 +38,7 @@ def fake_rasa():
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
             seen.append(body["message"])
-            raw = json.dumps([{"recipient_id": body["sender"], **ANSWER}], ensure_ascii=False).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+            send_json(self, 200, [{"recipient_id": body["sender"], **ANSWER}])
 
         def log_message(self, *args) -> None:
             pass

@@ -28,6 +28,8 @@ from xml.sax.saxutils import escape
 
 from wechatpy.crypto import WeChatCrypto
 
+from tests.support.json_http import send_json
+
 
 class FakeWeChat:
     def __init__(self, app_id: str, app_secret: str, expires_in: int = 7200):
@@ -141,12 +143,7 @@ class FakeWeChat:
                 url = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                data = json.dumps(fake._call(method, url.path, query, body), ensure_ascii=False).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, 200, fake._call(method, url.path, query, body), "application/json; charset=utf-8")
 
             def log_message(self, *args) -> None:
                 pass
