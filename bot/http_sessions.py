@@ -1,5 +1,5 @@
 """Pooled aiohttp client sessions for the hot loopback hops: the action server calling the
-service, the web chat relay calling Rasa.
+service; the web chat relay and the Telegram and WeChat gateways calling Rasa (`rasa_session`).
 
 aiohttp, not httpx, on these hops: on a kept connection its client spends ~0.2 ms of CPU a
 request, httpx's ~1 ms (measured side by side, bench/bench_speed.py), and a policy answer
@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 import aiohttp
 
+RASA_TIMEOUT = 30.0  # seconds; Rasa runs custom actions, which call the service
 # What "the other side did not answer" looks like: no connection, a reset, a timeout.
 TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 
@@ -74,3 +75,16 @@ def after_body_sent(then: Callable[[], object] | None) -> Iterator[dict]:
         yield {"trace_request_ctx": {"body_sent": run}} if then else {}
     finally:
         run()
+
+
+def rasa_session() -> aiohttp.ClientSession:
+    """This loop's session to Rasa's REST channel; its requests can use `after_body_sent`."""
+    return pooled_session("rasa", _new_rasa_session)
+
+
+def _new_rasa_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=loopback_connector(),
+        timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT),
+        trace_configs=[body_sent_trace()],
+    )

@@ -18,20 +18,20 @@ The channel-specific part (how a message is sent, buttons, windows) stays in the
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterable
 from functools import partial
 
 import httpx
 
 from bot.config import Settings
 from bot.hotlines import IF_URGENT, IN_DANGER
+from bot.http_sessions import TRANSPORT_ERRORS, after_body_sent, rasa_session
 
-RASA_TIMEOUT = 30.0  # seconds; Rasa runs custom actions, which call the service
 SERVICE_TIMEOUT = 5.0
 NOTE_RETRY_PAUSES = (0.5, 2.0)  # before sending again a note that never reached the service
 DRAIN_SECONDS = SERVICE_TIMEOUT + sum(NOTE_RETRY_PAUSES) + 1
@@ -95,14 +95,14 @@ class StackLink:
             noting = partial(self.start_note, sender, message, message_id)
         body = {"sender": sender, "message": message, "metadata": metadata}
         # The note starts once Rasa has the whole request, and goes while Rasa answers.
-        with after_request_sent(noting) as trace:
+        with after_body_sent(noting) as trace:
             try:
-                r = await self.http.post(self.rasa_url, json=body, timeout=RASA_TIMEOUT, extensions=trace)
-                r.raise_for_status()
-                answers = r.json()
+                async with rasa_session().post(self.rasa_url, json=body, **trace) as r:
+                    r.raise_for_status()
+                    answers = json.loads(await r.read())
                 if not isinstance(answers, list):
                     raise ValueError("not a list of messages")
-            except (httpx.HTTPError, ValueError) as exc:
+            except (*TRANSPORT_ERRORS, ValueError) as exc:
                 log.warning("Rasa unreachable for %s: %s", sender, exc.__class__.__name__)
                 return [{"text": RASA_DOWN_REPLY}]
         return [a for a in answers if isinstance(a, dict)]
@@ -235,26 +235,6 @@ class StackLink:
         except httpx.HTTPError as exc:
             log.warning("could not tell the desk replies %s are undeliverable: %s", ids, type(exc).__name__)
             return False
-
-
-@contextmanager
-def after_request_sent(then: Callable[[], object] | None) -> Iterator[dict]:
-    """httpx request extensions that call `then` once the request's body is on the wire; or,
-    if it never got there (no connection, a timeout), when the block ends. Once either way."""
-    pending = [then] if then else []
-
-    def run() -> None:
-        while pending:
-            pending.pop()()
-
-    async def trace(event: str, info: dict) -> None:
-        if event == "http11.send_request_body.complete":
-            run()
-
-    try:
-        yield {"trace": trace} if then else {}
-    finally:
-        run()
 
 
 def recent_entry(table: OrderedDict, key: Hashable, make: Callable[[], object], limit: int):

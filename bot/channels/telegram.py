@@ -28,6 +28,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from bot.channels.gateway import ReplyPolls, StackLink, recent_entry
 from bot.config import Settings, settings
 from bot.hotlines import IF_URGENT
+from bot.http_sessions import close_sessions
 from bot.log_masking import MaskingFilter
 from bot.text import cap_message, clean_message, too_long_note
 
@@ -117,6 +118,7 @@ class TelegramGateway:
             self._poller.cancel()
         await self.link.drain()  # notes to the case desk still on their way
         await self.http.aclose()
+        await close_sessions()  # the pooled session to Rasa (bot/http_sessions.py)
 
     # ------------------------------------------------------------------ handlers
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -37,6 +37,7 @@ from bot.channels.wechat_api import WINDOW_CLOSED_ERRORS, WeChatAPI, WeChatError
 from bot.channels.wechat_protocol import Refused, Wire, message_key, render_answers, sender_id, split_text
 from bot.config import Settings
 from bot.hotlines import IF_URGENT
+from bot.http_sessions import close_sessions
 from bot.text import cap_message, clean_message, too_long_note
 
 log = logging.getLogger("bot.channels.wechat")
@@ -373,3 +374,4 @@ class WeChatGateway:
                 task.cancel()
         await self.link.drain()  # notes to the case desk still on their way
         await self.http.aclose()
+        await close_sessions()  # the pooled session to Rasa (bot/http_sessions.py)

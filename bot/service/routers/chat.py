@@ -31,15 +31,14 @@ import uuid
 from functools import partial
 from pathlib import Path
 
-import aiohttp
 from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Query, Request
 from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sse_starlette import EventSourceResponse
 
 from bot.channels import history, webchat
-from bot.channels.gateway import RASA_DOWN_REPLY, RASA_TIMEOUT
-from bot.http_sessions import TRANSPORT_ERRORS, after_body_sent, body_sent_trace, loopback_connector, pooled_session
+from bot.channels.gateway import RASA_DOWN_REPLY
+from bot.http_sessions import TRANSPORT_ERRORS, after_body_sent, rasa_session
 from bot.service.auth import secret_key
 from bot.service.chat_schemas import (
     ChatIn,
@@ -133,7 +132,7 @@ async def chat(
         # Started once Rasa has the request: the note's thread would otherwise hold the GIL first.
         with after_body_sent(lambda: notes.append(asyncio.ensure_future(asyncio.to_thread(add_note)))) as trace:
             try:
-                async with _rasa_session().post(url, json=rasa_body, **trace) as r:
+                async with rasa_session().post(url, json=rasa_body, **trace) as r:
                     r.raise_for_status()
                     messages = json.loads(await r.read())
                 if not isinstance(messages, list):
@@ -159,19 +158,6 @@ async def chat(
         ],
     )
     return ChatOut(messages=answer)
-
-
-def _rasa_session() -> aiohttp.ClientSession:
-    """The pooled session to Rasa (closed with the app, bot/service/app.py)."""
-    return pooled_session("rasa", _new_rasa_session)
-
-
-def _new_rasa_session() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        connector=loopback_connector(),
-        timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT),
-        trace_configs=[body_sent_trace()],
-    )
 
 
 @router.get(
