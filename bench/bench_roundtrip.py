@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import tempfile
@@ -78,16 +79,22 @@ def round_trip() -> dict:
     return figures
 
 
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def cold_start() -> dict:
     ensure_model()  # "model already trained"
     with tempfile.TemporaryDirectory() as d:
-        rasa_port = free_port()
+        rasa_port, action_port, service_port = free_port(), free_port(), free_port()
         env = dict(
             os.environ,
             JZ_DATA_DIR=d,
             JZ_RASA_PORT=str(rasa_port),
-            JZ_ACTION_PORT=str(free_port()),
-            JZ_SERVICE_PORT=str(free_port()),
+            JZ_ACTION_PORT=str(action_port),
+            JZ_SERVICE_PORT=str(service_port),
         )
         started = time.perf_counter()
         proc = subprocess.Popen(
@@ -122,11 +129,13 @@ def cold_start() -> dict:
                 os.killpg(proc.pid, signal.SIGKILL)
                 code = "killed"
             stop_seconds = time.perf_counter() - stop_started
-            try:  # Ctrl-C must leave no process of the group behind
+            # Ctrl-C must leave nothing behind: no process of make's group, and no server (each
+            # runs in a session of its own) still listening on its port.
+            try:
                 os.killpg(proc.pid, 0)
                 clean = False
             except ProcessLookupError:
-                clean = True
+                clean = not any(_listening(port) for port in (rasa_port, action_port, service_port))
     if first_answer is None:
         raise RuntimeError("make run gave no cited answer within 300 s")
     return {

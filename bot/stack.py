@@ -303,20 +303,53 @@ class Stack:
                 self.processes[name].stop()
 
 
+class StopRequested(Exception):
+    """Ctrl-C or SIGTERM: raised where `make run` is, start-up included, so it stops what it started."""
+
+
+def _request_stop(*_) -> None:
+    raise StopRequested
+
+
 def main() -> int:
     from bot.config import settings
 
     stack = Stack(settings())
     print("preparing the Rasa model…", flush=True)
     stack.build()
-    print(f"model: {stack.model}\nstarting the service, the action server and Rasa…", flush=True)
-    started = time.monotonic()
-    stack.start()
+    # From here on every process started is stopped again however `make run` ends: the servers
+    # run in sessions of their own, so a Ctrl-C during start-up used to leave them holding the ports.
+    signal.signal(signal.SIGINT, _request_stop)
+    signal.signal(signal.SIGTERM, _request_stop)
+    try:
+        print(f"model: {stack.model}\nstarting the service, the action server and Rasa…", flush=True)
+        started = time.monotonic()
+        stack.start()
+        _print_running(stack, time.monotonic() - started)
+        while True:
+            dead = [p.name for p in stack.processes.values() if not p.alive()]
+            if dead:
+                print(f"stopped unexpectedly: {', '.join(dead)}; see the logs above", file=sys.stderr)
+                for name in dead:
+                    print(stack.processes[name].tail(), file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    except StopRequested:
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the stop short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("\nstopping…", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+
+
+def _print_running(stack: Stack, seconds: float) -> None:
     telegram = "  Telegram        gateway polling the Bot API\n" if "telegram" in stack.processes else ""
     if "wechat" in stack.processes:
         telegram += f"  WeChat          {stack.processes['wechat'].health_url.removesuffix('/healthz')}/wechat\n"
     print(
-        f"\n社会救助助手 is running ({time.monotonic() - started:.0f}s to start):\n"
+        f"\n社会救助助手 is running ({seconds:.0f}s to start):\n"
         f"  web chat        {stack.service_url}/\n"
         f"  service API     {stack.service_url}/docs\n"
         f"  Rasa REST       {stack.rasa_url}/webhooks/rest/webhook\n"
@@ -327,28 +360,6 @@ def main() -> int:
         "Press Ctrl-C to stop.",
         flush=True,
     )
-    stopping = False
-
-    def _stop(*_):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        while not stopping:
-            dead = [p.name for p in stack.processes.values() if not p.alive()]
-            if dead:
-                print(f"stopped unexpectedly: {', '.join(dead)}; see the logs above", file=sys.stderr)
-                for name in dead:
-                    print(stack.processes[name].tail(), file=sys.stderr)
-                return 1
-            time.sleep(0.5)
-    finally:
-        print("\nstopping…", flush=True)
-        stack.stop()
-        print("stopped.", flush=True)
-    return 0
 
 
 if __name__ == "__main__":
