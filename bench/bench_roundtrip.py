@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -23,6 +22,7 @@ from bench.stack import running_stack
 from bot.config import PROJECT_ROOT
 from bot.rasa_model import ensure_model
 from bot.stack import free_port
+from tests.support.sockets import listening_addresses
 
 MESSAGES_PER_LEVEL = 120
 LEVELS = (1, 4, 16)
@@ -79,12 +79,6 @@ def round_trip() -> dict:
     return figures
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def cold_start() -> dict:
     ensure_model()  # "model already trained"
     with tempfile.TemporaryDirectory() as d:
@@ -135,7 +129,7 @@ def cold_start() -> dict:
                 os.killpg(proc.pid, 0)
                 clean = False
             except ProcessLookupError:
-                clean = not any(_listening(port) for port in (rasa_port, action_port, service_port))
+                clean = not any(listening_addresses(port) for port in (rasa_port, action_port, service_port))
     if first_answer is None:
         raise RuntimeError("make run gave no cited answer within 300 s")
     return {

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +17,9 @@ import pytest
 from bot.config import PROJECT_ROOT
 from bot.rasa_model import ensure_model
 from bot.stack import free_port
+from tests.support.sockets import listening_addresses
 
 pytestmark = pytest.mark.e2e
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _up(url: str) -> bool:
@@ -75,5 +69,5 @@ def test_make_run_leaves_no_server_behind(tmp_path, stop_signal, when):
             run.kill()
     assert run.returncode == 0, out[-2000:]
     assert "stopped." in out
-    still = [name for name, port in ports.items() if _listening(port)]
+    still = [name for name, port in ports.items() if listening_addresses(port)]
     assert still == [], f"still listening after the stop: {still}"
