@@ -311,13 +311,13 @@ def telegram_path(n: int = 15) -> dict:
 
 
 def run() -> dict:
-    figures = {**ceiling("ceiling"), **ceiling("ceiling_defaults"), **ours()}
+    figures = {k: v for tag in CEILINGS for k, v in ceiling(tag).items()} | ours()
     for level in LEVELS:
-        for tag, suffix in (("ceiling", ""), ("ceiling_defaults", "_defaults")):
+        for tag in CEILINGS:  # bot_c4_share_of_ceiling, bot_c4_share_of_ceiling_defaults, ...
             ceil = figures.get(f"{tag}_c{level}_msgs_per_s")
             if ceil:
                 share = round(figures[f"bot_c{level}_msgs_per_s"] / ceil, 2)
-                figures[f"bot_c{level}_share_of_ceiling{suffix}"] = share
+                figures[f"bot_c{level}_share_of_ceiling{tag.removeprefix('ceiling')}"] = share
     return figures
 
 
