@@ -33,6 +33,7 @@ from bot.service.errors import (
     document_validation_errors,
     unknown_place_response,
 )
+from bot.service.pending_writes import PendingWrites
 from bot.service.routers import (
     case_workflow,
     cases,
@@ -101,6 +102,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     app.state.db = Database(cfg.resolved_database_url())
     app.state.db.migrate()
+    app.state.history_writes = PendingWrites()  # the web chat's reload history, written after each answer
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError):

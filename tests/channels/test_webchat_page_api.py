@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -122,6 +123,30 @@ def test_history_keeps_what_the_page_showed_masked(client):
 
     other, other_headers = start(client)
     assert client.get(f"/v1/chat/{other}/history", headers=other_headers).json()["messages"] == []
+
+
+def test_a_reload_quicker_than_the_history_commit_still_shows_the_last_message(app, monkeypatch):
+    """The history is written after the answer has gone back; a real server (TestClient would
+    wait for that write) and a slow commit: the reload right after the answer waits for it."""
+    import httpx
+
+    from tests.support.console_server import serving
+
+    record = history.record
+
+    def slow_record(*args):
+        time.sleep(0.6)
+        record(*args)
+
+    monkeypatch.setattr(history, "record", slow_record)
+    with serving(app), httpx.Client(base_url=app.state.url, timeout=10) as http:
+        conv = http.post("/v1/chat/session").json()
+        headers = {"X-Chat-Token": conv["token"]}
+        r = http.post("/v1/chat", json={"sender": conv["sender"], "message": "低保是什么"}, headers=headers)
+        assert r.status_code == 200
+        assert app.state.history_writes.pending(conv["sender"]) == 1  # answered, not yet written
+        shown = http.get(f"/v1/chat/{conv['sender']}/history", headers=headers).json()["messages"]
+    assert [(m["role"], m["text"]) for m in shown] == [("resident", "低保是什么"), ("bot", ANSWER["text"])]
 
 
 def test_the_raw_number_is_not_stored_in_the_history(app, client):

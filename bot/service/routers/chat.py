@@ -52,6 +52,7 @@ from bot.service.chat_schemas import (
 )
 from bot.service.deps import get_desk
 from bot.service.errors import ErrorOut, refusals
+from bot.service.pending_writes import PendingWrites
 from bot.text import cap_message, too_long_note
 
 router = APIRouter(tags=["web chat"])
@@ -72,6 +73,10 @@ CONVERSATION_REFUSALS = {
 TOKEN_HEADER = Header(
     None, max_length=webchat.TOKEN_MAX_CHARS, description="The token POST /v1/chat/session gave for this conversation"
 )
+
+
+def history_writes(request: Request) -> PendingWrites:
+    return request.app.state.history_writes
 
 
 def _max_age(request: Request) -> int:
@@ -145,8 +150,10 @@ async def chat(
     # The history a reload shows (bot/channels/history.py): the part read, and what came back,
     # written once the answer is on its way (the conversation itself is in Rasa's tracker store).
     # Operator replies are not in this answer: the page gets them from the events stream and
-    # says when it showed each (see chat_events), so none is lost or shown twice.
-    background.add_task(
+    # says when it showed each (see chat_events), so none is lost or shown twice. Marked pending
+    # now, so that a reload quicker than the commit waits for it (bot/service/pending_writes.py).
+    write = history_writes(request).mark(
+        body.sender,
         history.record,
         request.app.state.db,
         body.sender,
@@ -157,6 +164,7 @@ async def chat(
             if isinstance(m, dict) and (m.get("text") or m.get("buttons"))
         ],
     )
+    background.add_task(write)
     return ChatOut(messages=answer)
 
 
@@ -204,9 +212,10 @@ def _operator_message(sender: str, reply: dict) -> dict:
     summary="What this conversation's page has shown: the resident's messages, the assistant's answers "
     "with their buttons and the operator replies shown (needs the X-Chat-Token)",
 )
-def chat_history(sender: str, request: Request, x_chat_token: str | None = TOKEN_HEADER) -> HistoryOut:
+async def chat_history(sender: str, request: Request, x_chat_token: str | None = TOKEN_HEADER) -> HistoryOut:
     require_conversation(request, sender, x_chat_token)
-    return HistoryOut(sender=sender, messages=history.history(request.app.state.db, sender))
+    await history_writes(request).settle(sender)  # the last answer's history, if still being written
+    return HistoryOut(sender=sender, messages=await asyncio.to_thread(history.history, request.app.state.db, sender))
 
 
 @router.get(
