@@ -286,12 +286,18 @@ class CaseWorkflow:
         text = trimmed(text, TEXT_MAX)
         if not sender_id or not text:
             return None
+        q = select(Case).where(
+            Case.sender_id == sender_id, Case.status.in_(list(ACTIVE_STATUSES)), Case.created_by == BOT.name
+        )  # only the bot links a case to a chat
+        if channel:
+            q = q.where(Case.channel == channel)
+        # Most messages belong to no case: a read finds that without taking SQLite's write lock,
+        # which would queue every message behind whatever else is being written (each web chat
+        # answer's reload history, for one).
+        with self.ctx.read() as s:
+            if s.scalar(q.with_only_columns(Case.id).limit(1)) is None:
+                return None
         with self.ctx.write() as s:
-            q = select(Case).where(
-                Case.sender_id == sender_id, Case.status.in_(list(ACTIVE_STATUSES)), Case.created_by == BOT.name
-            )  # only the bot links a case to a chat
-            if channel:
-                q = q.where(Case.channel == channel)
             case = s.scalars(q.order_by(Case.id.desc())).first()
             if case is None:
                 return None

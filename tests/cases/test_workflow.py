@@ -160,6 +160,30 @@ def test_the_message_that_made_the_case_is_not_added_again_by_its_note(desk):
     assert texts == ["我要找人工", "已为您转人工", "我要找人工", "我要找人工"]
 
 
+def test_a_message_with_no_case_does_not_wait_for_the_write_lock(desk, db):
+    """Most messages belong to no case: finding that must not queue behind another writer (on
+    SQLite, the one write lock), while a message that joins a case still waits its turn."""
+    import sqlite3
+    import threading
+
+    n = desk.create_case(new_case(sender_id="conv-lock", channel="web"), BOT)[0]["number"]
+    writer = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # someone else holds the write lock
+    joined: list[str | None] = []
+    waiting = threading.Thread(target=lambda: joined.append(desk.add_resident_message("conv-lock", "还在吗", "web")))
+    try:
+        assert desk.add_resident_message("nobody-s-chat", "你好", "web") is None  # at once, not after 30 s
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and joined == []  # the one with a case waits for the lock
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+    waiting.join(10)
+    assert joined == [n]
+    assert [t["text"] for t in desk.case_record(n).transcript][-1] == "还在吗"
+
+
 def test_routing_table_names_its_clause():
     from bot.cases.routing import route_for
 
