@@ -19,9 +19,12 @@ and its text kept on it; the request's JSON is put together from those texts.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_channels.speedups import is_a
+from rasa_channels.stored_events import STORED, PrefixMemo, is_stored
+
+JSON_MEMO = PrefixMemo()  # a conversation's leading stored events, as the action server gets them
 
 
 class _KeptSession:
@@ -92,7 +95,7 @@ def lighter_action_calls() -> None:
     def _action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> Dict[Text, Any]:
         """RemoteAction._action_call_format, lighter (see the module docstring)."""
         state = tracker.current_state(EventVerbosity.NONE)
-        state["events"] = EventsToSend(tracker.events)
+        state["events"] = EventsToSend(tracker.events, tracker.sender_id)
         result = {
             "next_action": self._name,
             "sender_id": tracker.sender_id,
@@ -109,27 +112,34 @@ def lighter_action_calls() -> None:
     RemoteAction._action_call_format = _action_call_format  # type: ignore[method-assign]
 
 
-STORED = "_jz_stored"  # on an Event read back from the tracker store: it will not change again
-
-
-def mark_stored(event: Any) -> None:
-    """Marks an event the tracker store read back. The mark holds the event's id: a deep copy
-    (which Rasa makes of an event to change it) carries it, but is not marked by it."""
-    event.__dict__[STORED] = id(event)
-
-
 class EventsToSend(list):  # type: ignore[type-arg]
     """A tracker's events as the action server gets them: each as its `as_dict()`, a user
     message but the latest without its intent ranking. Written straight into the request's
     JSON (`json_of_request`); an event the tracker store read back is written once and the
-    text kept on it, since the trackers of later turns share it (rasa_channels/tracker_store.py)."""
+    text kept on it, since the trackers of later turns share it (rasa_channels/tracker_store.py),
+    and the JSON of the conversation's leading stored events is kept joined for its next call
+    (JSON_MEMO, rasa_channels/stored_events.py)."""
+
+    def __init__(self, events: Any = (), conversation: Optional[Text] = None) -> None:
+        super().__init__(events)
+        self.conversation = conversation
 
     def json(self, dumps: Any) -> str:
         latest = _latest_user_index(self)
-        parts = []
-        for i, event in enumerate(self):
+        start, parts = 0, []
+        resumed = JSON_MEMO.resume(self.conversation, self) if self.conversation is not None else None
+        if resumed is not None and (latest < 0 or resumed[0] <= latest):
+            start, parts = resumed[0], [resumed[1]]
+        looking = self.conversation is not None  # for the end of the leading stored events, all unranked
+        for i in range(start, len(self)):
+            event = self[i]
+            stored = is_stored(event)
+            if looking and (i == latest or not stored):
+                looking = False
+                if i > start:
+                    JSON_MEMO.keep(self.conversation, self[:i], ",".join(parts))
             ranked = i == latest
-            if event.__dict__.get(STORED) != id(event):
+            if not stored:
                 parts.append(dumps(_event_dict(event, ranked)))
                 continue
             written = event.__dict__.setdefault(STORED + "_json", {})

@@ -37,7 +37,9 @@ stay the same (the same deque, as long, ending with the same event) and hands ou
 latest states a rule lookup needs are remembered the same way. Both grew with the conversation.
 Walking the events itself is Rasa's `applied_events` step for step, with each `isinstance`
 answered once per class (`is_a`): through ABCMeta (Rasa's events are ABCs) those checks were
-most of the walk. The replay of the latest states appends each event and applies it, as
+most of the walk. Both the walk and the replay of the states go on from where they reached in
+the conversation's stored events the last time (rasa_channels/stored_events.py): at turn 100
+the two walks were a fifth of the Rasa process's time, and grew with every turn. The replay of the latest states appends each event and applies it, as
 `tracker.update` does for a tracker with no model id to stamp on events (one made by init_copy).
 
 Before running any action (action_listen, an utterance, a custom action), Rasa copies the
@@ -58,8 +60,14 @@ object of the same class holding the same attributes, which is what `copy.copy` 
 
 from __future__ import annotations
 
+import itertools
 import threading
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any, Dict, Iterable, List, Optional, Set, Text, Tuple, Type
+
+from rasa_channels.stored_events import PrefixMemo, is_stored
+
+APPLIED_MEMO = PrefixMemo()  # a conversation's walk for its applied events (remember_applied_events)
+STATES_MEMO = PrefixMemo()  # its replay for the states a rule looks at (match_rules_on_recent_states)
 
 
 def validate_action_results_with_one_validator() -> None:
@@ -154,11 +162,35 @@ def remember_applied_events() -> None:
     )
     from rasa.shared.core.trackers import DialogueStateTracker
 
+    def loops_in(events: Iterable[Any]) -> Set[Text]:
+        return {e.name for e in events if is_a(e, ActiveLoop) and e.name}
+
     def applied_events(self: DialogueStateTracker) -> List[Any]:
-        """DialogueStateTracker.applied_events, step for step, each class asked once (is_a)."""
-        loop_names = {e.name for e in self.events if is_a(e, ActiveLoop) and e.name}
-        applied: List[Any] = []
-        for event in self.events:
+        """DialogueStateTracker.applied_events, step for step, each class asked once (is_a), from
+        where the walk of the conversation's stored events stopped (rasa_channels/stored_events.py).
+
+        Whether an action ends a loop depends on the loop names anywhere in the events, later
+        ones too: a kept walk goes on only when those names are the ones it was walked with."""
+        events = self.events
+        key = (self.sender_id, self.is_rule_tracker)
+        start, applied, loop_names, prefix_loops = 0, [], None, set()
+        resumed = APPLIED_MEMO.resume(key, events)
+        if resumed is not None:
+            n, (walked_with, kept_loops, kept_applied) = resumed
+            if kept_loops | loops_in(itertools.islice(events, n, None)) == walked_with:
+                start, applied, loop_names, prefix_loops = n, list(kept_applied), walked_with, set(kept_loops)
+        if loop_names is None:
+            loop_names = frozenset(loops_in(events))
+        stored_run = True
+        for i, event in enumerate(itertools.islice(events, start, None), start):
+            if stored_run and not is_stored(event):
+                stored_run = False
+                if i > start:
+                    APPLIED_MEMO.keep(
+                        key, itertools.islice(events, i), (loop_names, frozenset(prefix_loops), list(applied))
+                    )
+            if is_a(event, ActiveLoop) and event.name:
+                prefix_loops.add(event.name)
             if is_a(event, Restarted) or is_a(event, SessionStarted):
                 applied = []
             elif is_a(event, ActionReverted):
@@ -174,6 +206,8 @@ def remember_applied_events() -> None:
                 self._undo_till_previous_loop_execution(event.action_name, applied)
             else:
                 applied.append(event)
+        if stored_run and len(events) > start:  # every event stored: the whole walk is kept
+            APPLIED_MEMO.keep(key, events, (loop_names, frozenset(prefix_loops), list(applied)))
         return applied
 
     def remembered(self: DialogueStateTracker) -> List[Any]:
@@ -201,17 +235,19 @@ def _same_events(key: Tuple[Any, int, Any], events: Any) -> bool:
 def copy_trackers_from_their_state() -> None:
     import copy
     import math
+    import operator
 
     from rasa.shared.constants import DEFAULT_SENDER_ID
     from rasa.shared.core.trackers import DialogueStateTracker
 
     replayed_copy = DialogueStateTracker.copy
+    timestamp_of = operator.attrgetter("timestamp")
 
     def copy_from_state(self: DialogueStateTracker) -> DialogueStateTracker:
         if (
             type(self) is not DialogueStateTracker
             or type(self.slots) is not dict
-            or not all(e.timestamp <= math.inf for e in self.events)
+            or not all(map(math.inf.__ge__, map(timestamp_of, self.events)))  # each <= inf, walked in C
         ):
             return replayed_copy(self)
         new = DialogueStateTracker(
@@ -263,18 +299,34 @@ def match_rules_on_recent_states() -> None:
         return [{name: dict(sub) for name, sub in state.items()} for state in kept[2]]
 
     def computed_latest_states(tracker: DialogueStateTracker, domain: Domain, keep: int) -> List[State]:
+        """The states at the latest `keep` actions, replayed from where the replay of the
+        conversation's stored events last reached (the tracker there, kept: STATES_MEMO)."""
         applied = tracker.applied_events()
         skip = sum(1 for e in applied if is_a(e, ActionExecuted)) + 1 - keep
         if skip <= 0:
             return tracker.past_states(domain)
-        prior = tracker.init_copy()  # as generate_all_prior_trackers
+        key = (tracker.sender_id, tracker.is_rule_tracker)
+        start, prior, seen = 0, None, 0
+        resumed = STATES_MEMO.resume(key, applied)
+        if resumed is not None:
+            n, (kept_domain, kept_seen, kept_prior) = resumed
+            if kept_domain is domain and kept_seen <= skip:
+                start, prior, seen = n, kept_prior.copy(), kept_seen
+        if prior is None:
+            prior = tracker.init_copy()  # as generate_all_prior_trackers
         # prior.update(event) without its checks: every event is an Event, and a tracker made by
         # init_copy has no model or assistant id to stamp on one.
         plain = not (prior.model_id or prior.assistant_id)
         states: List[State] = []
-        seen = 0
-        for event in applied:
-            if is_a(event, ActionExecuted):
+        looking = True  # for where to keep the replay: the first state wanted, or the first unstored event
+        for i in range(start, len(applied)):
+            event = applied[i]
+            executed = is_a(event, ActionExecuted)
+            if looking and ((executed and seen == skip) or not is_stored(event)):
+                looking = False
+                if i > start:
+                    STATES_MEMO.keep(key, applied[:i], (domain, seen, prior.copy()))
+            if executed:
                 if seen >= skip:
                     states.append(domain._clean_state(domain.get_active_state(prior)))
                 seen += 1

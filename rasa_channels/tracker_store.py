@@ -42,7 +42,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.privacy import mask_values
 from bot.secret_files import data_dir_secret
-from rasa_channels.action_calls import mark_stored
+from rasa_channels.stored_events import mark_stored
 
 log = logging.getLogger(__name__)
 
@@ -173,11 +173,33 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
                 events = deserialise_events([self._event(data) for (_, _, data) in rows])
             else:
                 events = list(self._latest_session(session, sender_id))
+                if self.domain and events:
+                    return self._tracker_of_latest_session(sender_id, events)
         if self.domain and events:
             tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
             setattr(tracker, STORED_EVENTS, len(events))
             return tracker
         return None
+
+    def _tracker_of_latest_session(self, sender_id: Text, events: List[Event]) -> DialogueStateTracker:
+        """DialogueStateTracker.from_events(events), from the tracker the last read made.
+
+        from_events replays every event of the conversation on every turn. The conversation
+        read before is kept with the tracker its events made (a copy, as it stood then: the
+        copy is made from the tracker's state, rasa_channels/speedups.py), so only the events
+        read since are replayed onto a copy of it. Kept for this domain's slots only."""
+        recent = self._recent.get(sender_id)
+        kept = recent.tracker if recent is not None and recent.slots is self.domain.slots else None
+        if kept is not None and kept[1] <= len(events):
+            tracker = kept[0].copy()
+            for event in itertools.islice(events, kept[1], None):
+                tracker.update(event)
+        else:
+            tracker = DialogueStateTracker.from_events(sender_id, events, self.domain.slots)
+        if recent is not None:
+            recent.tracker, recent.slots = (tracker.copy(), len(events)), self.domain.slots
+        setattr(tracker, STORED_EVENTS, len(events))
+        return tracker
 
     def _latest_session(self, session: Any, sender_id: Text) -> List[Event]:
         """The events of the conversation's latest session, as Rasa's Event objects.
@@ -262,3 +284,6 @@ class _Read:
     last_id: int  # of its last row
     events: List[Event]
     at: float  # time.monotonic()
+    # The tracker the first n of those events made, and the domain slots it was made with.
+    tracker: Optional[Tuple[DialogueStateTracker, int]] = None
+    slots: Any = None

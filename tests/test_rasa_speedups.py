@@ -150,7 +150,9 @@ RASA = {  # Rasa's own methods, taken before the speedups replace them
 RASA_CALL_FORMAT = RemoteAction._action_call_format
 import ujson
 import rasa_channels  # installs the speedups
-from rasa_channels.action_calls import json_of_request
+from rasa_channels.action_calls import JSON_MEMO, json_of_request
+from rasa_channels.speedups import APPLIED_MEMO, STATES_MEMO
+from rasa_channels.stored_events import mark_stored
 from rasa_channels.tracker_store import MaskingSQLTrackerStore
 OURS = {key: getattr(*key) for key in RASA}
 
@@ -224,9 +226,15 @@ async def main():
     talk = list((await agent.tracker_store.retrieve("speedups-talk")).events)
     names = [s.name for s in domain.slots if s.name != "requested_slot"]
     counts = {"prefixes": 0, "applied": 0, "copies": 0, "predictions": 0, "same_predictions": 0}
-    for events in (talk, made_up(names)):
+    # The same conversation each time: what was kept of one history must not leak into the next,
+    # the third of which starts with the very events of the first and then goes its own way.
+    for events in (talk, made_up(names), talk[:40] + made_up(names)):
         tracker = DialogueStateTracker("speedups", domain.slots)
         for k, event in enumerate(events):
+            # Turns of four events: those before this turn are stored, as the tracker store
+            # marks what it reads back; this turn's own are not yet.
+            for stored in events[: k - k % 4]:
+                mark_stored(stored)
             tracker.update(event)  # the same tracker, growing: what it remembered must follow
             counts["prefixes"] += 1
             ours = [id(e) for e in tracker.applied_events()]
@@ -244,22 +252,63 @@ async def main():
                 same = prediction(p) == prediction(q)
                 counts["predictions"] += 1
                 counts["same_predictions"] += same
+    # A conversation whose kept walk does not fit what comes next: another history at once (longer
+    # than the kept one, so only the check of the events themselves tells them apart), and the
+    # same stored events followed by a loop they ran before it was named (which changes the walk
+    # of those very events).
+    def loop_run():
+        return [ActionExecuted("action_listen"), UserUttered("帮我算算", {"name": "screen", "confidence": 0.9}),
+                ActionExecuted("screen_form"), SlotSet("requested_slot", names[0]), ActionExecuted("action_listen"),
+                UserUttered("三口人", {"name": "inform", "confidence": 0.9}), ActionExecuted("screen_form"),
+                ActionExecuted("action_listen")]
+    looped = loop_run()
+    switches = [(made_up(names), talk), (looped, looped + [ActiveLoop("screen_form"), ActionExecuted("screen_form")])]
+    switched = []
+    for first, then in switches:
+        for event in first + then:
+            mark_stored(event)
+        before = DialogueStateTracker.from_events("speedups-switch", first, domain.slots)
+        before.applied_events()
+        processor._predict_next_with_tracker(before)
+        after = DialogueStateTracker.from_events("speedups-switch", then, domain.slots)
+        ours = [id(e) for e in after.applied_events()]
+        p = processor._predict_next_with_tracker(after)
+        use(RASA)
+        try:
+            theirs = [id(e) for e in after.applied_events()]
+            q = processor._predict_next_with_tracker(DialogueStateTracker.from_events("speedups-switch", then, domain.slots))
+        finally:
+            use(OURS)
+        switched.append([ours == theirs, prediction(p) == prediction(q)])
     # What the action server gets: Rasa's call, the earlier rankings left out, from a tracker
     # read back whole, then from the events kept (each written once, then reused).
     store = MaskingSQLTrackerStore(domain, dialect="sqlite", db=sys.argv[3])
     await store.save(DialogueStateTracker.from_events("speedups-store", talk, domain.slots))
     action = RemoteAction("action_answer_policy", None)
     dumps = lambda v: ujson.dumps(v, ensure_ascii=False, escape_forward_slashes=False)
-    calls = []
-    for _ in range(3):
+    calls, reads = [], []
+    for turn in range(3):
         read = await store.retrieve("speedups-store")
+        # The tracker the store made (from the one its last read made) is the replay of its events.
+        replayed = DialogueStateTracker.from_events("speedups-store", list(read.events), domain.slots)
+        reads.append(state(read) == state(replayed))
         theirs = RASA_CALL_FORMAT(action, read, domain)
         theirs["tracker"]["events"] = without_earlier_rankings(theirs["tracker"]["events"])
         calls.append(json.loads(json_of_request(action._action_call_format(read, domain), dumps)) == json.loads(json.dumps(theirs)))
+        if turn < 2:  # another turn, stored
+            for event in (ActionExecuted("action_listen"), UserUttered("还有呢", {"name": "ask_policy", "confidence": 0.9}, [],
+                                                                {"intent": {"name": "ask_policy", "confidence": 0.9}, "text": "还有呢",
+                                                                 "intent_ranking": [{"name": "ask_policy", "confidence": 0.9}]}),
+                          SlotSet(names[turn], "渠县"), ActionExecuted("action_answer_policy"), BotUttered("好的")):
+                read.update(event)
+            await store.save(read)
     full = theirs["tracker"]["events"]
     users = [i for i, e in enumerate(RASA_CALL_FORMAT(action, read, domain)["tracker"]["events"]) if e["event"] == "user"]
     payload = {
         "calls_same": calls,
+        "reads_same": reads,
+        "switched": switched,
+        "resumed": {"applied": APPLIED_MEMO.resumed, "states": STATES_MEMO.resumed, "json": JSON_MEMO.resumed},
         "ranked": [i for i, e in enumerate(full) if "intent_ranking" in (e.get("parse_data") or {})] == users[-1:],
         "rest_kept": len(full) == len(read.events) > 0,
         "users": len(users),
@@ -273,8 +322,9 @@ asyncio.run(main())
 
 def test_trackers_copies_applied_events_and_predictions_are_rasas_own(tmp_path):
     """On a conversation of 33 messages the trained model held (its custom actions unreachable here,
-    which Rasa survives) and on a made-up history of every kind of state-changing event, at
-    every step: the remembered applied events, the copy made from the tracker's state and the
+    which Rasa survives), on a made-up history of every kind of state-changing event, and on the
+    first 40 events of the one followed by the other, at every step (the events before the
+    current turn marked stored, so what was worked out from them is kept and built on): the remembered applied events, the copy made from the tracker's state and the
     rule predictions are what Rasa's own methods give; the action server gets every event,
     only the earlier messages' intent rankings left out."""
     out = tmp_path / "out.json"
@@ -284,4 +334,8 @@ def test_trackers_copies_applied_events_and_predictions_are_rasas_own(tmp_path):
     assert result["applied"] == result["copies"] == result["prefixes"] > 140
     assert result["same_predictions"] == result["predictions"] > 45
     assert result["calls_same"] == [True, True, True]
+    assert result["reads_same"] == [True, True, True]
+    assert result["switched"] == [[True, True], [True, True]]
+    # What was kept of the stored events was used, in each of the three walks.
+    assert min(result["resumed"].values()) > 0, result["resumed"]
     assert result["ranked"] is True and result["rest_kept"] is True and result["users"] > 10
