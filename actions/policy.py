@@ -44,6 +44,7 @@ LOCAL_TOPICS = {
 }
 # Programs the eligibility screen can look at: a resident asking about their own case is offered it.
 SCREENABLE = {"dibao", "dibao_single", "dibao_edge", "tekun", "temporary_assistance", "rigid_expense"}
+MAX_SOURCES = 20  # as many provisions as GET /v1/kb/provisions gives at once
 
 
 async def answer_result(question: str, place: str | None) -> dict[str, Any]:
@@ -107,7 +108,7 @@ class ActionAnswerPolicy(Action):
             dispatcher.utter_message(response="utter_policy_unavailable")
             return events
         answer, topics = chat_answer(result), result.get("topics", [])
-        events.append(SlotSet("last_sources", sources_text(result) or None))
+        events.append(SlotSet("last_sources", source_ids(result) or None))
         if intent == "tell_place":  # the service's answer, introduced (one message)
             answer = f"{place_intro(place, result.get('rule_place'))}\n{answer}"
         dispatcher.utter_message(text=answer, buttons=answer_buttons(result))
@@ -123,8 +124,13 @@ class ActionAnswerPolicy(Action):
         return events
 
 
+def source_ids(result: dict[str, Any]) -> list[str]:
+    """The cited provisions' ids, each once, in the answer's order: what 看原文 fetches again."""
+    return list(dict.fromkeys(c["id"] for c in result.get("citations") or [] if c.get("id")))
+
+
 class ActionShowSources(Action):
-    """看原文: the clauses the last answer rests on, quoted."""
+    """看原文: the clauses the last answer rests on, quoted (fetched again by their ids)."""
 
     def name(self) -> str:
         return "action_show_sources"
@@ -133,8 +139,20 @@ class ActionShowSources(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         sources = tracker.get_slot("last_sources")
-        if sources:
-            dispatcher.utter_message(text=f"政策原文：\n{sources}")  # the service's clauses, quoted
+        if isinstance(sources, str) and sources:  # kept as text by an earlier version
+            dispatcher.utter_message(text=f"政策原文：\n{sources}")
+            return []
+        ids = [i for i in sources if isinstance(i, str)] if isinstance(sources, list) else []
+        quoted = ""
+        if ids:
+            try:
+                found = await ServiceClient().provisions(ids[:MAX_SOURCES])
+            except (ServiceUnavailable, ServiceRefused):
+                dispatcher.utter_message(response="utter_sources_unavailable")
+                return []
+            quoted = sources_text({"citations": found.get("provisions") or []})
+        if quoted:
+            dispatcher.utter_message(text=f"政策原文：\n{quoted}")  # the service's clauses, quoted
         else:
             dispatcher.utter_message(response="utter_no_sources")
         return []

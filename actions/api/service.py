@@ -47,7 +47,12 @@ class ServiceClient:
         return aiohttp.ClientSession(headers=self.headers, connector=loopback_connector())
 
     async def _request(
-        self, method: str, path: str, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        params: list[tuple[str, str]] | None = None,
     ) -> dict[str, Any]:
         try:
             session = pooled_session(("service", self.headers_key), self._new_session)
@@ -55,6 +60,7 @@ class ServiceClient:
                 method,
                 f"{self.base_url}{path}",
                 json=payload,
+                params=params,
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
             ) as r:
@@ -74,6 +80,10 @@ class ServiceClient:
 
     async def answer(self, question: str, jurisdiction: str | None = None) -> dict[str, Any]:
         return await self._request("POST", "/v1/kb/answer", {"question": question, "jurisdiction": jurisdiction})
+
+    async def provisions(self, ids: list[str]) -> dict[str, Any]:
+        """The provisions by id ({"provisions": [...], "missing": [...]}): what 看原文 quotes."""
+        return await self._request("GET", "/v1/kb/provisions", params=[("id", i) for i in ids])
 
     async def screen(self, request: dict[str, Any]) -> dict[str, Any]:
         return await self._request("POST", "/v1/screen", request)

@@ -179,6 +179,8 @@ def _zh_validation_message(err: dict) -> str:
         return f"内容太长，最多 {ctx.get('max_length')} 个字"
     if kind in ("string_too_short",):
         return "内容不能为空"
+    if kind == "too_long":  # a list
+        return f"最多 {ctx.get('max_length')} 项"
     if kind.startswith(("greater_than", "less_than")):
         bound = ctx.get("ge", ctx.get("gt", ctx.get("le", ctx.get("lt"))))
         return f"数值超出允许范围（界限 {bound}）"

@@ -2,7 +2,8 @@ import asyncio
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.policy import ActionAnswerPolicy, ActionShowSources
+from actions.policy import ActionAnswerPolicy, ActionShowSources, answer_result
+from actions.replies import sources_text
 from bot.config import settings
 from tests.actions.conftest import rendered
 
@@ -21,11 +22,29 @@ def test_answer_is_short_with_its_basis_and_the_quotes_on_request(service_env, t
     first, basis = text.split("\n")
     assert "按月" in first and basis.startswith("依据：《") and "“" not in text
     assert [b["title"] for b in messages[0]["buttons"]] == ["看原文"]
-    assert "最低生活保障" in slots["last_sources"] and "“" in slots["last_sources"]
+    # The conversation keeps the cited provisions' ids; 看原文 quotes them, as the answer cited them.
+    cited = asyncio.run(answer_result("低保金每个月几号发", None))["citations"]
+    assert slots["last_sources"] == list(dict.fromkeys(c["id"] for c in cited))
     quoted, _ = run_action(tracker_for("/show_sources", intent="show_sources", slots=slots), ActionShowSources)
-    assert quoted[0]["text"].startswith("政策原文") and slots["last_sources"] in quoted[0]["text"]
+    once_each = list({c["id"]: c for c in reversed(cited)}.values())[::-1]
+    assert quoted[0]["text"] == f"政策原文：\n{sources_text({'citations': once_each})}"
+    assert "最低生活保障" in quoted[0]["text"] and "“" in quoted[0]["text"]
     nothing, _ = run_action(tracker_for("看原文", intent="show_sources"), ActionShowSources)
     assert "没有引用" in nothing[0]["text"] and nothing[0]["response"] == "utter_no_sources"
+
+
+def test_sources_of_an_older_answer_or_gone_from_the_knowledge_base(service_env, tracker_for):
+    """A conversation that kept the quotes as text (before the ids) still gets them; ids the
+    knowledge base no longer holds, or a forged slot, say there is nothing to quote."""
+    old, _ = run_action(
+        tracker_for("看原文", intent="show_sources", slots={"last_sources": "《办法》第一条"}), ActionShowSources
+    )
+    assert old[0]["text"] == "政策原文：\n《办法》第一条"
+    for kept in (["no-such-provision"], [{"id": "x"}, 7], {"id": "x"}):
+        gone, _ = run_action(
+            tracker_for("看原文", intent="show_sources", slots={"last_sources": kept}), ActionShowSources
+        )
+        assert gone[0]["response"] == "utter_no_sources"
 
 
 def test_the_place_is_asked_once_when_the_answer_differs_by_place(service_env, tracker_for):
@@ -100,3 +119,17 @@ def test_service_down_gives_the_hotline_not_an_error(monkeypatch, tracker_for):
     assert events == {}
     assert "12345" in messages[0]["text"] and "12349" in messages[0]["text"]
     assert messages[0]["response"] == "utter_policy_unavailable"
+
+
+def test_sources_when_the_service_is_down_say_so_and_how_to_ask(monkeypatch, tracker_for):
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("JZ_SERVICE_URL", f"http://127.0.0.1:{free_port()}")
+    settings.cache_clear()
+    try:
+        tracker = tracker_for("看原文", intent="show_sources", slots={"last_sources": ["mzb_2021_57-4"]})
+        messages, events = run_action(tracker, ActionShowSources)
+    finally:
+        settings.cache_clear()
+    assert events == {} and messages[0]["response"] == "utter_sources_unavailable"
+    assert "看原文" in messages[0]["text"] and "12349" in messages[0]["text"]

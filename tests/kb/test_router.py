@@ -68,3 +68,32 @@ def test_openapi_documents_the_endpoints(client):
 
 
 import re  # noqa: E402
+
+
+def test_provisions_by_id_are_what_the_answer_cited(client):
+    cited = client.post("/v1/kb/answer", json={"question": "低保怎么申请"}).json()["citations"]
+    ids = [c["id"] for c in cited]
+    r = client.get("/v1/kb/provisions", params=[("id", i) for i in [*ids, "no-such-id", ids[0]]])
+    assert r.status_code == 200
+    body = r.json()
+    assert [p["id"] for p in body["provisions"]] == list(dict.fromkeys(ids))  # in order, each once
+    by_id = {c["id"]: c for c in cited}
+    assert all(
+        p["text"] == by_id[p["id"]]["text"] and p["clause"] == by_id[p["id"]]["clause"] for p in body["provisions"]
+    )
+    assert body["missing"] == ["no-such-id"]
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ([], "缺少这个字段"),
+        ([("id", "a b")], "格式不对"),
+        ([("id", "x" * 81)], "格式不对"),
+        ([("id", "条款")], "格式不对"),
+        ([("id", f"p{i}") for i in range(21)], "最多 20 项"),
+    ],
+)
+def test_provisions_refuse_what_is_not_a_short_list_of_ids(client, params, says):
+    r = client.get("/v1/kb/provisions", params=params)
+    assert r.status_code == 422 and says in r.json()["detail"]

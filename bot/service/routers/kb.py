@@ -1,4 +1,5 @@
-"""Knowledge-base endpoints: GET /v1/kb/search and POST /v1/kb/answer.
+"""Knowledge-base endpoints: GET /v1/kb/search, POST /v1/kb/answer and GET /v1/kb/provisions
+(the cited provisions again, by id: what 看原文 shows, actions/policy.py).
 
 Thin: validate input, call bot.kb.KnowledgeBase (loaded once per app and kept
 on app.state), shape the response. An answer the knowledge base was not sure of is
@@ -9,6 +10,7 @@ been sent, best effort: a failure to record is logged, never the answer's.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request
@@ -118,6 +120,38 @@ def _citation_fields(p: dict) -> dict:
     from bot.kb.answer import citation
 
     return citation(p)
+
+
+PROVISION_ID = r"^[A-Za-z0-9_.\-]{1,80}$"
+MAX_PROVISIONS = 20
+
+
+class ProvisionsResponse(BaseModel):
+    provisions: list[Citation] = Field(description="the provisions found, in the order asked, each once")
+    missing: list[str] = Field(description="ids the knowledge base does not hold (now)")
+
+
+@router.get("/provisions", response_model=ProvisionsResponse, summary="按编号取条款原文 (provisions by id)")
+def provisions(
+    request: Request,
+    id: Annotated[
+        list[str],
+        Query(
+            min_length=1,
+            max_length=MAX_PROVISIONS,
+            description="provision ids, as an answer's citations give them (repeat the parameter)",
+        ),
+    ],
+) -> ProvisionsResponse:
+    kb = get_kb(request)
+    wanted = list(dict.fromkeys(id))  # each once, first asked first
+    bad = next((i for i in wanted if not re.fullmatch(PROVISION_ID, i)), None)
+    if bad is not None:
+        raise HTTPException(status_code=422, detail=f"字段 id 有误：条款编号“{bad[:80]}”格式不对")
+    return ProvisionsResponse(
+        provisions=[_citation_fields(kb.by_id[i]) for i in wanted if i in kb.by_id],
+        missing=[i for i in wanted if i not in kb.by_id],
+    )
 
 
 @router.get("/search", response_model=SearchResponse, summary="检索政策条款 (ranked provisions)")
