@@ -57,6 +57,12 @@ async def _stop_drainer(app: Sanic) -> None:
         task.cancel()
 
 
+async def _freeze_start_up(app: Sanic) -> None:
+    from bot.start_up_objects import freeze_start_up_objects
+
+    log.info("start-up objects kept out of full garbage collections: %d", freeze_start_up_objects())
+
+
 async def _close_service_clients(app: Sanic) -> None:
     from bot.http_sessions import close_sessions
 
@@ -89,6 +95,7 @@ def create_app(action_executor: ActionExecutor, **kwargs) -> Sanic:
     app = create_app_for_serve(action_executor, **kwargs)
     require_action_token(app, settings().resolved_action_token())
     app.register_listener(_start_drainer, "after_server_start")
+    app.register_listener(_freeze_start_up, "after_server_start")
     app.register_listener(_stop_drainer, "before_server_stop")
     app.register_listener(_close_service_clients, "after_server_stop")
     return app

@@ -186,7 +186,7 @@ class Stack:
                     str(APP_PYTHON),
                     "-m",
                     "uvicorn",
-                    "bot.service.app:create_app",
+                    "bot.service.app:create_served_app",
                     "--factory",
                     "--host",
                     cfg.bind_host("service"),

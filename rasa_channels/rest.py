@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.rest_body import BadRequest, RestMessage, parse_rest_body
+from bot.start_up_objects import freeze_start_up_objects
 from rasa_channels.action_calls import close_endpoint_sessions
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ class CheckedRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("checked_rest_webhook", __name__)
+
+        @webhook.listener("after_server_start")
+        async def freeze_the_loaded_model(app: Any, loop: Any) -> None:
+            """The model is loaded by now (Rasa loads it before the server starts)."""
+            log.info("start-up objects kept out of full garbage collections: %d", freeze_start_up_objects())
 
         @webhook.listener("before_server_stop")
         async def close_kept_connections(app: Any, loop: Any) -> None:

@@ -52,6 +52,7 @@ from bot.service.routers import (
     screen,
     visits,
 )
+from bot.start_up_objects import freeze_start_up_objects
 
 
 @asynccontextmanager
@@ -60,6 +61,10 @@ async def _lifespan(app: FastAPI):
     # Load the knowledge base, its card index and the understanding pipeline before the
     # first question (and before /healthz answers), so no resident waits for them.
     kb.warm_up(app)
+    if getattr(app.state, "freeze_start_up", False):  # a server process (create_served_app)
+        frozen = freeze_start_up_objects()
+        # uvicorn's own logger: the one a served app's start-up messages go to.
+        logging.getLogger("uvicorn.error").info("start-up objects kept out of full garbage collections: %d", frozen)
     job = asyncio.create_task(_retention_loop(app))
     try:
         yield
@@ -150,6 +155,15 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     app.include_router(console_knowledge_gaps.router)  # /console/knowledge-gaps: supervisors and admins
     app.include_router(visits.router)  # /console/visit and /v1/visits: volunteers' home visits
     _document_errors(app)
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as a server process runs it (`uvicorn bot.service.app:create_served_app --factory`):
+    once warmed up, what start-up built is kept out of full garbage collections
+    (bot/start_up_objects.py). Not done for apps made in a test process, whose objects come and go."""
+    app = create_app()
+    app.state.freeze_start_up = True
     return app
 
 
