@@ -60,7 +60,7 @@ async def _stop_drainer(app: Sanic) -> None:
 async def _freeze_start_up(app: Sanic) -> None:
     from bot.start_up_objects import freeze_start_up_objects
 
-    log.info("start-up objects kept out of full garbage collections: %d", freeze_start_up_objects())
+    freeze_start_up_objects(log)
 
 
 async def _close_service_clients(app: Sanic) -> None:

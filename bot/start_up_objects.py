@@ -12,10 +12,14 @@ Used by Rasa's REST channel (rasa_channels/rest.py), the service and the action 
 from __future__ import annotations
 
 import gc
+import logging
 
 
-def freeze_start_up_objects() -> int:
-    """Collects what start-up left as garbage, then freezes the rest; how many were frozen."""
+def freeze_start_up_objects(log: logging.Logger) -> int:
+    """Collects what start-up left as garbage, then freezes the rest; says on `log`, and
+    returns, how many were frozen."""
     gc.collect()
     gc.freeze()
-    return gc.get_freeze_count()
+    frozen = gc.get_freeze_count()
+    log.info("start-up objects kept out of full garbage collections: %d", frozen)
+    return frozen

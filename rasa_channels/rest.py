@@ -42,7 +42,7 @@ class CheckedRestInput(RestInput):
         @webhook.listener("after_server_start")
         async def freeze_the_loaded_model(app: Any, loop: Any) -> None:
             """The model is loaded by now (Rasa loads it before the server starts)."""
-            log.info("start-up objects kept out of full garbage collections: %d", freeze_start_up_objects())
+            freeze_start_up_objects(log)
 
         @webhook.listener("before_server_stop")
         async def close_kept_connections(app: Any, loop: Any) -> None:

@@ -62,9 +62,7 @@ async def _lifespan(app: FastAPI):
     # first question (and before /healthz answers), so no resident waits for them.
     kb.warm_up(app)
     if getattr(app.state, "freeze_start_up", False):  # a server process (create_served_app)
-        frozen = freeze_start_up_objects()
-        # uvicorn's own logger: the one a served app's start-up messages go to.
-        logging.getLogger("uvicorn.error").info("start-up objects kept out of full garbage collections: %d", frozen)
+        freeze_start_up_objects(logging.getLogger("uvicorn.error"))  # where a served app's start-up messages go
     job = asyncio.create_task(_retention_loop(app))
     try:
         yield
