@@ -11,7 +11,6 @@ are in tests/cases/test_console_events.py.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,6 @@ def test_a_new_urgent_case_shows_up_without_a_reload(service):
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     url, desk = service.state.url, service.state.desk
-    started = time.monotonic()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
@@ -87,7 +85,8 @@ def test_a_new_urgent_case_shows_up_without_a_reload(service):
 
             number = desk.create_case(_case("urgent", 2), BOT)[0]["number"]  # as the bot would
 
-            expect(page.locator("header [data-count=urgent]")).to_have_text("1")
+            # The stream looks every 0.2 s: the new case is on the open page within 5 s.
+            expect(page.locator("header [data-count=urgent]")).to_have_text("1", timeout=5_000)
             expect(page.locator("header [data-count=urgent]")).to_have_class(re.compile(r"\bhot\b"))
             expect(page.locator("#live-bar")).to_be_visible()
             expect(page.locator("#live-new-count")).to_have_text("1")
@@ -105,7 +104,6 @@ def test_a_new_urgent_case_shows_up_without_a_reload(service):
         finally:
             browser.close()
     assert (ARTIFACTS / "02-new-urgent-case.png").stat().st_size > 5_000
-    assert time.monotonic() - started < 20, "the live page took too long"
 
 
 def test_an_open_case_page_shows_the_residents_new_message_and_a_colleagues_change(service):
